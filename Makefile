@@ -16,4 +16,8 @@ modules:
 clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) HMENT_KUNIT=m clean
 
-.PHONY: all modules clean
+# Thin wrappers: the scripts do the work and pass KDIR themselves.
+check test demo kunit testbox:
+	scripts/$@
+
+.PHONY: all modules clean check test demo kunit testbox

@@ -1,19 +1,96 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * hment: a reverse map from physical page frames to the page-table
- * entries that map them, after the illumos x86 HAT.
+ * hment: a reverse map from page frames to the page-table entries that map
+ * them, after the illumos x86 HAT. Module parameters and the one index the
+ * module keeps.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/mmzone.h>
 #include <linux/module.h>
+#include <linux/nodemask.h>
+#include <linux/slab.h>
+#include <kunit/visibility.h>
+
+#include "hment.h"
+
+static unsigned int hash_buckets;
+module_param(hash_buckets, uint, 0400);
+MODULE_PARM_DESC(hash_buckets, "hash buckets, a power of two (default 0: one per two pages of RAM)");
+
+static unsigned int mlist_locks = 256;
+module_param(mlist_locks, uint, 0400);
+MODULE_PARM_DESC(mlist_locks, "mapping-list locks, a power of two (default 256)");
+
+static unsigned int hash_locks = 256;
+module_param(hash_locks, uint, 0400);
+MODULE_PARM_DESC(hash_locks, "hash-bucket locks, a power of two (default 256)");
+
+static unsigned int reserve_amount = 200;
+module_param(reserve_amount, uint, 0400);
+MODULE_PARM_DESC(reserve_amount, "hments kept in reserve (default 200)");
+
+static unsigned int fail_nth;
+module_param(fail_nth, uint, 0400);
+MODULE_PARM_DESC(fail_nth, "fail the Nth allocation after load (default 0: off)");
+
+static unsigned int fail_every;
+module_param(fail_every, uint, 0400);
+MODULE_PARM_DESC(fail_every, "fail every Nth allocation (default 0: off)");
+
+/* Shared by every index, so a leak anywhere shows when it is destroyed. */
+struct kmem_cache *hment_cache;
+EXPORT_SYMBOL_IF_KUNIT(hment_cache);
+
+static struct hment_index *hment_idx;
+
+/* Node spans, since max_pfn itself is not exported to modules. */
+static unsigned long hment_end_pfn(void)
+{
+	unsigned long end = 0;
+	int nid;
+
+	for_each_online_node(nid)
+		end = max(end, node_end_pfn(nid));
+	return end;
+}
 
 static int __init hment_init(void)
 {
+	struct hment_params params = {
+		.max_pfn = hment_end_pfn(),
+		.hash_buckets = hash_buckets,
+		.mlist_locks = mlist_locks,
+		.hash_locks = hash_locks,
+		.reserve_amount = reserve_amount,
+	};
+
+	hment_cache = KMEM_CACHE(hment, 0);
+	if (!hment_cache)
+		return -ENOMEM;
+
+	hment_idx = hment_index_create(&params);
+	if (IS_ERR(hment_idx)) {
+		pr_err("cannot create the index: %pe (lock and bucket counts must be powers of two)\n",
+		       hment_idx);
+		kmem_cache_destroy(hment_cache);
+		return PTR_ERR(hment_idx);
+	}
+	atomic_set(&hment_idx->fault.nth, fail_nth);
+	atomic_set(&hment_idx->fault.every, fail_every);
+	hment_reserve(hment_idx, 0);
+	hment_debugfs_init(hment_idx);
+	pr_info("%lu pfns, %u hash buckets, hment %zu bytes\n",
+		hment_idx->max_pfn, hment_idx->hash_mask + 1,
+		sizeof(struct hment));
 	return 0;
 }
 
 static void __exit hment_exit(void)
 {
+	hment_debugfs_exit();
+	hment_index_destroy(hment_idx);
+	kmem_cache_destroy(hment_cache);
 }
 
 module_init(hment_init);

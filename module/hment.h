@@ -1,0 +1,349 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * hment: a reverse map from page frames to the page-table entries that map
+ * them, after the x86 HAT of illumos.
+ *
+ * Every mapping is a (page-table page, entry) pair recorded against the pfn
+ * it maps. A pfn mapped once keeps that pair embedded in its per-pfn record;
+ * the second mapping promotes the record to a list of struct hment, and
+ * every listed hment is also in a system-wide hash keyed by (page-table pfn,
+ * entry), which is how one mapping is found again to remove it.
+ *
+ * Lock order, outermost first:
+ *   mapping-list lock (striped by pfn)
+ *     -> hash-bucket lock (striped by bucket)
+ *       -> reserve lock
+ * The mapping-list lock of a pfn protects its record and its list, and
+ * every change to the index goes through it, so holding all of them
+ * freezes the index (see hment_verify()). No two mapping-list locks are
+ * ever held at once except there.
+ */
+#ifndef _HMENT_H
+#define _HMENT_H
+
+#include <linux/atomic.h>
+#include <linux/bits.h>
+#include <linux/compiler.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/percpu.h>
+#include <linux/rcupdate.h>
+#include <linux/seq_buf.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/xarray.h>
+
+/* Leaves of a page-table page of each level map 4K, 2M or 1G. */
+#define HMENT_LEVELS		3
+#define HMENT_ENTRIES		512
+#define HMENT_LEVEL_SHIFT	9
+
+/* Records come in chunks covering the pfns of one 2M page. */
+#define HMENT_CHUNK_SHIFT	HMENT_LEVEL_SHIFT
+#define HMENT_CHUNK_PFNS	BIT(HMENT_CHUNK_SHIFT)
+
+/* Base pages covered by one leaf at @level (1, 512, 262144). */
+#define HMENT_LEVEL_PAGES(level) (1UL << ((level) * HMENT_LEVEL_SHIFT))
+
+struct hment_index;
+
+/**
+ * struct hment - one mapping of a page that has more than one
+ * @hm_list:	link on the page's mapping list, newest first
+ * @hm_hashnext: next hment in the same hash bucket
+ * @hm_htable:	page-table page holding the entry
+ * @hm_pfn:	the mapped page (leader of the group for a large leaf)
+ * @hm_entry:	index of the entry within @hm_htable
+ *
+ * 40 bytes: the pfn and entry share one word (a pfn has at most 52 bits).
+ */
+struct hment {
+	struct hlist_node hm_list;
+	struct hment *hm_hashnext;
+	struct hment_htable *hm_htable;
+	u64 hm_pfn : 52;
+	u64 hm_entry : 12;
+};
+
+/*
+ * Returned by hment_walk() for the single mapping embedded in a record;
+ * never dereferenced.
+ */
+#define HMENT_EMBEDDED ((struct hment *)1)
+
+#define HMENT_PAGE_EMBEDDED	BIT(0)
+
+/**
+ * struct hment_page - per-pfn record, the part of illumos's page_t we need
+ * @embed_ht:	when embedded: page-table page of the only mapping
+ * @hments:	otherwise: the page's hments (empty when unmapped)
+ * @share:	number of hments on @hments; 0 when embedded
+ * @entry:	when embedded: entry of the only mapping
+ * @flags:	HMENT_PAGE_EMBEDDED
+ * @szc:	highest level any mapping of this pfn used since it was last
+ *		unmapped; tells hment_mapcnt() which group leaders to visit
+ *
+ * Protected by the pfn's mapping-list lock. Records are allocated in chunks
+ * on first use and live as long as the index.
+ */
+struct hment_page {
+	union {
+		struct hment_htable *embed_ht;
+		struct hlist_head hments;
+	};
+	u32 share;
+	u16 entry;
+	u8 flags;
+	u8 szc;
+};
+
+/* Bit numbers in hment_htable.ht_flags */
+#define HMENT_HT_STALE		0
+
+/**
+ * struct hment_htable - our record of one live page-table page
+ * @ht_pfn:	pfn of the page-table page
+ * @ht_hat:	address space it belongs to
+ * @ht_level:	0 when its leaves map 4K, 1 for 2M, 2 for 1G
+ * @ht_flags:	HMENT_HT_STALE: some of its entries could not be indexed
+ *		(allocation failed) or were stolen; the next sync redoes it
+ * @ht_busy:	non-zero while a sync works on it: never stolen from then
+ * @ht_lock_cnt: leaves in VM_LOCKED VMAs: never stolen from while non-zero
+ * @ht_valid_cnt: index entries (embedded or hment) that name this htable
+ * @ht_rcu:	freed after a grace period, for hment_verify()'s walk
+ *
+ * An htable is freed only when @ht_valid_cnt is zero, so anything that
+ * reaches it through an index entry under a mapping-list lock may use it.
+ */
+struct hment_htable {
+	struct rcu_head ht_rcu;
+	unsigned long ht_pfn;
+	struct hment_hat *ht_hat;
+	unsigned long ht_flags;
+	atomic_t ht_busy;
+	atomic_t ht_lock_cnt;
+	atomic_t ht_valid_cnt;
+	u8 ht_level;
+};
+
+/**
+ * struct hment_hat - an address space whose page tables are indexed
+ * @idx:	index it belongs to
+ * @htables:	page-table pfn -> struct hment_htable
+ * @node:	on &hment_index.hats, under &hment_index.hats_lock
+ * @pid:	thread-group id of the owner, 0 for the kernel
+ * @kernel:	the kernel's address space: never stolen from
+ */
+struct hment_hat {
+	struct hment_index *idx;
+	struct xarray htables;
+	struct list_head node;
+	pid_t pid;
+	bool kernel;
+};
+
+/* Counters, always on. Events only grow; gauges go up and down. */
+enum hment_stat_item {
+	HMENT_STAT_ALLOC,		/* hment_alloc() calls */
+	HMENT_STAT_FREE,		/* hment_free() calls */
+	HMENT_STAT_PUT_RESERVE,
+	HMENT_STAT_GET_RESERVE,
+	HMENT_STAT_STEALS,		/* steal attempts */
+	HMENT_STAT_STEAL_EXAM,		/* records examined while stealing */
+	HMENT_STAT_STOLEN,		/* steals that found a victim */
+	HMENT_STAT_CACHE_ALLOC,		/* objects taken from the kmem_cache */
+	HMENT_STAT_CACHE_FREE,		/* objects given back to it */
+	HMENT_STAT_ALLOC_FAIL,		/* cache, reserve and steal all failed */
+	HMENT_STAT_FAULT_INJECTED,
+	HMENT_STAT_STALE_MARKS,		/* htables marked stale (events) */
+	HMENT_STAT_REMOVE_MISSING,	/* removals of a mapping not indexed */
+	HMENT_STAT_LIVE_HMENTS,		/* gauge: hments on lists */
+	HMENT_STAT_MAPPINGS,		/* gauge: index entries, embedded or not */
+	HMENT_STAT_PAGES_MAPPED,	/* gauge: records with a mapping */
+	HMENT_STAT_RECORDS,		/* gauge: records allocated */
+	HMENT_STAT_HTABLES,		/* gauge */
+	HMENT_STAT_STALE_HTABLES,	/* gauge */
+	HMENT_STAT_HATS,		/* gauge */
+	HMENT_NR_STATS
+};
+
+struct hment_stats {
+	long item[HMENT_NR_STATS];
+};
+
+/**
+ * struct hment_fault - allocation fault injection
+ * @nth:	when non-zero, counts allocations down; the one that brings
+ *		it to zero fails (like /proc/self/fail-nth)
+ * @every:	when non-zero, every @every-th allocation fails
+ * @calls:	allocations seen, for @every
+ *
+ * Stands in for the debugger the seed used to force its slow paths.
+ */
+struct hment_fault {
+	atomic_t nth;
+	atomic_t every;
+	atomic_long_t calls;
+};
+
+/**
+ * struct hment_params - shape of an index
+ * @max_pfn:	pfns below this may be indexed
+ * @hash_buckets: power of two, 0 to size from RAM
+ * @mlist_locks: mapping-list locks, power of two
+ * @hash_locks:	hash-bucket locks, power of two
+ * @reserve_amount: hments kept in reserve
+ */
+struct hment_params {
+	unsigned long max_pfn;
+	unsigned int hash_buckets;
+	unsigned int mlist_locks;
+	unsigned int hash_locks;
+	unsigned int reserve_amount;
+};
+
+/**
+ * struct hment_index - one reverse map; the module has one, tests make more
+ *
+ * Locking: see the top of this file. @reserve_pool and @reserve_count are
+ * under @reserve_lock (@reserve_count is read without it for heuristics).
+ * @hats under @hats_lock. @chunks slots are set once, with cmpxchg.
+ */
+struct hment_index {
+	struct hment **hash;
+	unsigned int hash_mask;
+	spinlock_t *hash_locks;		/* bucket b: hash_locks[b & mask] */
+	unsigned int hash_lock_mask;
+	spinlock_t *mlist_locks;	/* see hment_page_lockp() */
+	unsigned int mlist_lock_mask;
+
+	struct hment_page **chunks;
+	unsigned long nr_chunks;
+	unsigned long max_pfn;
+
+	spinlock_t reserve_lock;	/* innermost; guards the pool */
+	struct hment *reserve_pool;
+	unsigned int reserve_count;
+	unsigned int reserve_amount;
+
+	/* pfn after the last steal: the next one starts there */
+	atomic_long_t steal_rotor;
+
+	struct mutex hats_lock;		/* guards @hats */
+	struct list_head hats;
+	struct hment_hat *kernel_hat;
+
+	/* serialises hment_verify(), the only taker of every list lock */
+	struct mutex freeze_lock;
+
+	struct hment_fault fault;
+	struct hment_stats __percpu *stats;
+
+#if IS_ENABLED(CONFIG_KUNIT)
+	/* called by hment_prepare() while the list lock is dropped */
+	void (*unlocked_hook)(struct hment_index *idx, void *data);
+	void *unlocked_hook_data;
+#endif
+};
+
+/* main.c */
+extern struct kmem_cache *hment_cache;
+
+/* index.c */
+struct hment_index *hment_index_create(const struct hment_params *params);
+void hment_index_destroy(struct hment_index *idx);
+unsigned int hment_default_hash_buckets(void);
+struct hment *hment_prepare(struct hment_index *idx, struct hment_htable *ht,
+			    unsigned int entry, unsigned long pfn);
+bool hment_assign(struct hment_index *idx, struct hment_htable *ht,
+		  unsigned int entry, unsigned long pfn, struct hment *hm);
+struct hment *hment_remove(struct hment_index *idx, struct hment_htable *ht,
+			   unsigned int entry, unsigned long pfn);
+struct hment *hment_walk(struct hment_index *idx, unsigned long pfn,
+			 struct hment_htable **ht, unsigned int *entry,
+			 struct hment *prev);
+int hment_map(struct hment_index *idx, struct hment_htable *ht,
+	      unsigned int entry, unsigned long pfn);
+int hment_unmap(struct hment_index *idx, struct hment_htable *ht,
+		unsigned int entry, unsigned long pfn);
+unsigned long hment_mapcnt(struct hment_index *idx, unsigned long pfn);
+struct hment *hment_steal_from_page(struct hment_index *idx,
+				    unsigned long pfn);
+
+/* page.c: per-pfn records and their locks */
+struct hment_page *hment_page(struct hment_index *idx, unsigned long pfn);
+struct hment_page *hment_page_get(struct hment_index *idx, unsigned long pfn,
+				  gfp_t gfp);
+spinlock_t *hment_page_lockp(struct hment_index *idx, unsigned long pfn);
+void hment_page_lock(struct hment_index *idx, unsigned long pfn);
+void hment_page_unlock(struct hment_index *idx, unsigned long pfn);
+int hment_pages_init(struct hment_index *idx, const struct hment_params *p);
+void hment_pages_destroy(struct hment_index *idx);
+
+/* hash.c */
+unsigned int hment_hash_index(struct hment_index *idx, unsigned long ptpfn,
+			      unsigned int entry);
+void hment_hash_insert(struct hment_index *idx, struct hment *hm);
+struct hment *hment_hash_remove(struct hment_index *idx,
+				struct hment_htable *ht, unsigned int entry,
+				unsigned long pfn);
+struct hment *hment_hash_find(struct hment_index *idx, struct hment_htable *ht,
+			      unsigned int entry, unsigned long pfn);
+void hment_hash_chains(struct hment_index *idx, unsigned long *longest,
+		       unsigned long *used_buckets);
+int hment_hash_init(struct hment_index *idx, const struct hment_params *p);
+void hment_hash_destroy(struct hment_index *idx);
+
+/* alloc.c: kmem_cache, reserve pool, stealing, fault injection */
+struct hment *hment_alloc(struct hment_index *idx);
+void hment_free(struct hment_index *idx, struct hment *hm);
+void hment_reserve(struct hment_index *idx, unsigned int count);
+void hment_adjust_reserve(struct hment_index *idx);
+void hment_reserve_drain(struct hment_index *idx);
+bool hment_should_fail(struct hment_fault *fault);
+
+/* htable.c */
+struct hment_htable *hment_htable_get(struct hment_hat *hat,
+				      unsigned long ptpfn, unsigned int level);
+struct hment_htable *hment_htable_lookup(struct hment_hat *hat,
+					 unsigned long ptpfn);
+int hment_htable_put(struct hment_htable *ht);
+void hment_htable_free(struct hment_htable *ht);
+void hment_htable_mark_stale(struct hment_index *idx, struct hment_htable *ht);
+void hment_htable_clear_stale(struct hment_index *idx,
+			      struct hment_htable *ht);
+bool hment_htable_stealable(const struct hment_htable *ht);
+
+/* hat.c */
+struct hment_hat *hment_hat_create(struct hment_index *idx, pid_t pid,
+				   bool kernel);
+int hment_hat_destroy(struct hment_hat *hat);
+
+/* stats.c */
+void hment_stat_add(struct hment_index *idx, enum hment_stat_item item,
+		    long delta);
+long hment_stat_read(struct hment_index *idx, enum hment_stat_item item);
+const char *hment_stat_name(enum hment_stat_item item);
+void hment_stats_print(struct hment_index *idx, struct seq_buf *s);
+
+static inline void hment_stat_inc(struct hment_index *idx,
+				  enum hment_stat_item item)
+{
+	hment_stat_add(idx, item, 1);
+}
+
+static inline void hment_stat_dec(struct hment_index *idx,
+				  enum hment_stat_item item)
+{
+	hment_stat_add(idx, item, -1);
+}
+
+/* verify.c */
+unsigned long hment_verify(struct hment_index *idx, struct seq_buf *s,
+			   bool quiet);
+
+/* debugfs.c */
+void hment_debugfs_init(struct hment_index *idx);
+void hment_debugfs_exit(void);
+
+#endif /* _HMENT_H */

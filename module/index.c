@@ -1,0 +1,612 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The index proper: recording, finding and removing the mappings of a pfn.
+ *
+ * A record is in one of three states:
+ *   unmapped	no mapping; embed_ht/hments.first is NULL
+ *   embedded	one mapping, held in the record itself; share is 0
+ *   listed	share hments on the record's list, each also hashed
+ * A listed record whose last hment goes away becomes unmapped; it is not
+ * demoted back to embedded when one hment is left, so a page that flips
+ * between one and two mappings does not allocate each time.
+ */
+#include <linux/log2.h>
+#include <linux/slab.h>
+#include <kunit/visibility.h>
+
+#include "hment.h"
+
+static bool hment_page_mapped(const struct hment_page *pg)
+{
+	return READ_ONCE(pg->hments.first);
+}
+
+static bool hment_page_embedded(const struct hment_page *pg)
+{
+	return pg->flags & HMENT_PAGE_EMBEDDED;
+}
+
+static unsigned long hment_page_mappings(const struct hment_page *pg)
+{
+	if (!hment_page_mapped(pg))
+		return 0;
+	return hment_page_embedded(pg) ? 1 : pg->share;
+}
+
+/* Bookkeeping common to every new index entry naming @ht. */
+static void hment_note_added(struct hment_index *idx, struct hment_page *pg,
+			     struct hment_htable *ht)
+{
+	atomic_inc(&ht->ht_valid_cnt);
+	pg->szc = max(pg->szc, ht->ht_level);
+	hment_stat_inc(idx, HMENT_STAT_MAPPINGS);
+}
+
+static void hment_note_removed(struct hment_index *idx, struct hment_page *pg,
+			       struct hment_htable *ht)
+{
+	atomic_dec(&ht->ht_valid_cnt);
+	hment_stat_dec(idx, HMENT_STAT_MAPPINGS);
+	if (!hment_page_mapped(pg)) {
+		pg->szc = 0;
+		hment_stat_dec(idx, HMENT_STAT_PAGES_MAPPED);
+	}
+}
+
+static void hment_embed(struct hment_index *idx, struct hment_page *pg,
+			struct hment_htable *ht, unsigned int entry)
+{
+	pg->embed_ht = ht;
+	pg->entry = entry;
+	pg->flags |= HMENT_PAGE_EMBEDDED;
+	hment_stat_inc(idx, HMENT_STAT_PAGES_MAPPED);
+	hment_note_added(idx, pg, ht);
+}
+
+/* Put a filled-in hment on its record's list and in the hash. */
+static void hment_insert(struct hment_index *idx, struct hment_page *pg,
+			 struct hment *hm)
+{
+	hlist_add_head(&hm->hm_list, &pg->hments);
+	WRITE_ONCE(pg->share, pg->share + 1);
+	hment_hash_insert(idx, hm);
+	hment_stat_inc(idx, HMENT_STAT_LIVE_HMENTS);
+}
+
+/* Take an already unhashed hment off its record's list. */
+static void hment_unlink(struct hment_index *idx, struct hment_page *pg,
+			 struct hment *hm)
+{
+	hlist_del_init(&hm->hm_list);
+	WRITE_ONCE(pg->share, pg->share - 1);
+	hment_stat_dec(idx, HMENT_STAT_LIVE_HMENTS);
+	hment_note_removed(idx, pg, hm->hm_htable);
+}
+
+/* Move the embedded mapping into @hm; the record becomes listed. */
+static void hment_promote(struct hment_index *idx, struct hment_page *pg,
+			  unsigned long pfn, struct hment *hm)
+{
+	hm->hm_htable = pg->embed_ht;
+	hm->hm_entry = pg->entry;
+	hm->hm_pfn = pfn;
+	pg->flags &= ~HMENT_PAGE_EMBEDDED;
+	pg->entry = 0;
+	INIT_HLIST_HEAD(&pg->hments);
+	hment_insert(idx, pg, hm);
+}
+
+static void hment_run_unlocked_hook(struct hment_index *idx)
+{
+#if IS_ENABLED(CONFIG_KUNIT)
+	if (idx->unlocked_hook)
+		idx->unlocked_hook(idx, idx->unlocked_hook_data);
+#endif
+}
+
+/**
+ * hment_prepare - make sure an hment is at hand for a new mapping, if needed
+ * @idx: index
+ * @ht: page-table page of the new mapping
+ * @entry: its entry
+ * @pfn: the page it maps (its record must exist: hment_page_get())
+ *
+ * Four situations:
+ *  - the page is unmapped: the mapping will be embedded, nothing needed;
+ *  - the same (@ht, @entry) is already there, embedded or listed: a
+ *    refault, nothing needed;
+ *  - one other mapping is embedded: it is promoted into a first hment and
+ *    a second one is needed for the new mapping;
+ *  - the page is listed: one hment is needed.
+ * Allocation happens with the list lock dropped, and anything may change
+ * meanwhile (other mappers add or remove mappings of this page), so after
+ * each allocation the situation is looked at afresh; a spare hment that
+ * turns out not to be needed is given back.
+ *
+ * Context: takes and returns with the mapping-list lock of @pfn held, but
+ * drops it in between.
+ * Return: the hment to pass to hment_assign(), NULL when none is needed,
+ * or ERR_PTR(-ENOMEM) when none could be had even by stealing.
+ */
+struct hment *hment_prepare(struct hment_index *idx, struct hment_htable *ht,
+			    unsigned int entry, unsigned long pfn)
+	__must_hold(hment_page_lockp(idx, pfn))
+{
+	struct hment_page *pg = hment_page(idx, pfn);
+	struct hment *hm = NULL;
+
+	lockdep_assert_held(hment_page_lockp(idx, pfn));
+	if (WARN_ON_ONCE(!pg))
+		return ERR_PTR(-EINVAL);
+
+	for (;;) {
+		if (!hment_page_mapped(pg))
+			goto none_needed;
+
+		if (hment_page_embedded(pg)) {
+			if (pg->embed_ht == ht && pg->entry == entry)
+				goto none_needed;
+			if (hm) {
+				hment_promote(idx, pg, pfn, hm);
+				hm = NULL;
+			}
+		} else {
+			if (hment_hash_find(idx, ht, entry, pfn))
+				goto none_needed;
+			if (hm)
+				return hm;
+		}
+
+		hment_page_unlock(idx, pfn);
+		hment_run_unlocked_hook(idx);
+		hm = hment_alloc(idx);
+		hment_page_lock(idx, pfn);
+		if (!hm)
+			return ERR_PTR(-ENOMEM);
+		continue;
+
+none_needed:
+		if (!hm)
+			return NULL;
+		hment_page_unlock(idx, pfn);
+		hment_free(idx, hm);
+		hm = NULL;
+		hment_page_lock(idx, pfn);
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(hment_prepare);
+
+/**
+ * hment_assign - record a mapping that hment_prepare() made room for
+ * @idx: index
+ * @ht: page-table page of the mapping
+ * @entry: its entry
+ * @pfn: the page it maps
+ * @hm: what hment_prepare() returned (NULL or an hment)
+ *
+ * Context: the mapping-list lock of @pfn is held and was not dropped since
+ * hment_prepare().
+ * Return: true if the mapping is new, false if it was already recorded.
+ */
+bool hment_assign(struct hment_index *idx, struct hment_htable *ht,
+		  unsigned int entry, unsigned long pfn, struct hment *hm)
+{
+	struct hment_page *pg = hment_page(idx, pfn);
+
+	lockdep_assert_held(hment_page_lockp(idx, pfn));
+
+	if (!hment_page_mapped(pg)) {
+		WARN_ON_ONCE(hm);
+		hment_embed(idx, pg, ht, entry);
+		return true;
+	}
+	if (!hm) {
+		/* hment_prepare() saw this very mapping already recorded */
+		WARN_ON_ONCE(hment_page_embedded(pg) &&
+			     (pg->embed_ht != ht || pg->entry != entry));
+		return false;
+	}
+	if (WARN_ON_ONCE(hment_page_embedded(pg)))
+		return false;
+
+	hm->hm_htable = ht;
+	hm->hm_entry = entry;
+	hm->hm_pfn = pfn;
+	hment_insert(idx, pg, hm);
+	hment_note_added(idx, pg, ht);
+	return true;
+}
+EXPORT_SYMBOL_IF_KUNIT(hment_assign);
+
+/*
+ * A mapping that is not there is normal for a stale htable (it may have
+ * been stolen); for any other it is a bug in the caller, reported once.
+ */
+static struct hment *hment_remove_missing(struct hment_index *idx,
+					  struct hment_htable *ht,
+					  unsigned int entry, unsigned long pfn)
+{
+	if (!test_bit(HMENT_HT_STALE, &ht->ht_flags)) {
+		hment_stat_inc(idx, HMENT_STAT_REMOVE_MISSING);
+		pr_warn_once("hment: removing unindexed mapping pfn %#lx ptpfn %#lx entry %u\n",
+			     pfn, ht->ht_pfn, entry);
+	}
+	return ERR_PTR(-ENOENT);
+}
+
+/**
+ * hment_remove - take one mapping of a page out of the index
+ * @idx: index
+ * @ht: page-table page of the mapping
+ * @entry: its entry
+ * @pfn: the page it maps
+ *
+ * An embedded mapping is cleared in place; a listed one is found through
+ * the hash and unlinked from hash and list.
+ *
+ * Context: the mapping-list lock of @pfn is held.
+ * Return: the hment to hment_free() once the lock is dropped, NULL when
+ * the mapping was embedded, or ERR_PTR(-ENOENT) when it was not indexed.
+ */
+struct hment *hment_remove(struct hment_index *idx, struct hment_htable *ht,
+			   unsigned int entry, unsigned long pfn)
+{
+	struct hment_page *pg = hment_page(idx, pfn);
+	struct hment *hm;
+
+	lockdep_assert_held(hment_page_lockp(idx, pfn));
+	if (!pg || !hment_page_mapped(pg))
+		return hment_remove_missing(idx, ht, entry, pfn);
+
+	if (hment_page_embedded(pg)) {
+		if (pg->embed_ht != ht || pg->entry != entry)
+			return hment_remove_missing(idx, ht, entry, pfn);
+		pg->flags &= ~HMENT_PAGE_EMBEDDED;
+		pg->embed_ht = NULL;
+		pg->entry = 0;
+		hment_note_removed(idx, pg, ht);
+		return NULL;
+	}
+
+	hm = hment_hash_remove(idx, ht, entry, pfn);
+	if (!hm)
+		return hment_remove_missing(idx, ht, entry, pfn);
+	hment_unlink(idx, pg, hm);
+	return hm;
+}
+EXPORT_SYMBOL_IF_KUNIT(hment_remove);
+
+/**
+ * hment_walk - step through the mappings of a page
+ * @idx: index
+ * @pfn: the page
+ * @ht: set to the page-table page of the mapping returned
+ * @entry: set to its entry
+ * @prev: NULL to start, else what the previous call returned
+ *
+ * Context: the mapping-list lock of @pfn is held throughout the walk.
+ * Return: HMENT_EMBEDDED for an embedded mapping (a cookie, not an hment),
+ * the next hment, or NULL when there are no more.
+ */
+struct hment *hment_walk(struct hment_index *idx, unsigned long pfn,
+			 struct hment_htable **ht, unsigned int *entry,
+			 struct hment *prev)
+{
+	struct hment_page *pg = hment_page(idx, pfn);
+	struct hlist_node *next;
+	struct hment *hm;
+
+	lockdep_assert_held(hment_page_lockp(idx, pfn));
+	if (!pg || !hment_page_mapped(pg))
+		return NULL;
+
+	if (hment_page_embedded(pg)) {
+		if (prev)
+			return NULL;
+		*ht = pg->embed_ht;
+		*entry = pg->entry;
+		return HMENT_EMBEDDED;
+	}
+
+	if (WARN_ON_ONCE(prev == HMENT_EMBEDDED))
+		return NULL;
+	next = prev ? prev->hm_list.next : pg->hments.first;
+	if (!next)
+		return NULL;
+	hm = hlist_entry(next, struct hment, hm_list);
+	*ht = hm->hm_htable;
+	*entry = hm->hm_entry;
+	return hm;
+}
+EXPORT_SYMBOL_IF_KUNIT(hment_walk);
+
+static bool hment_mapping_valid(struct hment_index *idx,
+				struct hment_htable *ht, unsigned int entry,
+				unsigned long pfn)
+{
+	unsigned long pages;
+
+	if (entry >= HMENT_ENTRIES || ht->ht_level >= HMENT_LEVELS)
+		return false;
+	pages = HMENT_LEVEL_PAGES(ht->ht_level);
+	return IS_ALIGNED(pfn, pages) && pfn < idx->max_pfn &&
+	       pages <= idx->max_pfn - pfn;
+}
+
+/**
+ * hment_map - record that entry @entry of @ht maps @pfn
+ * @idx: index
+ * @ht: page-table page; its level says whether @pfn leads a 2M or 1G group
+ * @entry: entry within @ht
+ * @pfn: mapped page, aligned to the leaf size
+ *
+ * When no memory can be had, @ht is marked stale so that a later sync
+ * records it again.
+ *
+ * Context: any; allocates with GFP_NOWAIT and takes spinlocks.
+ * Return: 1 if recorded, 0 if it already was, -EINVAL for a bad mapping,
+ * -ERANGE for a pfn the index does not cover, -ENOMEM.
+ */
+int hment_map(struct hment_index *idx, struct hment_htable *ht,
+	      unsigned int entry, unsigned long pfn)
+{
+	struct hment_page *pg;
+	struct hment *hm;
+	bool added;
+
+	if (pfn >= idx->max_pfn)
+		return -ERANGE;
+	if (!hment_mapping_valid(idx, ht, entry, pfn))
+		return -EINVAL;
+	pg = hment_page_get(idx, pfn, GFP_NOWAIT);
+	if (IS_ERR(pg))
+		goto stale;
+
+	hment_page_lock(idx, pfn);
+	hm = hment_prepare(idx, ht, entry, pfn);
+	if (IS_ERR(hm)) {
+		hment_page_unlock(idx, pfn);
+		goto stale;
+	}
+	added = hment_assign(idx, ht, entry, pfn, hm);
+	hment_page_unlock(idx, pfn);
+	return added;
+
+stale:
+	hment_htable_mark_stale(idx, ht);
+	return -ENOMEM;
+}
+EXPORT_SYMBOL_IF_KUNIT(hment_map);
+
+/**
+ * hment_unmap - forget that entry @entry of @ht maps @pfn
+ * @idx: index
+ * @ht: page-table page
+ * @entry: entry within @ht
+ * @pfn: mapped page
+ *
+ * Return: 0, -EINVAL for a bad mapping, or -ENOENT if it was not indexed.
+ */
+int hment_unmap(struct hment_index *idx, struct hment_htable *ht,
+		unsigned int entry, unsigned long pfn)
+{
+	struct hment *hm;
+
+	if (!hment_mapping_valid(idx, ht, entry, pfn))
+		return -EINVAL;
+	hment_page_lock(idx, pfn);
+	hm = hment_remove(idx, ht, entry, pfn);
+	hment_page_unlock(idx, pfn);
+	if (IS_ERR(hm))
+		return PTR_ERR(hm);
+	if (hm)
+		hment_free(idx, hm);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(hment_unmap);
+
+/* Mappings of @leader at exactly @level, which cover @leader's group. */
+static unsigned long hment_count_level(struct hment_index *idx,
+				       unsigned long leader, unsigned int level)
+{
+	struct hment_page *pg = hment_page(idx, leader);
+	unsigned long cnt = 0;
+	struct hment *hm;
+
+	if (!pg || READ_ONCE(pg->szc) < level)
+		return 0;
+	hment_page_lock(idx, leader);
+	if (!hment_page_mapped(pg)) {
+		/* nothing */
+	} else if (hment_page_embedded(pg)) {
+		cnt = pg->embed_ht->ht_level == level;
+	} else {
+		hlist_for_each_entry(hm, &pg->hments, hm_list)
+			cnt += hm->hm_htable->ht_level == level;
+	}
+	hment_page_unlock(idx, leader);
+	return cnt;
+}
+
+/**
+ * hment_mapcnt - how many page-table entries map a page
+ * @idx: index
+ * @pfn: the page
+ *
+ * A 2M or 1G leaf is recorded once, against its group leader, but maps
+ * every page of the group; so besides the page's own mappings, count the
+ * leaf mappings of each leader above it. A page that is itself a leader
+ * already counted its large mappings among its own.
+ *
+ * Return: the count, consistent per record but not across records.
+ */
+unsigned long hment_mapcnt(struct hment_index *idx, unsigned long pfn)
+{
+	struct hment_page *pg = hment_page(idx, pfn);
+	unsigned long leader, cnt = 0;
+	unsigned int level;
+
+	if (pg) {
+		hment_page_lock(idx, pfn);
+		cnt = hment_page_mappings(pg);
+		hment_page_unlock(idx, pfn);
+	}
+	for (level = 1; level < HMENT_LEVELS; level++) {
+		leader = round_down(pfn, HMENT_LEVEL_PAGES(level));
+		if (leader != pfn)
+			cnt += hment_count_level(idx, leader, level);
+	}
+	return cnt;
+}
+EXPORT_SYMBOL_IF_KUNIT(hment_mapcnt);
+
+/**
+ * hment_steal_from_page - take one stealable hment off a page's list
+ * @idx: index
+ * @pfn: the page
+ *
+ * The victim's htable is marked stale: the mapping still exists in the
+ * page tables, only the index forgets it until the next sync. Unlike
+ * illumos, no page-table entry is touched; they are not ours.
+ *
+ * Context: no mapping-list lock held.
+ * Return: the hment, unlinked and ready for reuse, or NULL.
+ */
+struct hment *hment_steal_from_page(struct hment_index *idx, unsigned long pfn)
+{
+	struct hment_page *pg = hment_page(idx, pfn);
+	struct hment *hm, *victim = NULL;
+
+	hment_page_lock(idx, pfn);
+	if (pg && hment_page_mapped(pg) && !hment_page_embedded(pg)) {
+		hlist_for_each_entry(hm, &pg->hments, hm_list) {
+			if (hment_htable_stealable(hm->hm_htable)) {
+				victim = hm;
+				break;
+			}
+		}
+	}
+	if (victim) {
+		hm = hment_hash_remove(idx, victim->hm_htable,
+				       victim->hm_entry, pfn);
+		WARN_ON_ONCE(hm != victim);
+		hment_unlink(idx, pg, victim);
+		hment_htable_mark_stale(idx, victim->hm_htable);
+	}
+	hment_page_unlock(idx, pfn);
+	return victim;
+}
+
+/* Drop every mapping of every page, for teardown. */
+static void hment_index_clear(struct hment_index *idx)
+{
+	struct hment_htable *ht;
+	struct hment_page *pg;
+	struct hment *hm;
+	unsigned int entry;
+	unsigned long pfn;
+
+	for (pfn = 0; pfn < idx->max_pfn; pfn++) {
+		pg = hment_page(idx, pfn);
+		if (!pg) {
+			pfn |= HMENT_CHUNK_PFNS - 1;
+			continue;
+		}
+		hment_page_lock(idx, pfn);
+		while (hment_walk(idx, pfn, &ht, &entry, NULL)) {
+			hm = hment_remove(idx, ht, entry, pfn);
+			if (WARN_ON_ONCE(IS_ERR(hm)))
+				break;
+			if (hm)
+				hment_free(idx, hm);
+		}
+		hment_page_unlock(idx, pfn);
+		if (!(pfn & (HMENT_CHUNK_PFNS - 1)))
+			cond_resched();
+	}
+}
+
+static int hment_params_check(const struct hment_params *p)
+{
+	if (!p->max_pfn || !is_power_of_2(p->hash_buckets) ||
+	    !is_power_of_2(p->mlist_locks) || !is_power_of_2(p->hash_locks))
+		return -EINVAL;
+	return 0;
+}
+
+/**
+ * hment_index_create - build an empty index
+ * @params: its shape; hash_buckets 0 sizes the hash from RAM
+ *
+ * Context: process context.
+ * Return: the index, ERR_PTR(-EINVAL) for counts that are not powers of
+ * two, or ERR_PTR(-ENOMEM).
+ */
+struct hment_index *hment_index_create(const struct hment_params *params)
+{
+	struct hment_params p = *params;
+	struct hment_index *idx;
+	int err;
+
+	if (!p.hash_buckets)
+		p.hash_buckets = hment_default_hash_buckets();
+	err = hment_params_check(&p);
+	if (err)
+		return ERR_PTR(err);
+
+	idx = kzalloc(sizeof(*idx), GFP_KERNEL);
+	if (!idx)
+		return ERR_PTR(-ENOMEM);
+	spin_lock_init(&idx->reserve_lock);
+	idx->reserve_amount = p.reserve_amount;
+	mutex_init(&idx->hats_lock);
+	mutex_init(&idx->freeze_lock);
+	INIT_LIST_HEAD(&idx->hats);
+
+	err = -ENOMEM;
+	idx->stats = alloc_percpu(struct hment_stats);
+	if (!idx->stats)
+		goto free_idx;
+	err = hment_hash_init(idx, &p);
+	if (err)
+		goto free_stats;
+	err = hment_pages_init(idx, &p);
+	if (err)
+		goto free_hash;
+	idx->kernel_hat = hment_hat_create(idx, 0, true);
+	if (IS_ERR(idx->kernel_hat)) {
+		err = PTR_ERR(idx->kernel_hat);
+		goto free_pages;
+	}
+	return idx;
+
+free_pages:
+	hment_pages_destroy(idx);
+free_hash:
+	hment_hash_destroy(idx);
+free_stats:
+	free_percpu(idx->stats);
+free_idx:
+	kfree(idx);
+	return ERR_PTR(err);
+}
+EXPORT_SYMBOL_IF_KUNIT(hment_index_create);
+
+/**
+ * hment_index_destroy - drop every mapping, address space and allocation
+ * @idx: index; nobody else may be using it
+ */
+void hment_index_destroy(struct hment_index *idx)
+{
+	struct hment_hat *hat, *next;
+
+	hment_index_clear(idx);
+	list_for_each_entry_safe(hat, next, &idx->hats, node)
+		hment_hat_destroy(hat);
+	hment_reserve_drain(idx);
+	hment_pages_destroy(idx);
+	hment_hash_destroy(idx);
+	free_percpu(idx->stats);
+	kfree(idx);
+}
+EXPORT_SYMBOL_IF_KUNIT(hment_index_destroy);

@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Per-pfn records and the striped mapping-list locks that guard them.
+ *
+ * Records sit in chunks of HMENT_CHUNK_PFNS, found through a flat directory
+ * indexed by pfn / HMENT_CHUNK_PFNS: O(1) from pfn to record, and memory
+ * that never gets mapped costs one directory slot per chunk, not a record
+ * per page.
+ */
+#include <linux/slab.h>
+#include <kunit/visibility.h>
+
+#include "hment.h"
+
+/**
+ * hment_page - find the record of a pfn, if it has one
+ * @idx: index
+ * @pfn: page frame number
+ *
+ * Return: the record, or NULL when @pfn is out of range or its chunk was
+ * never allocated (so the pfn was never mapped).
+ */
+struct hment_page *hment_page(struct hment_index *idx, unsigned long pfn)
+{
+	struct hment_page *chunk;
+
+	if (pfn >= idx->max_pfn)
+		return NULL;
+	/* Pairs with the cmpxchg in hment_page_get(): the chunk is zeroed. */
+	chunk = smp_load_acquire(&idx->chunks[pfn >> HMENT_CHUNK_SHIFT]);
+	if (!chunk)
+		return NULL;
+	return &chunk[pfn & (HMENT_CHUNK_PFNS - 1)];
+}
+EXPORT_SYMBOL_IF_KUNIT(hment_page);
+
+/**
+ * hment_page_get - find the record of a pfn, allocating its chunk if needed
+ * @idx: index
+ * @pfn: page frame number
+ * @gfp: allocation flags for a new chunk
+ *
+ * Return: the record, ERR_PTR(-ERANGE) when @pfn is beyond the index, or
+ * ERR_PTR(-ENOMEM).
+ */
+struct hment_page *hment_page_get(struct hment_index *idx, unsigned long pfn,
+				  gfp_t gfp)
+{
+	struct hment_page **slot, *chunk;
+
+	if (pfn >= idx->max_pfn)
+		return ERR_PTR(-ERANGE);
+	slot = &idx->chunks[pfn >> HMENT_CHUNK_SHIFT];
+	/* Pairs with the cmpxchg below: a published chunk is seen zeroed. */
+	chunk = smp_load_acquire(slot);
+	if (chunk)
+		return &chunk[pfn & (HMENT_CHUNK_PFNS - 1)];
+
+	if (hment_should_fail(&idx->fault)) {
+		hment_stat_inc(idx, HMENT_STAT_FAULT_INJECTED);
+		return ERR_PTR(-ENOMEM);
+	}
+	chunk = kcalloc(HMENT_CHUNK_PFNS, sizeof(*chunk), gfp | __GFP_NOWARN);
+	if (!chunk)
+		return ERR_PTR(-ENOMEM);
+
+	/* Another mapper may have installed one meanwhile: use theirs. */
+	/* Release: whoever sees the pointer sees the zeroed records. */
+	if (cmpxchg_release(slot, NULL, chunk)) {
+		kfree(chunk);
+		chunk = smp_load_acquire(slot);
+	} else {
+		hment_stat_add(idx, HMENT_STAT_RECORDS, HMENT_CHUNK_PFNS);
+	}
+	return &chunk[pfn & (HMENT_CHUNK_PFNS - 1)];
+}
+EXPORT_SYMBOL_IF_KUNIT(hment_page_get);
+
+/**
+ * hment_page_lockp - the mapping-list lock of a pfn
+ * @idx: index
+ * @pfn: page frame number
+ *
+ * Large-page leaders are 512-aligned, so pfn alone would send every one of
+ * them to the same few locks; adding pfn >> 9 spreads them out.
+ *
+ * Return: the lock.
+ */
+spinlock_t *hment_page_lockp(struct hment_index *idx, unsigned long pfn)
+{
+	return &idx->mlist_locks[(pfn + (pfn >> HMENT_LEVEL_SHIFT)) &
+				 idx->mlist_lock_mask];
+}
+EXPORT_SYMBOL_IF_KUNIT(hment_page_lockp);
+
+/**
+ * hment_page_lock - take the mapping-list lock of a pfn
+ * @idx: index
+ * @pfn: page frame number
+ */
+void hment_page_lock(struct hment_index *idx, unsigned long pfn)
+	__acquires(hment_page_lockp(idx, pfn))
+{
+	spin_lock(hment_page_lockp(idx, pfn));
+}
+EXPORT_SYMBOL_IF_KUNIT(hment_page_lock);
+
+/**
+ * hment_page_unlock - drop the mapping-list lock of a pfn
+ * @idx: index
+ * @pfn: page frame number
+ */
+void hment_page_unlock(struct hment_index *idx, unsigned long pfn)
+	__releases(hment_page_lockp(idx, pfn))
+{
+	spin_unlock(hment_page_lockp(idx, pfn));
+}
+EXPORT_SYMBOL_IF_KUNIT(hment_page_unlock);
+
+/**
+ * hment_pages_init - set up the record directory and mapping-list locks
+ * @idx: index being built
+ * @p: its parameters
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int hment_pages_init(struct hment_index *idx, const struct hment_params *p)
+{
+	unsigned int i;
+
+	idx->max_pfn = p->max_pfn;
+	idx->nr_chunks = DIV_ROUND_UP(p->max_pfn, HMENT_CHUNK_PFNS);
+	idx->chunks = kvcalloc(idx->nr_chunks, sizeof(*idx->chunks),
+			       GFP_KERNEL);
+	if (!idx->chunks)
+		return -ENOMEM;
+
+	idx->mlist_lock_mask = p->mlist_locks - 1;
+	idx->mlist_locks = kcalloc(p->mlist_locks, sizeof(*idx->mlist_locks),
+				   GFP_KERNEL);
+	if (!idx->mlist_locks) {
+		kvfree(idx->chunks);
+		return -ENOMEM;
+	}
+	for (i = 0; i < p->mlist_locks; i++)
+		spin_lock_init(&idx->mlist_locks[i]);
+	return 0;
+}
+
+/**
+ * hment_pages_destroy - free every record chunk and the lock array
+ * @idx: index, already emptied of mappings
+ */
+void hment_pages_destroy(struct hment_index *idx)
+{
+	unsigned long i;
+
+	for (i = 0; i < idx->nr_chunks; i++) {
+		if (!idx->chunks[i])
+			continue;
+		kfree(idx->chunks[i]);
+		hment_stat_add(idx, HMENT_STAT_RECORDS, -HMENT_CHUNK_PFNS);
+	}
+	kvfree(idx->chunks);
+	kfree(idx->mlist_locks);
+}

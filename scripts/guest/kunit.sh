@@ -1,0 +1,17 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# scripts/kunit's payload: the suites run when hment_test.ko loads and print
+# KTAP to the kernel console; unloading both modules then lets hment's
+# kmem_cache teardown and kmemleak report anything the tests leaked.
+. /hment/lib.sh
+
+kmemleak_forget
+# shellcheck disable=SC2086 # HMENT_ARGS is a list of module parameters
+step insmod insmod /hment/hment.ko $HMENT_ARGS
+echo "hment-guest: KUNIT-BEGIN" >/dev/kmsg
+step insmod-test insmod /hment/hment_test.ko
+echo "hment-guest: KUNIT-END" >/dev/kmsg
+step rmmod-test rmmod hment_test
+step rmmod rmmod hment
+step kmemleak kmemleak_check
+exit "$nfail"

@@ -1,0 +1,32 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# scripts/testbox's payload: load hment.ko, then run the caller's script
+# (HMENT_RUN) or the default smoke checks, then unload. The exit status is
+# the caller's script's if it failed, else the number of failed steps.
+. /hment/lib.sh
+
+verify() {
+	cat /sys/kernel/debug/hment/verify &&
+		[ "$(head -n 1 /sys/kernel/debug/hment/verify)" = ok ]
+}
+
+echo "paging: $(grep -qw la57 /proc/cpuinfo && echo 5 || echo 4)-level"
+# shellcheck disable=SC2086 # HMENT_ARGS is a list of module parameters
+step insmod insmod /hment/hment.ko $HMENT_ARGS
+rc=0
+if [ -n "$HMENT_RUN" ]; then
+	echo "hment-guest: step run $HMENT_RUN" >/dev/kmsg
+	"/hment/$HMENT_RUN"
+	rc=$?
+	if [ "$rc" -eq 0 ]; then
+		echo "HMENT-CHECK run ok"
+	else
+		echo "HMENT-CHECK run FAIL (exit $rc)"
+	fi
+else
+	step stats cat /sys/kernel/debug/hment/stats
+	step verify verify
+fi
+step rmmod rmmod hment
+[ "$rc" -ne 0 ] && exit "$rc"
+exit "$nfail"

@@ -1,0 +1,215 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Shared by scripts/testbox and scripts/kunit: build the module for a kernel,
+# pack it into a busybox initramfs, boot that in QEMU and judge the logs.
+# Sourced, not run; the caller has set -euo pipefail and called vm_init.
+#
+# A VM writes two files: $VM_LOG, the kernel console (ttyS0), and $VM_OUT,
+# what the guest's userspace printed (ttyS1), with HMENT-BOOT, HMENT-CHECK
+# and HMENT-EXIT lines that scripts/guest/ prints for the host to read.
+
+VM_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+VM_GUEST=$VM_ROOT/scripts/guest
+VM_LOGDIR=$VM_ROOT/build/logs
+VM_CACHE=${HMENT_CACHE:-/var/cache/hment}
+
+# Kernel splats (see the contract). Case matters: "kasan: ..." and
+# "KernelAddressSanitizer initialized" are normal boot lines.
+VM_SPLAT_RE='WARNING:|BUG:|possible circular|INFO: |KASAN:|UBSAN:|unreferenced object|Call Trace:|objects remaining|Oops|general protection fault|Kernel panic'
+
+vm_note() { echo "$VM_NAME: $*"; }
+
+vm_die() {	# WHY: give up, still ending with the result line
+	echo "$VM_NAME: $*" >&2
+	VM_FAIL=$((${VM_FAIL:-0} + 1))
+	echo "$VM_NAME: ${VM_PASS:-0} passed, $VM_FAIL failed"
+	exit 1
+}
+
+vm_init() {	# NAME: names the logs and the result line
+	VM_NAME=$1
+	VM_PASS=0
+	VM_FAIL=0
+	VM_COUNT_PASSES=1
+	VM_LOG=$VM_LOGDIR/$1.log
+	VM_OUT=$VM_LOGDIR/$1.out
+	VM_TMP=$(mktemp -d "/tmp/hment-$1.XXXXXX")
+	trap 'rm -rf "$VM_TMP"' EXIT
+	if [ ! -r /var/lib/hment/kernels ]; then
+		"$VM_ROOT/scripts/setup"
+	fi
+	# shellcheck source=/dev/null
+	. /var/lib/hment/kernels
+	mkdir -p "$VM_LOGDIR"
+}
+
+vm_pass() {	# NAME
+	echo "  ok   $1"
+	if [ "$VM_COUNT_PASSES" = 1 ]; then
+		VM_PASS=$((VM_PASS + 1))
+	fi
+}
+
+vm_fail() {	# NAME WHY
+	echo "  FAIL $1: $2"
+	VM_FAIL=$((VM_FAIL + 1))
+}
+
+vm_result() {	# the contract's closing line; false if anything failed
+	echo "$VM_NAME: $VM_PASS passed, $VM_FAIL failed"
+	[ "$VM_FAIL" -eq 0 ]
+}
+
+# The debug kernel lives outside the repo, keyed by its .kunitconfig and the
+# kernel source version, and is marked complete only once its .config is
+# checked, so an interrupted build resumes instead of being reused.
+vm_debug_kernel() {	# [--rebuild]: sets VM_DEBUG_DIR, building on a miss
+	local kconf=$VM_ROOT/kunit/.kunitconfig ver key t0=$SECONDS lock
+	ver=$(sed -n 's/^\(VERSION\|PATCHLEVEL\|SUBLEVEL\) = //p' "$KSRC/Makefile" |
+		paste -sd.)
+	key=$({ cat "$kconf"; echo "$ver"; } | sha256sum | cut -c1-12)
+	VM_DEBUG_DIR=$VM_CACHE/kunit-$key
+	mkdir -p "$VM_CACHE"
+	exec {lock}>"$VM_CACHE/.lock-$key"
+	flock "$lock"
+	if [ "${1:-}" = --rebuild ]; then
+		rm -rf "$VM_DEBUG_DIR"
+	fi
+	if [ -e "$VM_DEBUG_DIR/.hment-complete" ]; then
+		vm_note "debug kernel $ver: cached in $VM_DEBUG_DIR"
+		exec {lock}>&-
+		return
+	fi
+	# kunit.py builds with O=, which needs a source tree in mrproper state.
+	if [ -e "$KSRC/.config" ] || [ -d "$KSRC/include/config" ]; then
+		vm_die "$KSRC is not clean: run 'make -C $KSRC mrproper'"
+	fi
+	vm_note "debug kernel $ver: building in $VM_DEBUG_DIR (about 3 min on 2 cores)"
+	mkdir -p "$VM_DEBUG_DIR"
+	# kunit.py must not leave __pycache__ in the source tree either.
+	if ! PYTHONDONTWRITEBYTECODE=1 python3 "$KSRC/tools/testing/kunit/kunit.py" \
+		build --arch=x86_64 --kunitconfig="$kconf" \
+		--build_dir="$VM_DEBUG_DIR" >"$VM_DEBUG_DIR/build.log" 2>&1; then
+		tail -n 40 "$VM_DEBUG_DIR/build.log"
+		vm_die "debug kernel build failed (log: $VM_DEBUG_DIR/build.log)"
+	fi
+	vm_check_config "$kconf" "$VM_DEBUG_DIR/.config"
+	touch "$VM_DEBUG_DIR/.hment-complete"
+	vm_note "debug kernel built in $((SECONDS - t0))s"
+	exec {lock}>&-
+}
+
+vm_check_config() {	# KUNITCONFIG DOTCONFIG: every =y line must be in .config
+	local opt missing=()
+	while read -r opt; do
+		grep -qx "$opt" "$2" || missing+=("$opt")
+	done < <(grep -E '^CONFIG_[A-Z0-9_]+=y$' "$1")
+	while read -r opt; do
+		! grep -qx "$opt=y" "$2" || missing+=("# $opt is not set")
+	done < <(sed -n 's/^# \(CONFIG_[A-Z0-9_]*\) is not set$/\1/p' "$1")
+	if [ "${#missing[@]}" -gt 0 ]; then
+		printf '  missing: %s\n' "${missing[@]}" >&2
+		vm_die "$2 lacks options that $1 asks for"
+	fi
+}
+
+# Build in a private copy of the tree's sources (tracked or new, never
+# ignored build products), so builds for different kernels, or a build
+# running while another VM runs, never overwrite each other's objects.
+vm_build_module() {	# KDIR OBJDIR [MAKE-VAR...]
+	local kdir=$1 obj=$2 f
+	shift 2
+	rm -rf "$obj"
+	mkdir -p "$obj"
+	(cd "$VM_ROOT" && git ls-files -z --cached --others --exclude-standard |
+		while IFS= read -r -d '' f; do
+			[ -e "$f" ] && printf '%s\0' "$f"
+		done | tar --null -T - -cf -) | tar -C "$obj" -xf -
+	if ! make -C "$obj" KDIR="$kdir" "$@" >"$obj.make.log" 2>&1; then
+		cat "$obj.make.log"
+		vm_die "module build against $kdir failed"
+	fi
+	grep -E 'warning:|error:' "$obj.make.log" || true
+}
+
+# The guest runs scripts/guest/init, which sources /hment/env and runs
+# PAYLOAD as /hment/payload.sh; FILEs (files or directories) land in /hment.
+vm_initramfs() {	# OUT PAYLOAD ENV-TEXT [FILE...]
+	local out=$1 payload=$2 env=$3 root=$VM_TMP/root
+	shift 3
+	rm -rf "$root"
+	mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,tmp,hment}
+	cp /bin/busybox "$root/bin/busybox"
+	install -m 755 "$VM_GUEST/init" "$root/init"
+	cp "$VM_GUEST/lib.sh" "$root/hment/lib.sh"
+	cp "$payload" "$root/hment/payload.sh"
+	printf '%s\n' "$env" >"$root/hment/env"
+	# The kernel opens /dev/console before init can mount devtmpfs.
+	mknod "$root/dev/console" c 5 1
+	if [ "$#" -gt 0 ]; then
+		cp -r "$@" "$root/hment/"
+	fi
+	# Uncompressed: unpacking gzip under TCG costs more than reading it.
+	(cd "$root" && find . | cpio -o -H newc --quiet) >"$out"
+}
+
+vm_boot() {	# KERNEL INITRD TIMEOUT [CMDLINE...]: sets VM_QEMU_RC, VM_SECS
+	local kernel=$1 initrd=$2 timeout=$3 t0=$SECONDS
+	shift 3
+	: >"$VM_LOG"
+	: >"$VM_OUT"
+	VM_QEMU_RC=0
+	timeout -k 10 "$timeout" qemu-system-x86_64 \
+		-accel tcg -cpu max -smp 2 -m "${HMENT_VM_MEM:-2G}" \
+		-nodefaults -nographic -no-reboot -monitor none \
+		-bios /usr/share/qemu/qboot.rom \
+		-kernel "$kernel" -initrd "$initrd" \
+		-append "console=ttyS0 loglevel=7 printk.devkmsg=on panic=-1 oops=panic $*" \
+		-serial "file:$VM_LOG" -serial "file:$VM_OUT" </dev/null ||
+		VM_QEMU_RC=$?
+	VM_SECS=$((SECONDS - t0))
+	sed -i 's/\r$//' "$VM_LOG" "$VM_OUT"
+	if [ "$VM_QEMU_RC" = 124 ]; then
+		VM_QEMU_RC="timed out after ${timeout}s"
+	fi
+}
+
+# Turn the two logs into checks: QEMU ended by itself, the guest booted,
+# each guest step, the exit marker, no splat. Sets VM_EXIT to the guest
+# payload's exit status, or empty if it never finished.
+vm_judge() {
+	local name res why n
+	if [ "$VM_QEMU_RC" != 0 ]; then
+		vm_fail qemu "$VM_QEMU_RC"
+	fi
+	if grep -q '^HMENT-BOOT ' "$VM_OUT"; then
+		vm_pass boot
+	else
+		vm_fail boot "guest init never ran (console: $VM_LOG)"
+	fi
+	while read -r _ name res why; do
+		if [ "$res" = ok ]; then
+			vm_pass "$name"
+		else
+			vm_fail "$name" "$why"
+		fi
+	done < <(grep '^HMENT-CHECK ' "$VM_OUT")
+	VM_EXIT=$(sed -n 's/^HMENT-EXIT=\([0-9]*\)$/\1/p' "$VM_OUT" | tail -n 1)
+	if [ -z "$VM_EXIT" ]; then
+		vm_fail finish "no HMENT-EXIT line: the guest died or hung"
+	fi
+	n=$(grep -cE "$VM_SPLAT_RE" "$VM_LOG" || true)
+	if [ "$n" -eq 0 ]; then
+		vm_pass no-splat
+	else
+		grep -nE "$VM_SPLAT_RE" "$VM_LOG" | head -n 20 | sed 's/^/    /'
+		vm_fail no-splat "$n splat lines in $VM_LOG"
+	fi
+}
+
+vm_show_guest() {	# print what the guest printed, less the markers
+	echo "--- guest output ($VM_OUT)"
+	grep -v '^HMENT-\(BOOT\|CHECK\|EXIT=\)' "$VM_OUT" || true
+	echo "--- $(sed -n 's/^HMENT-BOOT //p' "$VM_OUT" | head -n 1)," \
+		"QEMU ran ${VM_SECS}s"
+}
