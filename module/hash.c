@@ -179,6 +179,7 @@ unsigned int hment_default_hash_buckets(void)
 
 	return roundup_pow_of_two(clamp(want, 1UL << 12, 1UL << 24));
 }
+EXPORT_SYMBOL_IF_KUNIT(hment_default_hash_buckets);
 
 /**
  * hment_hash_init - allocate the buckets and their locks

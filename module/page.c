@@ -26,7 +26,7 @@ struct hment_page *hment_page(struct hment_index *idx, unsigned long pfn)
 
 	if (pfn >= idx->max_pfn)
 		return NULL;
-	/* Pairs with the cmpxchg in hment_page_get(): the chunk is zeroed. */
+	/* Pairs with the cmpxchg() in hment_page_get(): the chunk is zeroed. */
 	chunk = smp_load_acquire(&idx->chunks[pfn >> HMENT_CHUNK_SHIFT]);
 	if (!chunk)
 		return NULL;
@@ -46,12 +46,12 @@ EXPORT_SYMBOL_IF_KUNIT(hment_page);
 struct hment_page *hment_page_get(struct hment_index *idx, unsigned long pfn,
 				  gfp_t gfp)
 {
-	struct hment_page **slot, *chunk;
+	struct hment_page **slot, *chunk, *theirs;
 
 	if (pfn >= idx->max_pfn)
 		return ERR_PTR(-ERANGE);
 	slot = &idx->chunks[pfn >> HMENT_CHUNK_SHIFT];
-	/* Pairs with the cmpxchg below: a published chunk is seen zeroed. */
+	/* Pairs with the cmpxchg() below: a published chunk is seen zeroed. */
 	chunk = smp_load_acquire(slot);
 	if (chunk)
 		return &chunk[pfn & (HMENT_CHUNK_PFNS - 1)];
@@ -64,11 +64,14 @@ struct hment_page *hment_page_get(struct hment_index *idx, unsigned long pfn,
 	if (!chunk)
 		return ERR_PTR(-ENOMEM);
 
-	/* Another mapper may have installed one meanwhile: use theirs. */
-	/* Release: whoever sees the pointer sees the zeroed records. */
-	if (cmpxchg_release(slot, NULL, chunk)) {
+	/*
+	 * Fully ordered: whoever sees our pointer sees zeroed records, and if
+	 * another mapper got there first we see theirs zeroed too.
+	 */
+	theirs = cmpxchg(slot, NULL, chunk);
+	if (theirs) {
 		kfree(chunk);
-		chunk = smp_load_acquire(slot);
+		chunk = theirs;
 	} else {
 		hment_stat_add(idx, HMENT_STAT_RECORDS, HMENT_CHUNK_PFNS);
 	}

@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hment_mapcnt: a page's mapping count includes the 2M and 1G leaves that
+ * cover it, recorded once against their group leader, on every subpage and
+ * without counting the leader twice.
+ */
+#include "hment_test.h"
+
+#define PMD_PAGES	HMENT_LEVEL_PAGES(1)
+#define PUD_PAGES	HMENT_LEVEL_PAGES(2)
+#define LEADER_2M	(3 * PMD_PAGES)
+#define LEADER_1G	PUD_PAGES
+
+/* Subpages of [first, first + n) whose count is not @want. */
+static unsigned long hment_mapcnt_misses(struct kunit *test,
+					 unsigned long first, unsigned long n,
+					 unsigned long want)
+{
+	unsigned long pfn, misses = 0;
+
+	for (pfn = first; pfn < first + n; pfn++) {
+		misses += hment_mapcnt(hment_fx_idx(test), pfn) != want;
+		if (!(pfn & (PMD_PAGES - 1)))
+			cond_resched();
+	}
+	return misses;
+}
+
+static void hment_mapcnt_4k(struct kunit *test)
+{
+	struct hment_fx *fx = test->priv;
+	int i;
+
+	for (i = 0; i < 3; i++)
+		hment_fx_map_ok(test, hment_fx_ht(test, fx->user, 10 + i, 0), 7,
+				5000);
+	KUNIT_EXPECT_EQ(test, hment_mapcnt(fx->idx, 5000), 3UL);
+	KUNIT_EXPECT_EQ(test, hment_mapcnt(fx->idx, 5001), 0UL);
+	KUNIT_EXPECT_EQ(test, hment_mapcnt(fx->idx, 123456), 0UL);
+	KUNIT_EXPECT_EQ(test, hment_mapcnt(fx->idx, HMENT_FX_MAX_PFN + 5), 0UL);
+}
+
+static void hment_mapcnt_2m_every_subpage(struct kunit *test)
+{
+	struct hment_fx *fx = test->priv;
+	struct hment_htable *pmd = hment_fx_ht(test, fx->user, 20, 1);
+	struct hment_htable *pte = hment_fx_ht(test, fx->user, 21, 0);
+
+	hment_fx_map_ok(test, pmd, 3, LEADER_2M);
+	KUNIT_EXPECT_EQ(test, hment_mapcnt_misses(test, LEADER_2M, PMD_PAGES, 1),
+			0UL);
+	KUNIT_EXPECT_EQ(test, hment_mapcnt(fx->idx, LEADER_2M - 1), 0UL);
+	KUNIT_EXPECT_EQ(test, hment_mapcnt(fx->idx, LEADER_2M + PMD_PAGES), 0UL);
+
+	/* another process maps one subpage with a PTE */
+	hment_fx_map_ok(test, pte, 7, LEADER_2M + 7);
+	KUNIT_EXPECT_EQ(test, hment_mapcnt(fx->idx, LEADER_2M + 7), 2UL);
+	KUNIT_EXPECT_EQ(test, hment_mapcnt(fx->idx, LEADER_2M + 8), 1UL);
+
+	/* and the leader itself: counted once per mapping, not twice */
+	hment_fx_map_ok(test, pte, 0, LEADER_2M);
+	KUNIT_EXPECT_EQ(test, hment_mapcnt(fx->idx, LEADER_2M), 2UL);
+	KUNIT_EXPECT_EQ(test, hment_mapcnt(fx->idx, LEADER_2M + 1), 1UL);
+	KUNIT_EXPECT_EQ(test, hment_page(fx->idx, LEADER_2M)->szc, 1);
+}
+
+static void hment_mapcnt_1g_every_subpage(struct kunit *test)
+{
+	struct hment_fx *fx = test->priv;
+	struct hment_htable *pud = hment_fx_ht(test, fx->user, 30, 2);
+	struct hment_htable *pmd = hment_fx_ht(test, fx->user, 31, 1);
+	struct hment_htable *pmd2 = hment_fx_ht(test, fx->user, 32, 1);
+
+	hment_fx_map_ok(test, pud, 1, LEADER_1G);
+	KUNIT_EXPECT_EQ(test, hment_mapcnt_misses(test, LEADER_1G, PUD_PAGES, 1),
+			0UL);
+	KUNIT_EXPECT_EQ(test, hment_mapcnt(fx->idx, LEADER_1G - 1), 0UL);
+	KUNIT_EXPECT_EQ(test, hment_mapcnt(fx->idx, LEADER_1G + PUD_PAGES), 0UL);
+
+	/* a 2M leaf inside the 1G page, from another process */
+	hment_fx_map_ok(test, pmd, 1, LEADER_1G + PMD_PAGES);
+	KUNIT_EXPECT_EQ(test, hment_mapcnt_misses(test, LEADER_1G + PMD_PAGES,
+						  PMD_PAGES, 2), 0UL);
+	KUNIT_EXPECT_EQ(test, hment_mapcnt(fx->idx, LEADER_1G + 2 * PMD_PAGES),
+			1UL);
+
+	/* a 2M leaf at the 1G leader: both levels lead from the same record */
+	hment_fx_map_ok(test, pmd2, 0, LEADER_1G);
+	KUNIT_EXPECT_EQ(test, hment_mapcnt_misses(test, LEADER_1G, PMD_PAGES, 2),
+			0UL);
+	KUNIT_EXPECT_EQ(test, hment_mapcnt(fx->idx, LEADER_1G + 3 * PMD_PAGES),
+			1UL);
+}
+
+static void hment_mapcnt_unaligned_leaf_refused(struct kunit *test)
+{
+	struct hment_fx *fx = test->priv;
+	struct hment_htable *pmd = hment_fx_ht(test, fx->user, 20, 1);
+	struct hment_htable *pud = hment_fx_ht(test, fx->user, 30, 2);
+
+	KUNIT_EXPECT_EQ(test, hment_map(fx->idx, pmd, 1, LEADER_2M + 1), -EINVAL);
+	KUNIT_EXPECT_EQ(test, hment_map(fx->idx, pud, 1, LEADER_2M), -EINVAL);
+	/* a group that would run past the end of the index */
+	KUNIT_EXPECT_EQ(test, hment_map(fx->idx, pud, 1,
+					HMENT_FX_MAX_PFN - PUD_PAGES / 2), -EINVAL);
+	KUNIT_EXPECT_EQ(test, hment_map(fx->idx, pmd, 1, HMENT_FX_MAX_PFN),
+			-ERANGE);
+	KUNIT_EXPECT_EQ(test, hment_fx_stat(test, HMENT_STAT_MAPPINGS), 0);
+}
+
+static void hment_mapcnt_leaf_unmap(struct kunit *test)
+{
+	struct hment_fx *fx = test->priv;
+	struct hment_htable *pmd = hment_fx_ht(test, fx->user, 20, 1);
+
+	hment_fx_map_ok(test, pmd, 3, LEADER_2M);
+	KUNIT_EXPECT_EQ(test, hment_unmap(fx->idx, pmd, 3, LEADER_2M), 0);
+	KUNIT_EXPECT_EQ(test, hment_mapcnt_misses(test, LEADER_2M, PMD_PAGES, 0),
+			0UL);
+	KUNIT_EXPECT_EQ(test, hment_page(fx->idx, LEADER_2M)->szc, 0);
+}
+
+static struct kunit_case hment_mapcnt_cases[] = {
+	KUNIT_CASE(hment_mapcnt_4k),
+	KUNIT_CASE(hment_mapcnt_2m_every_subpage),
+	KUNIT_CASE(hment_mapcnt_1g_every_subpage),
+	KUNIT_CASE(hment_mapcnt_unaligned_leaf_refused),
+	KUNIT_CASE(hment_mapcnt_leaf_unmap),
+	{}
+};
+
+static struct kunit_suite hment_mapcnt_suite = {
+	.name = "hment_mapcnt",
+	.init = hment_fx_init,
+	.exit = hment_fx_exit,
+	.test_cases = hment_mapcnt_cases,
+};
+
+kunit_test_suite(hment_mapcnt_suite);
