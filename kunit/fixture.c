@@ -95,7 +95,8 @@ void hment_fx_exit(struct kunit *test)
  * hment_fx_ht - an htable of @hat, created on first use
  * @test: the case
  * @hat: address space
- * @ptpfn: pfn of the (pretend) page-table page
+ * @ptpfn: pfn of the (pretend) page-table page; also picks the address
+ *	   range it maps, so that distinct ptpfns never overlap
  * @level: 0, 1 or 2
  *
  * Return: the htable; the case fails if it cannot be made.
@@ -103,7 +104,8 @@ void hment_fx_exit(struct kunit *test)
 struct hment_htable *hment_fx_ht(struct kunit *test, struct hment_hat *hat,
 				 unsigned long ptpfn, unsigned int level)
 {
-	struct hment_htable *ht = hment_htable_get(hat, ptpfn, level);
+	unsigned long va = ptpfn << hment_level_shift(level);
+	struct hment_htable *ht = hment_htable_get(hat, level, va, ptpfn);
 
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, ht);
 	return ht;

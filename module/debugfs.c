@@ -1,14 +1,50 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * /sys/kernel/debug/hment/: what the index knows, for root only.
+ *
+ *   kpagecount	  binary, like /proc/kpagecount: a little-endian u64 per pfn
+ *   lookup	  write a pfn, read who maps it
+ *   track	  write <pid>, -<pid>, all, -all, kernel, -kernel; read the hats
+ *   sync	  write 1 to sync now; read what the last sync did
+ *   stats	  one "name value" per line
+ *   histogram	  how many pfns have 1, 2, 3-4, 5-8, ... mappings
+ *   reserve_amount, fail_nth, fail_every: read-write knobs
+ *   verify	  "ok" or "FAIL" and the violations, then the drift
+ *
+ * Writes need CAP_SYS_ADMIN; a bad write changes nothing.
  */
+#include <linux/capability.h>
 #include <linux/debugfs.h>
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/sched/mm.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/version.h>
 
 #include "hment.h"
 
 static struct dentry *hment_dir;
+
+/* Longest write any file takes: "-2147483648\n" and change. */
+#define HMENT_WRITE_MAX	32
+
+/* Copy a short write in, NUL-terminated and stripped of white space. */
+static char *hment_write_string(const char __user *ubuf, size_t count,
+				char *kbuf)
+{
+	if (!capable(CAP_SYS_ADMIN))
+		return ERR_PTR(-EPERM);
+	if (!count || count >= HMENT_WRITE_MAX)
+		return ERR_PTR(-EINVAL);
+	if (copy_from_user(kbuf, ubuf, count))
+		return ERR_PTR(-EFAULT);
+	kbuf[count] = '\0';
+	if (strlen(kbuf) != count)
+		return ERR_PTR(-EINVAL);	/* embedded NUL */
+	return strstrip(kbuf);
+}
 
 /* Run @fill into a page-sized buffer and show the result. */
 static int hment_show_buf(struct seq_file *m,
@@ -34,6 +70,551 @@ static int stats_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(stats);
 
+/* ---- kpagecount ---- */
+
+static ssize_t kpagecount_read(struct file *file, char __user *ubuf,
+			       size_t count, loff_t *ppos)
+{
+	struct hment_index *idx = file->private_data;
+	loff_t end = (loff_t)idx->max_pfn * sizeof(u64);
+	size_t done = 0, n, skip;
+	unsigned long pfn, i;
+	loff_t pos = *ppos;
+	__le64 *buf;
+
+	if (pos < 0)
+		return -EINVAL;
+	if (pos >= end || !count)
+		return 0;
+	count = min_t(loff_t, count, end - pos);
+	buf = (__le64 *)__get_free_page(GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+
+	while (done < count) {
+		/* a page of counts at a time, from the u64 holding pos */
+		pfn = pos / sizeof(u64);
+		skip = pos % sizeof(u64);
+		for (i = 0; i < PAGE_SIZE / sizeof(u64) &&
+			    pfn + i < idx->max_pfn; i++)
+			buf[i] = cpu_to_le64(hment_mapcnt(idx, pfn + i));
+		n = min(count - done, i * sizeof(u64) - skip);
+		if (copy_to_user(ubuf + done, (char *)buf + skip, n)) {
+			if (!done)
+				done = -EFAULT;
+			break;
+		}
+		done += n;
+		pos += n;
+		if (fatal_signal_pending(current))
+			break;
+		cond_resched();
+	}
+	free_page((unsigned long)buf);
+	if ((ssize_t)done > 0)
+		*ppos = pos;
+	return done;
+}
+
+static const struct file_operations kpagecount_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.read = kpagecount_read,
+	.llseek = default_llseek,
+};
+
+/* ---- lookup ---- */
+
+struct hment_hit {
+	struct hment_hat *hat;
+	unsigned long va;
+	unsigned long ptpfn;
+	unsigned int entry;
+	unsigned int level;
+};
+
+/* Mappings of @leader at @level (any level if -1) that cover @pfn. */
+static unsigned int hment_collect(struct hment_index *idx, unsigned long pfn,
+				  unsigned long leader, int level,
+				  struct hment_hit *hits, unsigned int n,
+				  unsigned int cap)
+{
+	struct hment_htable *ht;
+	struct hment *hm = NULL;
+	unsigned int entry, shift;
+
+	if (!hment_page(idx, leader))
+		return n;
+	hment_page_lock(idx, leader);
+	while ((hm = hment_walk(idx, leader, &ht, &entry, hm)) && n < cap) {
+		if (level >= 0 && ht->ht_level != level)
+			continue;
+		shift = hment_level_shift(ht->ht_level) - HMENT_LEVEL_SHIFT;
+		hits[n++] = (struct hment_hit) {
+			.hat = ht->ht_hat,
+			.va = ht->ht_va + ((unsigned long)entry << shift) +
+			      ((pfn - leader) << PAGE_SHIFT),
+			.ptpfn = ht->ht_pfn,
+			.entry = entry,
+			.level = ht->ht_level,
+		};
+	}
+	hment_page_unlock(idx, leader);
+	return n;
+}
+
+static unsigned int hment_collect_all(struct hment_index *idx,
+				      unsigned long pfn, struct hment_hit *hits,
+				      unsigned int cap)
+{
+	unsigned int n, level;
+	unsigned long leader;
+
+	n = hment_collect(idx, pfn, pfn, -1, hits, 0, cap);
+	for (level = 1; level < HMENT_LEVELS; level++) {
+		leader = round_down(pfn, HMENT_LEVEL_PAGES(level));
+		if (leader != pfn)
+			n = hment_collect(idx, pfn, leader, level, hits, n, cap);
+	}
+	return n;
+}
+
+/* What the address is in its process: a file, or one of the brackets. */
+static const char *hment_vma_name(struct mm_struct *mm, unsigned long va,
+				  char *buf, size_t size)
+{
+	struct vm_area_struct *vma = vma_lookup(mm, va);
+	struct file *file;
+	char *path;
+
+	if (!vma)
+		return "[gone]";
+	file = vma->vm_file;
+	if (file) {
+		/* anonymous shared memory is a shmem file named dev/zero */
+		if (!strcmp(file_dentry(file)->d_name.name, "dev/zero"))
+			return "[shmem]";
+		path = d_path(&file->f_path, buf, size);
+		return IS_ERR(path) ? "[file]" : path;
+	}
+	if (vma->vm_start <= mm->brk && vma->vm_end >= mm->start_brk)
+		return "[heap]";
+	if (vma->vm_start <= mm->start_stack &&
+	    vma->vm_end >= mm->start_stack)
+		return "[stack]";
+	return "[anon]";
+}
+
+static void hment_show_hit(struct seq_file *m, const struct hment_hit *hit,
+			   char *buf)
+{
+	struct hment_hat *hat = hit->hat;
+	const char *name = "[kernel]";
+	struct mm_struct *mm = hat->mm;
+
+	if (mm && mmget_not_zero(mm)) {
+		mmap_read_lock(mm);
+		name = hment_vma_name(mm, hit->va, buf, PATH_MAX);
+		seq_printf(m, "%d 0x%lx %u %s %lu %u %s\n", hat->pid, hit->va,
+			   hit->level, hat->comm, hit->ptpfn, hit->entry, name);
+		mmap_read_unlock(mm);
+		mmput(mm);
+		return;
+	}
+	if (mm)
+		name = "[exited]";
+	seq_printf(m, "%d 0x%lx %u %s %lu %u %s\n", hat->pid, hit->va,
+		   hit->level, hat->comm, hit->ptpfn, hit->entry, name);
+}
+
+static int lookup_show(struct seq_file *m, void *v)
+{
+	struct hment_index *idx = m->private;
+	struct hment_hit *hits;
+	unsigned int n, i, cap;
+	unsigned long pfn;
+	char *buf;
+	int err = -ENOMEM;
+
+	mutex_lock(&idx->sync_lock);
+	pfn = idx->lookup_pfn;
+	/* room for all and a few more that may appear meanwhile */
+	cap = hment_mapcnt(idx, pfn) + 16;
+	hits = kvcalloc(cap, sizeof(*hits), GFP_KERNEL);
+	buf = kmalloc(PATH_MAX, GFP_KERNEL);
+	if (!hits || !buf)
+		goto out;
+	n = hment_collect_all(idx, pfn, hits, cap);
+	for (i = 0; i < n; i++)
+		hment_show_hit(m, &hits[i], buf);
+	err = 0;
+out:
+	mutex_unlock(&idx->sync_lock);
+	kfree(buf);
+	kvfree(hits);
+	return err;
+}
+
+static int lookup_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, lookup_show, inode->i_private);
+}
+
+static ssize_t lookup_write(struct file *file, const char __user *ubuf,
+			    size_t count, loff_t *ppos)
+{
+	struct hment_index *idx = file_inode(file)->i_private;
+	char kbuf[HMENT_WRITE_MAX], *s;
+	unsigned long pfn;
+	int err;
+
+	s = hment_write_string(ubuf, count, kbuf);
+	if (IS_ERR(s))
+		return PTR_ERR(s);
+	err = kstrtoul(s, 0, &pfn);
+	if (err)
+		return err;
+	if (pfn >= idx->max_pfn)
+		return -ERANGE;
+	mutex_lock(&idx->sync_lock);
+	idx->lookup_pfn = pfn;
+	mutex_unlock(&idx->sync_lock);
+	return count;
+}
+
+static const struct file_operations lookup_fops = {
+	.owner = THIS_MODULE,
+	.open = lookup_open,
+	.read = seq_read,
+	.write = lookup_write,
+	.llseek = seq_lseek,
+	.release = single_release,
+};
+
+/* ---- track ---- */
+
+static unsigned long hment_hat_mappings(struct hment_hat *hat,
+					unsigned long *htables)
+{
+	struct hment_htable *ht;
+	unsigned long key, n = 0;
+	unsigned int level;
+
+	*htables = 0;
+	for (level = 0; level < HMENT_LEVELS; level++) {
+		xa_for_each(&hat->htables[level], key, ht) {
+			(*htables)++;
+			n += atomic_read(&ht->ht_valid_cnt);
+		}
+	}
+	return n;
+}
+
+static int track_show(struct seq_file *m, void *v)
+{
+	struct hment_index *idx = m->private;
+	unsigned long mappings, htables;
+	struct hment_hat *hat;
+
+	mutex_lock(&idx->sync_lock);
+	seq_printf(m, "# pid comm htables mappings (all %d, kernel %d)\n",
+		   idx->track_all, idx->track_kernel);
+	list_for_each_entry(hat, &idx->hats, node) {
+		if (hat->kernel && !idx->track_kernel)
+			continue;
+		mappings = hment_hat_mappings(hat, &htables);
+		seq_printf(m, "%d %s %lu %lu%s\n", hat->pid, hat->comm, htables,
+			   mappings, READ_ONCE(hat->dead) ? " exited" : "");
+	}
+	mutex_unlock(&idx->sync_lock);
+	return 0;
+}
+
+static int track_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, track_show, inode->i_private);
+}
+
+static int hment_untrack_kernel(struct hment_index *idx)
+{
+	struct hment_hat *hat = idx->kernel_hat;
+	struct hment_htable *ht;
+	unsigned int level;
+	unsigned long key;
+
+	idx->track_kernel = false;
+	for (level = 0; level < HMENT_LEVELS; level++) {
+		xa_for_each(&hat->htables[level], key, ht) {
+			hment_htable_clear(idx, ht);
+			hment_htable_put(ht);
+		}
+	}
+	return 0;
+}
+
+static int hment_track_command(struct hment_index *idx, const char *cmd)
+{
+	struct hment_hat *hat;
+	int pid, err;
+
+	if (!strcmp(cmd, "all")) {
+		idx->track_all = true;
+		err = hment_hat_track_all(idx);
+		return err < 0 ? err : 0;
+	}
+	if (!strcmp(cmd, "-all")) {
+		idx->track_all = false;
+		return 0;
+	}
+	if (!strcmp(cmd, "kernel")) {
+		idx->track_kernel = true;
+		return 0;
+	}
+	if (!strcmp(cmd, "-kernel"))
+		return hment_untrack_kernel(idx);
+
+	err = kstrtoint(cmd, 10, &pid);
+	if (err)
+		return err;
+	if (pid > 0)
+		return hment_hat_track(idx, pid);
+	if (pid == 0 || pid == INT_MIN)
+		return -EINVAL;
+	hat = hment_hat_find(idx, -pid);
+	if (!hat || hat->kernel)
+		return -ESRCH;
+	return hment_hat_destroy(hat);
+}
+
+static ssize_t track_write(struct file *file, const char __user *ubuf,
+			   size_t count, loff_t *ppos)
+{
+	struct hment_index *idx = file_inode(file)->i_private;
+	char kbuf[HMENT_WRITE_MAX], *s;
+	int err;
+
+	s = hment_write_string(ubuf, count, kbuf);
+	if (IS_ERR(s))
+		return PTR_ERR(s);
+	if (mutex_lock_interruptible(&idx->sync_lock))
+		return -EINTR;
+	err = hment_track_command(idx, s);
+	mutex_unlock(&idx->sync_lock);
+	return err ? err : count;
+}
+
+static const struct file_operations track_fops = {
+	.owner = THIS_MODULE,
+	.open = track_open,
+	.read = seq_read,
+	.write = track_write,
+	.llseek = seq_lseek,
+	.release = single_release,
+};
+
+/* ---- sync ---- */
+
+static int sync_show(struct seq_file *m, void *v)
+{
+	struct hment_index *idx = m->private;
+	struct hment_sync_stats st;
+
+	mutex_lock(&idx->sync_lock);
+	st = idx->last_sync;
+	mutex_unlock(&idx->sync_lock);
+	seq_printf(m, "duration_ns %llu\n", st.duration_ns);
+	seq_printf(m, "hats %lu\n", st.hats);
+	seq_printf(m, "tables %lu\n", st.tables);
+	seq_printf(m, "entries %lu\n", st.entries);
+	seq_printf(m, "added %lu\n", st.added);
+	seq_printf(m, "removed %lu\n", st.removed);
+	seq_printf(m, "errors %lu\n", st.errors);
+	seq_printf(m, "retries %lu\n", st.retries);
+	return 0;
+}
+
+static int sync_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, sync_show, inode->i_private);
+}
+
+static ssize_t sync_write(struct file *file, const char __user *ubuf,
+			  size_t count, loff_t *ppos)
+{
+	struct hment_index *idx = file_inode(file)->i_private;
+	char kbuf[HMENT_WRITE_MAX], *s;
+	struct hment_sync_stats st;
+	int err;
+
+	s = hment_write_string(ubuf, count, kbuf);
+	if (IS_ERR(s))
+		return PTR_ERR(s);
+	if (strcmp(s, "1"))
+		return -EINVAL;
+	err = hment_sync_all(idx, &st, true);
+	return err ? err : count;
+}
+
+static const struct file_operations sync_fops = {
+	.owner = THIS_MODULE,
+	.open = sync_open,
+	.read = seq_read,
+	.write = sync_write,
+	.llseek = seq_lseek,
+	.release = single_release,
+};
+
+/* ---- histogram ---- */
+
+#define HMENT_HIST_BUCKETS	(BITS_PER_LONG + 1)
+
+static int histogram_show(struct seq_file *m, void *v)
+{
+	struct hment_index *idx = m->private;
+	unsigned long *hist, pfn, cnt, lo;
+	unsigned int b;
+
+	hist = kcalloc(HMENT_HIST_BUCKETS, sizeof(*hist), GFP_KERNEL);
+	if (!hist)
+		return -ENOMEM;
+	for (pfn = 0; pfn < idx->max_pfn; pfn++) {
+		cnt = hment_mapcnt(idx, pfn);
+		/* 1, 2, 3-4, 5-8, ...: bucket b holds (2^(b-1), 2^b] */
+		if (cnt)
+			hist[cnt == 1 ? 0 : fls_long(cnt - 1)]++;
+		if (!(pfn % 4096))
+			cond_resched();
+	}
+	for (b = 0; b < HMENT_HIST_BUCKETS; b++) {
+		if (!hist[b])
+			continue;
+		lo = b ? (1UL << (b - 1)) + 1 : 1;
+		if (lo == 1UL << b)
+			seq_printf(m, "%lu %lu\n", lo, hist[b]);
+		else
+			seq_printf(m, "%lu-%lu %lu\n", lo, 1UL << b, hist[b]);
+	}
+	kfree(hist);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(histogram);
+
+/* ---- knobs ---- */
+
+static int reserve_amount_get(void *data, u64 *val)
+{
+	struct hment_index *idx = data;
+
+	*val = READ_ONCE(idx->reserve_amount);
+	return 0;
+}
+
+static int reserve_amount_set(void *data, u64 val)
+{
+	struct hment_index *idx = data;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	if (val > INT_MAX)
+		return -ERANGE;
+	WRITE_ONCE(idx->reserve_amount, val);
+	hment_adjust_reserve(idx);
+	hment_reserve(idx, 0);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(reserve_amount_fops, reserve_amount_get,
+			 reserve_amount_set, "%llu\n");
+
+static int fail_nth_get(void *data, u64 *val)
+{
+	*val = atomic_read(&((struct hment_index *)data)->fault.nth);
+	return 0;
+}
+
+static int fail_nth_set(void *data, u64 val)
+{
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	if (val > INT_MAX)
+		return -ERANGE;
+	atomic_set(&((struct hment_index *)data)->fault.nth, val);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(fail_nth_fops, fail_nth_get, fail_nth_set, "%llu\n");
+
+static int fail_every_get(void *data, u64 *val)
+{
+	*val = atomic_read(&((struct hment_index *)data)->fault.every);
+	return 0;
+}
+
+static int fail_every_set(void *data, u64 val)
+{
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	if (val > INT_MAX)
+		return -ERANGE;
+	atomic_set(&((struct hment_index *)data)->fault.every, val);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(fail_every_fops, fail_every_get, fail_every_set,
+			 "%llu\n");
+
+/* ---- verify ---- */
+
+/* What /proc/kpagecount says for @pfn, computed as fs/proc/page.c does. */
+static unsigned long hment_kernel_mapcount(unsigned long pfn)
+{
+	struct page *page = pfn_to_online_page(pfn);
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+	struct folio *folio;
+	int mapcount;
+
+	if (!page)
+		return 0;
+	folio = page_folio(page);
+	mapcount = atomic_read(&page->_mapcount) + 1;
+	if (page_mapcount_is_type(mapcount))
+		mapcount = 0;
+	if (folio_test_large(folio))
+		mapcount += folio_entire_mapcount(folio);
+	return mapcount;
+#else
+	if (!page || PageSlab(page) || page_has_type(page))
+		return 0;
+	return page_mapcount(page);
+#endif
+}
+
+#define HMENT_DRIFT_EXAMPLES	5
+
+static void hment_drift_print(struct hment_index *idx, struct seq_buf *s)
+{
+	unsigned long pfn, ours, theirs, drift = 0, checked = 0;
+	struct hment_page *pg;
+
+	for (pfn = 0; pfn < idx->max_pfn; pfn++) {
+		pg = hment_page(idx, pfn);
+		if (!pg) {
+			pfn |= HMENT_CHUNK_PFNS - 1;
+			continue;
+		}
+		if (!READ_ONCE(pg->hments.first))
+			continue;
+		checked++;
+		ours = hment_mapcnt(idx, pfn);
+		theirs = hment_kernel_mapcount(pfn);
+		if (ours == theirs)
+			continue;
+		if (drift++ < HMENT_DRIFT_EXAMPLES)
+			seq_buf_printf(s, "drift pfn %#lx hment %lu kernel %lu\n",
+				       pfn, ours, theirs);
+		if (!(checked % 4096))
+			cond_resched();
+	}
+	seq_buf_printf(s, "drift %lu of %lu\n", drift, checked);
+}
+
 static void hment_verify_print(struct hment_index *idx, struct seq_buf *s)
 {
 	struct seq_buf found;
@@ -44,7 +625,7 @@ static void hment_verify_print(struct hment_index *idx, struct seq_buf *s)
 		seq_buf_printf(s, "FAIL\nout of memory\n");
 		return;
 	}
-	seq_buf_init(&found, buf, PAGE_SIZE);
+	seq_buf_init(&found, buf, PAGE_SIZE / 2);
 	errors = hment_verify(idx, &found, false);
 	if (errors)
 		seq_buf_printf(s, "FAIL\n%lu violations\n", errors);
@@ -52,6 +633,7 @@ static void hment_verify_print(struct hment_index *idx, struct seq_buf *s)
 		seq_buf_printf(s, "ok\n");
 	seq_buf_printf(s, "%.*s", (int)seq_buf_used(&found), buf);
 	kfree(buf);
+	hment_drift_print(idx, s);
 }
 
 static int verify_show(struct seq_file *m, void *v)
@@ -67,7 +649,20 @@ DEFINE_SHOW_ATTRIBUTE(verify);
 void hment_debugfs_init(struct hment_index *idx)
 {
 	hment_dir = debugfs_create_dir("hment", NULL);
+	debugfs_create_file("kpagecount", 0400, hment_dir, idx,
+			    &kpagecount_fops);
+	debugfs_create_file("lookup", 0600, hment_dir, idx, &lookup_fops);
+	debugfs_create_file("track", 0600, hment_dir, idx, &track_fops);
+	debugfs_create_file("sync", 0600, hment_dir, idx, &sync_fops);
 	debugfs_create_file("stats", 0400, hment_dir, idx, &stats_fops);
+	debugfs_create_file("histogram", 0400, hment_dir, idx,
+			    &histogram_fops);
+	debugfs_create_file_unsafe("reserve_amount", 0600, hment_dir, idx,
+				   &reserve_amount_fops);
+	debugfs_create_file_unsafe("fail_nth", 0600, hment_dir, idx,
+				   &fail_nth_fops);
+	debugfs_create_file_unsafe("fail_every", 0600, hment_dir, idx,
+				   &fail_every_fops);
 	debugfs_create_file("verify", 0400, hment_dir, idx, &verify_fops);
 }
 

@@ -25,6 +25,8 @@
 #include <linux/bits.h>
 #include <linux/compiler.h>
 #include <linux/list.h>
+#include <linux/mmu_notifier.h>
+#include <linux/sched.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
 #include <linux/rcupdate.h>
@@ -100,17 +102,29 @@ struct hment_page {
 /* Bit numbers in hment_htable.ht_flags */
 #define HMENT_HT_STALE		0
 
+/* What hment_htable.ht_shadow holds for an entry the index lacks. */
+#define HMENT_NO_PFN		(~0UL)
+
 /**
  * struct hment_htable - our record of one live page-table page
+ * @ht_rcu:	freed after a grace period: notifiers and hment_verify()
+ *		find htables under RCU
  * @ht_pfn:	pfn of the page-table page
+ * @ht_va:	first virtual address its entries map
  * @ht_hat:	address space it belongs to
- * @ht_level:	0 when its leaves map 4K, 1 for 2M, 2 for 1G
+ * @ht_shadow:	per entry, the pfn the index holds for it plus one, or 0;
+ *		written under that pfn's mapping-list lock. It lets a
+ *		mapping be removed by (htable, entry) alone, without reading
+ *		a page table that may be gone
  * @ht_flags:	HMENT_HT_STALE: some of its entries could not be indexed
  *		(allocation failed) or were stolen; the next sync redoes it
  * @ht_busy:	non-zero while a sync works on it: never stolen from then
  * @ht_lock_cnt: leaves in VM_LOCKED VMAs: never stolen from while non-zero
  * @ht_valid_cnt: index entries (embedded or hment) that name this htable
- * @ht_rcu:	freed after a grace period, for hment_verify()'s walk
+ * @ht_level:	0 when its leaves map 4K, 1 for 2M, 2 for 1G
+ * @ht_gen:	the last sync of its hat that found the page-table page
+ * @ht_seen:	entries that sync found mapped (valid while @ht_gen is it)
+ * @ht_mlocked:	entries whose leaf is in a VM_LOCKED VMA
  *
  * An htable is freed only when @ht_valid_cnt is zero, so anything that
  * reaches it through an index entry under a mapping-list lock may use it.
@@ -118,28 +132,49 @@ struct hment_page {
 struct hment_htable {
 	struct rcu_head ht_rcu;
 	unsigned long ht_pfn;
+	unsigned long ht_va;
 	struct hment_hat *ht_hat;
+	unsigned long *ht_shadow;
 	unsigned long ht_flags;
 	atomic_t ht_busy;
 	atomic_t ht_lock_cnt;
 	atomic_t ht_valid_cnt;
 	u8 ht_level;
+	u32 ht_gen;
+	DECLARE_BITMAP(ht_seen, HMENT_ENTRIES);
+	DECLARE_BITMAP(ht_mlocked, HMENT_ENTRIES);
 };
 
 /**
  * struct hment_hat - an address space whose page tables are indexed
  * @idx:	index it belongs to
- * @htables:	page-table pfn -> struct hment_htable
+ * @htables:	per level, (first address >> level span shift) -> htable
  * @node:	on &hment_index.hats, under &hment_index.hats_lock
  * @pid:	thread-group id of the owner, 0 for the kernel
  * @kernel:	the kernel's address space: never stolen from
+ * @mm:		the process's mm (mmgrab'd), NULL for the kernel and tests
+ * @mn:		notifier on @mm: its invalidations remove index entries
+ * @inv_lock:	guards @inv_active and @inv_seq
+ * @inv_active:	invalidations of @mm in progress
+ * @inv_seq:	invalidations of @mm completed
+ * @dead:	@mm has exited: its mappings are gone from the index
+ * @gen:	count of this hat's syncs
+ * @comm:	command name of the owner when it was tracked
  */
 struct hment_hat {
 	struct hment_index *idx;
-	struct xarray htables;
+	struct xarray htables[HMENT_LEVELS];
 	struct list_head node;
 	pid_t pid;
 	bool kernel;
+	struct mm_struct *mm;
+	struct mmu_notifier mn;
+	spinlock_t inv_lock;
+	int inv_active;
+	unsigned long inv_seq;
+	bool dead;
+	u32 gen;
+	char comm[TASK_COMM_LEN];
 };
 
 /* Counters, always on. Events only grow; gauges go up and down. */
@@ -184,6 +219,30 @@ struct hment_fault {
 	atomic_t nth;
 	atomic_t every;
 	atomic_long_t calls;
+};
+
+/**
+ * struct hment_sync_stats - what one sync did
+ * @duration_ns: wall time
+ * @hats:	address spaces walked
+ * @tables:	page-table pages examined
+ * @entries:	entries examined
+ * @leaves:	counted leaves found (raw walk only)
+ * @added:	mappings added to the index
+ * @removed:	mappings removed from it
+ * @errors:	mappings that could not be indexed
+ * @retries:	table passes undone because an invalidation raced
+ */
+struct hment_sync_stats {
+	u64 duration_ns;
+	unsigned long hats;
+	unsigned long tables;
+	unsigned long entries;
+	unsigned long leaves;
+	unsigned long added;
+	unsigned long removed;
+	unsigned long errors;
+	unsigned long retries;
 };
 
 /**
@@ -233,6 +292,17 @@ struct hment_index {
 	struct list_head hats;
 	struct hment_hat *kernel_hat;
 
+	/*
+	 * Held to track, untrack, sync or free a hat, and by readers that
+	 * need hats and htables to stay (lookup): a hat is freed only
+	 * under it. Outside mmap_lock.
+	 */
+	struct mutex sync_lock;
+	bool track_all;			/* pick up new processes at sync */
+	bool track_kernel;		/* walk the kernel's mappings too */
+	struct hment_sync_stats last_sync;
+	unsigned long lookup_pfn;	/* what debugfs lookup lists */
+
 	/* serialises hment_verify(), the only taker of every list lock */
 	struct mutex freeze_lock;
 
@@ -266,6 +336,10 @@ int hment_map(struct hment_index *idx, struct hment_htable *ht,
 	      unsigned int entry, unsigned long pfn);
 int hment_unmap(struct hment_index *idx, struct hment_htable *ht,
 		unsigned int entry, unsigned long pfn);
+int hment_unmap_entry(struct hment_index *idx, struct hment_htable *ht,
+		      unsigned int entry);
+unsigned int hment_htable_clear(struct hment_index *idx,
+				struct hment_htable *ht);
 unsigned long hment_mapcnt(struct hment_index *idx, unsigned long pfn);
 struct hment *hment_steal_from_page(struct hment_index *idx,
 				    unsigned long pfn);
@@ -303,12 +377,16 @@ void hment_reserve_drain(struct hment_index *idx);
 bool hment_should_fail(struct hment_fault *fault);
 
 /* htable.c */
+unsigned int hment_level_shift(unsigned int level);
 struct hment_htable *hment_htable_get(struct hment_hat *hat,
-				      unsigned long ptpfn, unsigned int level);
+				      unsigned int level, unsigned long va,
+				      unsigned long ptpfn);
 struct hment_htable *hment_htable_lookup(struct hment_hat *hat,
-					 unsigned long ptpfn);
+					 unsigned int level, unsigned long va);
 int hment_htable_put(struct hment_htable *ht);
 void hment_htable_free(struct hment_htable *ht);
+unsigned long hment_htable_shadow(const struct hment_htable *ht,
+				  unsigned int entry);
 void hment_htable_mark_stale(struct hment_index *idx, struct hment_htable *ht);
 void hment_htable_clear_stale(struct hment_index *idx,
 			      struct hment_htable *ht);
@@ -318,6 +396,20 @@ bool hment_htable_stealable(const struct hment_htable *ht);
 struct hment_hat *hment_hat_create(struct hment_index *idx, pid_t pid,
 				   bool kernel);
 int hment_hat_destroy(struct hment_hat *hat);
+unsigned long hment_hat_forget_range(struct hment_hat *hat,
+				     unsigned long start, unsigned long end);
+unsigned long hment_hat_inv_begin(struct hment_hat *hat);
+bool hment_hat_inv_unchanged(struct hment_hat *hat, unsigned long cookie);
+struct hment_hat *hment_hat_find(struct hment_index *idx, pid_t pid);
+int hment_hat_track(struct hment_index *idx, pid_t pid);
+int hment_hat_track_all(struct hment_index *idx);
+
+/* walker.c */
+int hment_sync_hat(struct hment_hat *hat, struct hment_sync_stats *st,
+		   bool record);
+int hment_sync_kernel(struct hment_hat *hat, struct hment_sync_stats *st);
+int hment_sync_all(struct hment_index *idx, struct hment_sync_stats *st,
+		   bool record);
 
 /* stats.c */
 void hment_stat_add(struct hment_index *idx, enum hment_stat_item item,

@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * htables: our record of each live page-table page of an address space,
- * found by the page-table page's pfn.
+ * htables: our record of each live page-table page of an address space.
  *
- * The owner of a hat (its sync, or a test) serialises get/put on that hat;
- * the xarray's own lock only keeps the tree consistent.
+ * They are found by level and by the virtual address they cover, not by
+ * the page-table page's pfn: a page table can be freed and its page reused
+ * while we still hold entries for it, and it is the address range that
+ * the notifier and the next sync ask about.
+ *
+ * The owner of a hat (its sync) serialises creating and freeing its
+ * htables; lookups may run alongside under RCU (notifiers, verify).
  */
 #include <linux/slab.h>
 #include <kunit/visibility.h>
@@ -12,31 +16,74 @@
 #include "hment.h"
 
 /**
- * hment_htable_lookup - find the htable of a page-table page
- * @hat: address space
- * @ptpfn: pfn of the page-table page
+ * hment_level_shift - log2 of the address span of a level's page table
+ * @level: 0 (a PTE table spans 2M), 1 (a PMD table, 1G), 2 (a PUD table)
  *
+ * Return: the shift.
+ */
+unsigned int hment_level_shift(unsigned int level)
+{
+	return PAGE_SHIFT + (level + 1) * HMENT_LEVEL_SHIFT;
+}
+EXPORT_SYMBOL_IF_KUNIT(hment_level_shift);
+
+static unsigned long hment_htable_key(unsigned int level, unsigned long va)
+{
+	return va >> hment_level_shift(level);
+}
+
+/**
+ * hment_htable_lookup - find the htable of a level covering an address
+ * @hat: address space
+ * @level: 0, 1 or 2
+ * @va: any address the page table maps
+ *
+ * Context: the caller keeps the htable alive: it owns the hat, or holds
+ * the RCU read lock.
  * Return: the htable or NULL.
  */
 struct hment_htable *hment_htable_lookup(struct hment_hat *hat,
-					 unsigned long ptpfn)
+					 unsigned int level, unsigned long va)
 {
-	return xa_load(&hat->htables, ptpfn);
+	return xa_load(&hat->htables[level], hment_htable_key(level, va));
 }
 EXPORT_SYMBOL_IF_KUNIT(hment_htable_lookup);
+
+static struct hment_htable *hment_htable_alloc(struct hment_index *idx)
+{
+	struct hment_htable *ht;
+
+	if (hment_should_fail(&idx->fault)) {
+		hment_stat_inc(idx, HMENT_STAT_FAULT_INJECTED);
+		return NULL;
+	}
+	ht = kzalloc(sizeof(*ht), GFP_KERNEL);
+	if (!ht)
+		return NULL;
+	ht->ht_shadow = kcalloc(HMENT_ENTRIES, sizeof(*ht->ht_shadow),
+				GFP_KERNEL);
+	if (!ht->ht_shadow) {
+		kfree(ht);
+		return NULL;
+	}
+	return ht;
+}
 
 /**
  * hment_htable_get - find or create the htable of a page-table page
  * @hat: address space
- * @ptpfn: pfn of the page-table page
  * @level: 0, 1 or 2: its leaves map 4K, 2M or 1G
+ * @va: any address the page table maps
+ * @ptpfn: pfn of the page-table page
  *
  * Context: process context; may sleep.
- * Return: the htable, ERR_PTR(-EINVAL) for a bad level or a page-table
- * page already known at another level, or ERR_PTR(-ENOMEM).
+ * Return: the htable; ERR_PTR(-EINVAL) for a bad level; ERR_PTR(-EEXIST)
+ * when an htable for that range has another page-table page (the old table
+ * was replaced: the caller retires it); or ERR_PTR(-ENOMEM).
  */
 struct hment_htable *hment_htable_get(struct hment_hat *hat,
-				      unsigned long ptpfn, unsigned int level)
+				      unsigned int level, unsigned long va,
+				      unsigned long ptpfn)
 {
 	struct hment_index *idx = hat->idx;
 	struct hment_htable *ht;
@@ -44,23 +91,22 @@ struct hment_htable *hment_htable_get(struct hment_hat *hat,
 
 	if (level >= HMENT_LEVELS)
 		return ERR_PTR(-EINVAL);
-	ht = hment_htable_lookup(hat, ptpfn);
+	ht = hment_htable_lookup(hat, level, va);
 	if (ht)
-		return ht->ht_level == level ? ht : ERR_PTR(-EINVAL);
+		return ht->ht_pfn == ptpfn ? ht : ERR_PTR(-EEXIST);
 
-	if (hment_should_fail(&idx->fault)) {
-		hment_stat_inc(idx, HMENT_STAT_FAULT_INJECTED);
-		return ERR_PTR(-ENOMEM);
-	}
-	ht = kzalloc(sizeof(*ht), GFP_KERNEL);
+	ht = hment_htable_alloc(idx);
 	if (!ht)
 		return ERR_PTR(-ENOMEM);
 	ht->ht_pfn = ptpfn;
+	ht->ht_va = round_down(va, 1UL << hment_level_shift(level));
 	ht->ht_hat = hat;
 	ht->ht_level = level;
 
-	err = xa_insert(&hat->htables, ptpfn, ht, GFP_KERNEL);
+	err = xa_insert(&hat->htables[level], hment_htable_key(level, va), ht,
+			GFP_KERNEL);
 	if (err) {
+		kfree(ht->ht_shadow);
 		kfree(ht);
 		return ERR_PTR(err == -EBUSY ? -EEXIST : err);
 	}
@@ -68,6 +114,15 @@ struct hment_htable *hment_htable_get(struct hment_hat *hat,
 	return ht;
 }
 EXPORT_SYMBOL_IF_KUNIT(hment_htable_get);
+
+static void hment_htable_free_rcu(struct rcu_head *head)
+{
+	struct hment_htable *ht = container_of(head, struct hment_htable,
+					       ht_rcu);
+
+	kfree(ht->ht_shadow);
+	kfree(ht);
+}
 
 /**
  * hment_htable_free - forget an htable that no index entry names
@@ -80,7 +135,7 @@ void hment_htable_free(struct hment_htable *ht)
 	if (test_bit(HMENT_HT_STALE, &ht->ht_flags))
 		hment_stat_dec(idx, HMENT_STAT_STALE_HTABLES);
 	hment_stat_dec(idx, HMENT_STAT_HTABLES);
-	kfree_rcu(ht, ht_rcu);
+	call_rcu(&ht->ht_rcu, hment_htable_free_rcu);
 }
 
 /**
@@ -93,11 +148,27 @@ int hment_htable_put(struct hment_htable *ht)
 {
 	if (atomic_read(&ht->ht_valid_cnt))
 		return -EBUSY;
-	xa_erase(&ht->ht_hat->htables, ht->ht_pfn);
+	xa_erase(&ht->ht_hat->htables[ht->ht_level],
+		 hment_htable_key(ht->ht_level, ht->ht_va));
 	hment_htable_free(ht);
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(hment_htable_put);
+
+/**
+ * hment_htable_shadow - the pfn the index holds for an entry
+ * @ht: the htable
+ * @entry: the entry
+ *
+ * Return: the pfn, or HMENT_NO_PFN; stable only under that pfn's
+ * mapping-list lock.
+ */
+unsigned long hment_htable_shadow(const struct hment_htable *ht,
+				  unsigned int entry)
+{
+	return READ_ONCE(ht->ht_shadow[entry]) - 1;
+}
+EXPORT_SYMBOL_IF_KUNIT(hment_htable_shadow);
 
 /**
  * hment_htable_mark_stale - note that the index lacks some of @ht's entries

@@ -33,18 +33,23 @@ static unsigned long hment_page_mappings(const struct hment_page *pg)
 	return hment_page_embedded(pg) ? 1 : pg->share;
 }
 
-/* Bookkeeping common to every new index entry naming @ht. */
+/* Bookkeeping common to every new index entry (@ht, @entry) -> @pfn. */
 static void hment_note_added(struct hment_index *idx, struct hment_page *pg,
-			     struct hment_htable *ht)
+			     struct hment_htable *ht, unsigned int entry,
+			     unsigned long pfn)
 {
+	WRITE_ONCE(ht->ht_shadow[entry], pfn + 1);
 	atomic_inc(&ht->ht_valid_cnt);
 	pg->szc = max(pg->szc, ht->ht_level);
 	hment_stat_inc(idx, HMENT_STAT_MAPPINGS);
 }
 
 static void hment_note_removed(struct hment_index *idx, struct hment_page *pg,
-			       struct hment_htable *ht)
+			       struct hment_htable *ht, unsigned int entry)
 {
+	WRITE_ONCE(ht->ht_shadow[entry], 0);
+	if (test_and_clear_bit(entry, ht->ht_mlocked))
+		atomic_dec(&ht->ht_lock_cnt);
 	atomic_dec(&ht->ht_valid_cnt);
 	hment_stat_dec(idx, HMENT_STAT_MAPPINGS);
 	if (!hment_page_mapped(pg)) {
@@ -54,13 +59,14 @@ static void hment_note_removed(struct hment_index *idx, struct hment_page *pg,
 }
 
 static void hment_embed(struct hment_index *idx, struct hment_page *pg,
-			struct hment_htable *ht, unsigned int entry)
+			struct hment_htable *ht, unsigned int entry,
+			unsigned long pfn)
 {
 	pg->embed_ht = ht;
 	pg->entry = entry;
 	pg->flags |= HMENT_PAGE_EMBEDDED;
 	hment_stat_inc(idx, HMENT_STAT_PAGES_MAPPED);
-	hment_note_added(idx, pg, ht);
+	hment_note_added(idx, pg, ht, entry, pfn);
 }
 
 /* Put a filled-in hment on its record's list and in the hash. */
@@ -80,7 +86,7 @@ static void hment_unlink(struct hment_index *idx, struct hment_page *pg,
 	hlist_del_init(&hm->hm_list);
 	WRITE_ONCE(pg->share, pg->share - 1);
 	hment_stat_dec(idx, HMENT_STAT_LIVE_HMENTS);
-	hment_note_removed(idx, pg, hm->hm_htable);
+	hment_note_removed(idx, pg, hm->hm_htable, hm->hm_entry);
 }
 
 /* Move the embedded mapping into @hm; the record becomes listed. */
@@ -197,7 +203,7 @@ bool hment_assign(struct hment_index *idx, struct hment_htable *ht,
 
 	if (!hment_page_mapped(pg)) {
 		WARN_ON_ONCE(hm);
-		hment_embed(idx, pg, ht, entry);
+		hment_embed(idx, pg, ht, entry, pfn);
 		return true;
 	}
 	if (!hm) {
@@ -213,7 +219,7 @@ bool hment_assign(struct hment_index *idx, struct hment_htable *ht,
 	hm->hm_entry = entry;
 	hm->hm_pfn = pfn;
 	hment_insert(idx, pg, hm);
-	hment_note_added(idx, pg, ht);
+	hment_note_added(idx, pg, ht, entry, pfn);
 	return true;
 }
 EXPORT_SYMBOL_IF_KUNIT(hment_assign);
@@ -264,7 +270,7 @@ struct hment *hment_remove(struct hment_index *idx, struct hment_htable *ht,
 		pg->flags &= ~HMENT_PAGE_EMBEDDED;
 		pg->embed_ht = NULL;
 		pg->entry = 0;
-		hment_note_removed(idx, pg, ht);
+		hment_note_removed(idx, pg, ht, entry);
 		return NULL;
 	}
 
@@ -343,14 +349,20 @@ static bool hment_mapping_valid(struct hment_index *idx,
  * When no memory can be had, @ht is marked stale so that a later sync
  * records it again.
  *
- * Context: any; allocates with GFP_NOWAIT and takes spinlocks.
+ * One entry maps one page: while the index holds @entry of @ht for
+ * another pfn, that must be unmapped first.
+ *
+ * Context: any; allocates with GFP_NOWAIT and takes spinlocks. Mappings of
+ * one htable are added by one caller at a time (its hat's owner).
  * Return: 1 if recorded, 0 if it already was, -EINVAL for a bad mapping,
- * -ERANGE for a pfn the index does not cover, -ENOMEM.
+ * -ERANGE for a pfn the index does not cover, -EBUSY when the entry is
+ * indexed for another pfn, -ENOMEM.
  */
 int hment_map(struct hment_index *idx, struct hment_htable *ht,
 	      unsigned int entry, unsigned long pfn)
 {
 	struct hment_page *pg;
+	unsigned long old;
 	struct hment *hm;
 	bool added;
 
@@ -358,6 +370,9 @@ int hment_map(struct hment_index *idx, struct hment_htable *ht,
 		return -ERANGE;
 	if (!hment_mapping_valid(idx, ht, entry, pfn))
 		return -EINVAL;
+	old = hment_htable_shadow(ht, entry);
+	if (old != HMENT_NO_PFN && old != pfn)
+		return -EBUSY;
 	pg = hment_page_get(idx, pfn, GFP_NOWAIT);
 	if (IS_ERR(pg))
 		goto stale;
@@ -404,6 +419,62 @@ int hment_unmap(struct hment_index *idx, struct hment_htable *ht,
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(hment_unmap);
+
+/**
+ * hment_unmap_entry - forget whatever entry @entry of @ht is indexed for
+ * @idx: index
+ * @ht: page-table page
+ * @entry: entry within @ht
+ *
+ * The pfn comes from the htable's shadow, so the page table itself is not
+ * read: it may already be gone.
+ *
+ * Return: 0, or -ENOENT when the index holds nothing for the entry.
+ */
+int hment_unmap_entry(struct hment_index *idx, struct hment_htable *ht,
+		      unsigned int entry)
+{
+	unsigned long pfn;
+	struct hment *hm;
+
+	for (;;) {
+		pfn = hment_htable_shadow(ht, entry);
+		if (pfn == HMENT_NO_PFN)
+			return -ENOENT;
+		hment_page_lock(idx, pfn);
+		/* Changes only under the lock of the pfn it names. */
+		if (hment_htable_shadow(ht, entry) == pfn)
+			break;
+		hment_page_unlock(idx, pfn);
+	}
+	hm = hment_remove(idx, ht, entry, pfn);
+	hment_page_unlock(idx, pfn);
+	if (WARN_ON_ONCE(IS_ERR(hm)))
+		return PTR_ERR(hm);
+	if (hm)
+		hment_free(idx, hm);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(hment_unmap_entry);
+
+/**
+ * hment_htable_clear - forget every indexed entry of @ht
+ * @idx: index
+ * @ht: page-table page
+ *
+ * Return: how many entries were removed.
+ */
+unsigned int hment_htable_clear(struct hment_index *idx,
+				struct hment_htable *ht)
+{
+	unsigned int entry, removed = 0;
+
+	for (entry = 0; entry < HMENT_ENTRIES; entry++)
+		if (READ_ONCE(ht->ht_shadow[entry]))
+			removed += !hment_unmap_entry(idx, ht, entry);
+	return removed;
+}
+EXPORT_SYMBOL_IF_KUNIT(hment_htable_clear);
 
 /* Mappings of @leader at exactly @level, which cover @leader's group. */
 static unsigned long hment_count_level(struct hment_index *idx,
@@ -497,35 +568,6 @@ struct hment *hment_steal_from_page(struct hment_index *idx, unsigned long pfn)
 	return victim;
 }
 
-/* Drop every mapping of every page, for teardown. */
-static void hment_index_clear(struct hment_index *idx)
-{
-	struct hment_htable *ht;
-	struct hment_page *pg;
-	struct hment *hm;
-	unsigned int entry;
-	unsigned long pfn;
-
-	for (pfn = 0; pfn < idx->max_pfn; pfn++) {
-		pg = hment_page(idx, pfn);
-		if (!pg) {
-			pfn |= HMENT_CHUNK_PFNS - 1;
-			continue;
-		}
-		hment_page_lock(idx, pfn);
-		while (hment_walk(idx, pfn, &ht, &entry, NULL)) {
-			hm = hment_remove(idx, ht, entry, pfn);
-			if (WARN_ON_ONCE(IS_ERR(hm)))
-				break;
-			if (hm)
-				hment_free(idx, hm);
-		}
-		hment_page_unlock(idx, pfn);
-		if (!(pfn & (HMENT_CHUNK_PFNS - 1)))
-			cond_resched();
-	}
-}
-
 static int hment_params_check(const struct hment_params *p)
 {
 	if (!p->max_pfn || !is_power_of_2(p->hash_buckets) ||
@@ -561,6 +603,7 @@ struct hment_index *hment_index_create(const struct hment_params *params)
 	idx->reserve_amount = p.reserve_amount;
 	mutex_init(&idx->hats_lock);
 	mutex_init(&idx->freeze_lock);
+	mutex_init(&idx->sync_lock);
 	INIT_LIST_HEAD(&idx->hats);
 
 	err = -ENOMEM;
@@ -595,14 +638,19 @@ EXPORT_SYMBOL_IF_KUNIT(hment_index_create);
 /**
  * hment_index_destroy - drop every mapping, address space and allocation
  * @idx: index; nobody else may be using it
+ *
+ * Every mapping belongs to some hat's htable, so destroying the hats (and
+ * with them their notifiers) empties the index.
  */
 void hment_index_destroy(struct hment_index *idx)
 {
 	struct hment_hat *hat, *next;
 
-	hment_index_clear(idx);
+	mutex_lock(&idx->sync_lock);
 	list_for_each_entry_safe(hat, next, &idx->hats, node)
 		hment_hat_destroy(hat);
+	mutex_unlock(&idx->sync_lock);
+	WARN_ON_ONCE(hment_stat_read(idx, HMENT_STAT_MAPPINGS));
 	hment_reserve_drain(idx);
 	hment_pages_destroy(idx);
 	hment_hash_destroy(idx);

@@ -10,7 +10,6 @@
 #include <linux/module.h>
 #include <linux/nodemask.h>
 #include <linux/slab.h>
-#include <kunit/visibility.h>
 
 #include "hment.h"
 
@@ -30,6 +29,10 @@ static unsigned int reserve_amount = 200;
 module_param(reserve_amount, uint, 0400);
 MODULE_PARM_DESC(reserve_amount, "hments kept in reserve (default 200)");
 
+static bool track_all = true;
+module_param(track_all, bool, 0400);
+MODULE_PARM_DESC(track_all, "track every user process at load and each sync (default true)");
+
 static unsigned int fail_nth;
 module_param(fail_nth, uint, 0400);
 MODULE_PARM_DESC(fail_nth, "fail the Nth allocation after load (default 0: off)");
@@ -40,7 +43,6 @@ MODULE_PARM_DESC(fail_every, "fail every Nth allocation (default 0: off)");
 
 /* Shared by every index, so a leak anywhere shows when it is destroyed. */
 struct kmem_cache *hment_cache;
-EXPORT_SYMBOL_IF_KUNIT(hment_cache);
 
 static struct hment_index *hment_idx;
 
@@ -79,6 +81,12 @@ static int __init hment_init(void)
 	atomic_set(&hment_idx->fault.nth, fail_nth);
 	atomic_set(&hment_idx->fault.every, fail_every);
 	hment_reserve(hment_idx, 0);
+	if (track_all) {
+		mutex_lock(&hment_idx->sync_lock);
+		hment_idx->track_all = true;
+		hment_hat_track_all(hment_idx);
+		mutex_unlock(&hment_idx->sync_lock);
+	}
 	hment_debugfs_init(hment_idx);
 	pr_info("%lu pfns, %u hash buckets, hment %zu bytes\n",
 		hment_idx->max_pfn, hment_idx->hash_mask + 1,
@@ -90,6 +98,8 @@ static void __exit hment_exit(void)
 {
 	hment_debugfs_exit();
 	hment_index_destroy(hment_idx);
+	/* htables are freed after a grace period */
+	rcu_barrier();
 	kmem_cache_destroy(hment_cache);
 }
 

@@ -72,7 +72,7 @@ static bool hment_ht_ours(struct hment_index *idx, struct hment_htable *ht)
 {
 	return ht && ht->ht_hat && ht->ht_hat->idx == idx &&
 	       ht->ht_level < HMENT_LEVELS &&
-	       hment_htable_lookup(ht->ht_hat, ht->ht_pfn) == ht;
+	       hment_htable_lookup(ht->ht_hat, ht->ht_level, ht->ht_va) == ht;
 }
 
 static bool hment_hashed(struct hment_index *idx, struct hment *want)
@@ -107,6 +107,9 @@ static void hment_check_mapping(struct hment_index *idx,
 	if (pg->szc < ht->ht_level)
 		hment_fail(t, s, "pfn %#lx: szc %u below level %u\n", pfn,
 			   pg->szc, ht->ht_level);
+	if (entry < HMENT_ENTRIES && hment_htable_shadow(ht, entry) != pfn)
+		hment_fail(t, s, "pfn %#lx: htable %#lx entry %u shadows %#lx\n",
+			   pfn, ht->ht_pfn, entry, hment_htable_shadow(ht, entry));
 	t->mappings++;
 }
 
@@ -215,22 +218,36 @@ static void hment_check_hash(struct hment_index *idx, struct hment_tally *t,
 			   t->listed);
 }
 
-static void hment_count_htables(struct hment_index *idx,
-				struct hment_tally *t)
+/* Each htable's valid count equals the entries its shadow holds. */
+static void hment_check_htable(struct hment_tally *t, struct seq_buf *s,
+			       struct hment_htable *ht)
+{
+	unsigned int entry, shadowed = 0;
+
+	for (entry = 0; entry < HMENT_ENTRIES; entry++)
+		shadowed += hment_htable_shadow(ht, entry) != HMENT_NO_PFN;
+	if (shadowed != atomic_read(&ht->ht_valid_cnt))
+		hment_fail(t, s, "htable %#lx: %u shadowed entries, valid %d\n",
+			   ht->ht_pfn, shadowed, atomic_read(&ht->ht_valid_cnt));
+	t->htables++;
+	t->stale += test_bit(HMENT_HT_STALE, &ht->ht_flags);
+	t->valid += atomic_read(&ht->ht_valid_cnt);
+}
+
+static void hment_check_htables(struct hment_index *idx,
+				struct hment_tally *t, struct seq_buf *s)
 {
 	struct hment_htable *ht;
 	struct hment_hat *hat;
-	unsigned long ptpfn;
+	unsigned int level;
+	unsigned long key;
 
 	lockdep_assert_held(&idx->hats_lock);
 	rcu_read_lock();
-	list_for_each_entry(hat, &idx->hats, node) {
-		xa_for_each(&hat->htables, ptpfn, ht) {
-			t->htables++;
-			t->stale += test_bit(HMENT_HT_STALE, &ht->ht_flags);
-			t->valid += atomic_read(&ht->ht_valid_cnt);
-		}
-	}
+	list_for_each_entry(hat, &idx->hats, node)
+		for (level = 0; level < HMENT_LEVELS; level++)
+			xa_for_each(&hat->htables[level], key, ht)
+				hment_check_htable(t, s, ht);
 	rcu_read_unlock();
 }
 
@@ -285,7 +302,8 @@ static void hment_check_quiet(struct hment_index *idx, struct hment_tally *t,
  *
  * Checks: each record is clear, embedded (one mapping, no list) or listed
  * (list length equals share, every hment names this pfn); every mapping
- * names an htable of this index at a level its pfn is aligned for; every
+ * names an htable of this index at a level its pfn is aligned for, and
+ * that htable's shadow names the pfn back; every
  * listed hment is hashed in the bucket of its key and the hash holds
  * nothing else; the sum of the htables' valid counts and the gauges match
  * what was found.
@@ -304,7 +322,7 @@ unsigned long hment_verify(struct hment_index *idx, struct seq_buf *s,
 
 	hment_check_records(idx, &t, s);
 	hment_check_hash(idx, &t, s);
-	hment_count_htables(idx, &t);
+	hment_check_htables(idx, &t, s);
 	if (t.valid != t.mappings)
 		hment_fail(&t, s, "htables count %lu entries, records %lu\n",
 			   t.valid, t.mappings);
