@@ -65,6 +65,10 @@ static void hment_steal_from_user(struct kunit *test)
 						 1000));
 	KUNIT_EXPECT_TRUE(test, test_bit(HMENT_HT_STALE, &u2->ht_flags));
 	KUNIT_EXPECT_FALSE(test, test_bit(HMENT_HT_STALE, &u1->ht_flags));
+	KUNIT_EXPECT_EQ(test, hment_htable_shadow(u2, 1000 % HMENT_ENTRIES),
+			HMENT_NO_PFN);
+	KUNIT_EXPECT_EQ(test, hment_htable_shadow(u1, 1000 % HMENT_ENTRIES),
+			1000UL);
 	KUNIT_EXPECT_EQ(test, atomic_read(&u2->ht_valid_cnt), 0);
 	KUNIT_EXPECT_EQ(test, hment_fx_stat(test, HMENT_STAT_STEALS), 1);
 	KUNIT_EXPECT_EQ(test, hment_fx_stat(test, HMENT_STAT_STOLEN), 1);

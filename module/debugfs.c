@@ -21,8 +21,8 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
-#include <linux/version.h>
 
+#include "compat.h"
 #include "hment.h"
 
 static struct dentry *hment_dir;
@@ -95,8 +95,9 @@ static ssize_t kpagecount_read(struct file *file, char __user *ubuf,
 		/* a page of counts at a time, from the u64 holding pos */
 		pfn = pos / sizeof(u64);
 		skip = pos % sizeof(u64);
-		for (i = 0; i < PAGE_SIZE / sizeof(u64) &&
-			    pfn + i < idx->max_pfn; i++)
+		for (i = 0;
+		     i < PAGE_SIZE / sizeof(u64) && pfn + i < idx->max_pfn;
+		     i++)
 			buf[i] = cpu_to_le64(hment_mapcnt(idx, pfn + i));
 		n = min(count - done, i * sizeof(u64) - skip);
 		if (copy_to_user(ubuf + done, (char *)buf + skip, n)) {
@@ -561,30 +562,6 @@ DEFINE_DEBUGFS_ATTRIBUTE(fail_every_fops, fail_every_get, fail_every_set,
 			 "%llu\n");
 
 /* ---- verify ---- */
-
-/* What /proc/kpagecount says for @pfn, computed as fs/proc/page.c does. */
-static unsigned long hment_kernel_mapcount(unsigned long pfn)
-{
-	struct page *page = pfn_to_online_page(pfn);
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
-	struct folio *folio;
-	int mapcount;
-
-	if (!page)
-		return 0;
-	folio = page_folio(page);
-	mapcount = atomic_read(&page->_mapcount) + 1;
-	if (page_mapcount_is_type(mapcount))
-		mapcount = 0;
-	if (folio_test_large(folio))
-		mapcount += folio_entire_mapcount(folio);
-	return mapcount;
-#else
-	if (!page || PageSlab(page) || page_has_type(page))
-		return 0;
-	return page_mapcount(page);
-#endif
-}
 
 #define HMENT_DRIFT_EXAMPLES	5
 

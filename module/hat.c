@@ -107,6 +107,7 @@ unsigned long hment_hat_forget_range(struct hment_hat *hat,
 	rcu_read_unlock();
 	return removed;
 }
+EXPORT_SYMBOL_IF_KUNIT(hment_hat_forget_range);
 
 /* Changes that keep every page mapped where it was: nothing to remove. */
 static bool hment_inv_keeps_mappings(const struct mmu_notifier_range *range)

@@ -169,7 +169,7 @@ struct hment_hat {
 	bool kernel;
 	struct mm_struct *mm;
 	struct mmu_notifier mn;
-	spinlock_t inv_lock;
+	spinlock_t inv_lock;		/* innermost */
 	int inv_active;
 	unsigned long inv_seq;
 	bool dead;

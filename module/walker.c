@@ -23,7 +23,6 @@
 #include <linux/mm.h>
 #include <linux/pgtable.h>
 #include <linux/sched/mm.h>
-#include <linux/version.h>
 
 #include "hment.h"
 
@@ -192,32 +191,6 @@ static void hment_walk_leaf(struct hment_walk *w, unsigned int level,
 	atomic_dec(&ht->ht_busy);
 }
 
-/*
- * Lock a PTE table as pte_offset_map_lock() does. From 6.5 on that is out
- * of line and not exported, and tables may be freed under RCU: do its steps
- * by hand, and give up if the PMD changed under us.
- */
-static pte_t *hment_pte_map_lock(struct hment_walk *w, pmd_t *pmdp,
-				 pmd_t pmdval, unsigned long addr,
-				 spinlock_t **ptl)
-	__acquires(*ptl)
-{
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
-	rcu_read_lock();
-	*ptl = pte_lockptr(w->mm, &pmdval);
-	spin_lock(*ptl);
-	if (!pmd_same(pmdval, READ_ONCE(*pmdp))) {
-		spin_unlock(*ptl);
-		rcu_read_unlock();
-		__acquire(*ptl);
-		return NULL;
-	}
-	return pte_offset_kernel(&pmdval, addr);
-#else
-	return pte_offset_map_lock(w->mm, pmdp, addr, ptl);
-#endif
-}
-
 static void hment_walk_ptes(struct hment_walk *w, struct hment_htable *ht,
 			    pte_t *ptep, unsigned long addr, unsigned long end,
 			    unsigned long *added)
@@ -240,15 +213,56 @@ static void hment_walk_ptes(struct hment_walk *w, struct hment_htable *ht,
 	}
 }
 
+/* The PTEs of one table under its lock; undo if an invalidation raced. */
+static void hment_walk_ptes_locked(struct hment_walk *w,
+				   struct hment_htable *ht, pte_t *ptep,
+				   unsigned long addr, unsigned long end,
+				   unsigned long cookie)
+{
+	DECLARE_BITMAP(added, HMENT_ENTRIES);
+
+	bitmap_zero(added, HMENT_ENTRIES);
+	hment_walk_ptes(w, ht, ptep, addr, end, added);
+	if (ht && w->mm && !hment_hat_inv_unchanged(w->hat, cookie))
+		hment_walk_undo(w, ht, added);
+}
+
+/*
+ * Lock the table as pte_offset_map_lock() does. Where that is out of line
+ * and unexported (6.5 on), and tables may be freed under RCU, its steps are
+ * done by hand: the table stays while RCU is held, and if the PMD changed
+ * before the lock was taken the table is left for the next sync.
+ */
+static void hment_walk_pte_lock(struct hment_walk *w, struct hment_htable *ht,
+				pmd_t *pmdp, pmd_t pmdval, unsigned long addr,
+				unsigned long end, unsigned long cookie)
+{
+	spinlock_t *ptl;	/* the PTE table's lock */
+	pte_t *ptep;
+
+#ifdef HMENT_PTE_MAP_LOCK_OUT_OF_LINE
+	rcu_read_lock();
+	ptl = pte_lockptr(w->mm, &pmdval);
+	spin_lock(ptl);
+	if (pmd_same(pmdval, READ_ONCE(*pmdp))) {
+		ptep = pte_offset_kernel(&pmdval, addr);
+		hment_walk_ptes_locked(w, ht, ptep, addr, end, cookie);
+	}
+	spin_unlock(ptl);
+	rcu_read_unlock();
+#else
+	ptep = pte_offset_map_lock(w->mm, pmdp, addr, &ptl);
+	hment_walk_ptes_locked(w, ht, ptep, addr, end, cookie);
+	pte_unmap_unlock(ptep, ptl);
+#endif
+}
+
 static void hment_walk_pte_table(struct hment_walk *w, pmd_t *pmdp,
 				 pmd_t pmdval, unsigned long addr,
 				 unsigned long end)
 {
-	DECLARE_BITMAP(added, HMENT_ENTRIES);
 	struct hment_htable *ht = NULL;
 	unsigned long cookie = 0;
-	spinlock_t *ptl;
-	pte_t *ptep;
 
 	if (w->record) {
 		ht = hment_walk_htable(w, 0, addr, pmd_pfn(pmdval));
@@ -257,21 +271,11 @@ static void hment_walk_pte_table(struct hment_walk *w, pmd_t *pmdp,
 		atomic_inc(&ht->ht_busy);
 		cookie = hment_hat_inv_begin(w->hat);
 	}
-	bitmap_zero(added, HMENT_ENTRIES);
-
-	if (!w->mm) {
-		/* kernel mappings: no lock to take, no notifier to race */
-		hment_walk_ptes(w, ht, pte_offset_kernel(pmdp, addr), addr, end,
-				added);
-	} else {
-		ptep = hment_pte_map_lock(w, pmdp, pmdval, addr, &ptl);
-		if (ptep) {
-			hment_walk_ptes(w, ht, ptep, addr, end, added);
-			if (ht && !hment_hat_inv_unchanged(w->hat, cookie))
-				hment_walk_undo(w, ht, added);
-		}
-		pte_unmap_unlock(ptep, ptl);
-	}
+	if (w->mm)
+		hment_walk_pte_lock(w, ht, pmdp, pmdval, addr, end, cookie);
+	else	/* kernel mappings: no lock to take, no notifier to race */
+		hment_walk_ptes_locked(w, ht, pte_offset_kernel(pmdp, addr),
+				       addr, end, cookie);
 	if (ht)
 		atomic_dec(&ht->ht_busy);
 	cond_resched();
@@ -380,6 +384,7 @@ static void hment_sync_reconcile(struct hment_walk *w)
 static void hment_walk_vmas(struct hment_walk *w)
 {
 	struct vm_area_struct *vma;
+
 	VMA_ITERATOR(vmi, w->mm, 0);
 
 	for_each_vma(vmi, vma) {
