@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=sh
 #
 # scripts/kunit's payload: the suites run when hment_test.ko loads and print
 # KTAP to the kernel console; unloading both modules then lets hment's
 # kmem_cache teardown and kmemleak report anything the tests leaked.
+# shellcheck source=scripts/guest/lib.sh
 . /hment/lib.sh
 
 kmemleak_forget

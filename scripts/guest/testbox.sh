@@ -1,16 +1,25 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=sh
 #
 # scripts/testbox's payload: load hment.ko, then run the caller's script
 # (HMENT_RUN) or the default smoke checks, then unload. The exit status is
 # the caller's script's if it failed, else the number of failed steps.
+# shellcheck source=scripts/guest/lib.sh
 . /hment/lib.sh
 
+# shellcheck disable=SC2317 # run through step
 verify() {
 	cat /sys/kernel/debug/hment/verify &&
 		[ "$(head -n 1 /sys/kernel/debug/hment/verify)" = ok ]
 }
 
 echo "paging: $(grep -qw la57 /proc/cpuinfo && echo 5 || echo 4)-level"
+# Only the debug kernel has kmemleak; there, leaks fail the run too.
+leaks=
+if [ -e /sys/kernel/debug/kmemleak ]; then
+	leaks=1
+	kmemleak_forget
+fi
 # shellcheck disable=SC2086 # HMENT_ARGS is a list of module parameters
 step insmod insmod /hment/hment.ko $HMENT_ARGS
 rc=0
@@ -28,5 +37,6 @@ else
 	step verify verify
 fi
 step rmmod rmmod hment
+[ -n "$leaks" ] && step kmemleak kmemleak_check
 [ "$rc" -ne 0 ] && exit "$rc"
 exit "$nfail"

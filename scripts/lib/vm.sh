@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
 #
 # Shared by scripts/testbox and scripts/kunit: build the module for a kernel,
 # pack it into a busybox initramfs, boot that in QEMU and judge the logs.
@@ -30,7 +31,7 @@ vm_init() {	# NAME: names the logs and the result line
 	VM_NAME=$1
 	VM_PASS=0
 	VM_FAIL=0
-	VM_COUNT_PASSES=1
+	VM_COUNT_PASSES=1	# scripts/kunit counts KUnit cases instead
 	VM_LOG=$VM_LOGDIR/$1.log
 	VM_OUT=$VM_LOGDIR/$1.out
 	VM_TMP=$(mktemp -d "/tmp/hment-$1.XXXXXX")
@@ -63,7 +64,7 @@ vm_result() {	# the contract's closing line; false if anything failed
 # The debug kernel lives outside the repo, keyed by its .kunitconfig and the
 # kernel source version, and is marked complete only once its .config is
 # checked, so an interrupted build resumes instead of being reused.
-vm_debug_kernel() {	# [--rebuild]: sets VM_DEBUG_DIR, building on a miss
+vm_debug_kernel() {	# sets VM_DEBUG_DIR, building on a miss or if VM_REBUILD=1
 	local kconf=$VM_ROOT/kunit/.kunitconfig ver key t0=$SECONDS lock
 	ver=$(sed -n 's/^\(VERSION\|PATCHLEVEL\|SUBLEVEL\) = //p' "$KSRC/Makefile" |
 		paste -sd.)
@@ -72,7 +73,7 @@ vm_debug_kernel() {	# [--rebuild]: sets VM_DEBUG_DIR, building on a miss
 	mkdir -p "$VM_CACHE"
 	exec {lock}>"$VM_CACHE/.lock-$key"
 	flock "$lock"
-	if [ "${1:-}" = --rebuild ]; then
+	if [ "${VM_REBUILD:-0}" = 1 ]; then
 		rm -rf "$VM_DEBUG_DIR"
 	fi
 	if [ -e "$VM_DEBUG_DIR/.hment-complete" ]; then
@@ -84,7 +85,7 @@ vm_debug_kernel() {	# [--rebuild]: sets VM_DEBUG_DIR, building on a miss
 	if [ -e "$KSRC/.config" ] || [ -d "$KSRC/include/config" ]; then
 		vm_die "$KSRC is not clean: run 'make -C $KSRC mrproper'"
 	fi
-	vm_note "debug kernel $ver: building in $VM_DEBUG_DIR (about 3 min on 2 cores)"
+	vm_note "debug kernel $ver: building in $VM_DEBUG_DIR (about 8 min on 2 cores)"
 	mkdir -p "$VM_DEBUG_DIR"
 	# kunit.py must not leave __pycache__ in the source tree either.
 	if ! PYTHONDONTWRITEBYTECODE=1 python3 "$KSRC/tools/testing/kunit/kunit.py" \
@@ -113,18 +114,29 @@ vm_check_config() {	# KUNITCONFIG DOTCONFIG: every =y line must be in .config
 	fi
 }
 
-# Build in a private copy of the tree's sources (tracked or new, never
-# ignored build products), so builds for different kernels, or a build
-# running while another VM runs, never overwrite each other's objects.
+vm_sources() {	# the tree's source files, NUL-separated, never build products
+	local f
+	if git -C "$VM_ROOT" rev-parse --git-dir >/dev/null 2>&1; then
+		# Tracked or new, less any deleted.
+		git -C "$VM_ROOT" ls-files -z --cached --others --exclude-standard |
+			while IFS= read -r -d '' f; do
+				[ ! -e "$VM_ROOT/$f" ] || printf '%s\0' "$f"
+			done
+	else
+		(cd "$VM_ROOT" && find . -path ./build -prune -o -type f \
+			! -name '*.o' ! -name '*.ko' ! -name '*.cmd' ! -name '*.mod' \
+			! -name '*.mod.c' ! -name '*.order' ! -name '*.symvers' -print0)
+	fi
+}
+
+# Build in a private copy of the sources, so builds for different kernels,
+# or a build while another VM runs, never overwrite each other's objects.
 vm_build_module() {	# KDIR OBJDIR [MAKE-VAR...]
-	local kdir=$1 obj=$2 f
+	local kdir=$1 obj=$2
 	shift 2
 	rm -rf "$obj"
 	mkdir -p "$obj"
-	(cd "$VM_ROOT" && git ls-files -z --cached --others --exclude-standard |
-		while IFS= read -r -d '' f; do
-			[ -e "$f" ] && printf '%s\0' "$f"
-		done | tar --null -T - -cf -) | tar -C "$obj" -xf -
+	vm_sources | tar -C "$VM_ROOT" --null -T - -cf - | tar -C "$obj" -xf -
 	if ! make -C "$obj" KDIR="$kdir" "$@" >"$obj.make.log" 2>&1; then
 		cat "$obj.make.log"
 		vm_die "module build against $kdir failed"
