@@ -5,7 +5,9 @@
  *   kpagecount	  binary, like /proc/kpagecount: a little-endian u64 per pfn
  *   lookup	  write a pfn, read who maps it
  *   track	  write <pid>, -<pid>, all, -all, kernel, -kernel; read the hats
- *   sync	  write 1 to sync now; read what the last sync did
+ *   sync	  write 1 (or "pid <n>") to sync now; read what the last did
+ *   walk	  the same, reading the page tables without recording: the
+ *		  raw walk benchmarks compare a sync against
  *   stats	  one "name value" per line
  *   histogram	  how many pfns have 1, 2, 3-4, 5-8, ... mappings
  *   reserve_amount, fail_nth, fail_every: read-write knobs
@@ -413,24 +415,32 @@ static const struct file_operations track_fops = {
 	.release = single_release,
 };
 
-/* ---- sync ---- */
+/* ---- sync and walk ---- */
 
-static int sync_show(struct seq_file *m, void *v)
+static void hment_show_sync(struct seq_file *m, struct hment_index *idx,
+			    const struct hment_sync_stats *last)
 {
-	struct hment_index *idx = m->private;
 	struct hment_sync_stats st;
 
 	mutex_lock(&idx->sync_lock);
-	st = idx->last_sync;
+	st = *last;
 	mutex_unlock(&idx->sync_lock);
 	seq_printf(m, "duration_ns %llu\n", st.duration_ns);
 	seq_printf(m, "hats %lu\n", st.hats);
 	seq_printf(m, "tables %lu\n", st.tables);
 	seq_printf(m, "entries %lu\n", st.entries);
+	seq_printf(m, "leaves %lu\n", st.leaves);
 	seq_printf(m, "added %lu\n", st.added);
 	seq_printf(m, "removed %lu\n", st.removed);
 	seq_printf(m, "errors %lu\n", st.errors);
 	seq_printf(m, "retries %lu\n", st.retries);
+}
+
+static int sync_show(struct seq_file *m, void *v)
+{
+	struct hment_index *idx = m->private;
+
+	hment_show_sync(m, idx, &idx->last_sync);
 	return 0;
 }
 
@@ -439,21 +449,43 @@ static int sync_open(struct inode *inode, struct file *file)
 	return single_open(file, sync_show, inode->i_private);
 }
 
-static ssize_t sync_write(struct file *file, const char __user *ubuf,
-			  size_t count, loff_t *ppos)
+/*
+ * "1" syncs everything tracked, "pid <n>" one process. @record false is
+ * the raw walk: the same walker reading the same tables, recording nothing.
+ */
+static ssize_t hment_sync_write(struct file *file, const char __user *ubuf,
+				size_t count, bool record)
 {
 	struct hment_index *idx = file_inode(file)->i_private;
 	char kbuf[HMENT_WRITE_MAX], *s;
 	struct hment_sync_stats st;
-	int err;
+	int err, pid;
 
 	s = hment_write_string(ubuf, count, kbuf);
 	if (IS_ERR(s))
 		return PTR_ERR(s);
-	if (strcmp(s, "1"))
+	if (!strcmp(s, "1"))
+		err = hment_sync_all(idx, &st, record);
+	else if (!strncmp(s, "pid ", 4) && !kstrtoint(s + 4, 10, &pid) &&
+		 pid > 0)
+		err = hment_sync_pid(idx, pid, &st, record);
+	else
 		return -EINVAL;
-	err = hment_sync_all(idx, &st, true);
-	return err ? err : count;
+	if (err)
+		return err;
+	mutex_lock(&idx->sync_lock);
+	if (record)
+		idx->last_sync = st;
+	else
+		idx->last_walk = st;
+	mutex_unlock(&idx->sync_lock);
+	return count;
+}
+
+static ssize_t sync_write(struct file *file, const char __user *ubuf,
+			  size_t count, loff_t *ppos)
+{
+	return hment_sync_write(file, ubuf, count, true);
 }
 
 static const struct file_operations sync_fops = {
@@ -461,6 +493,34 @@ static const struct file_operations sync_fops = {
 	.open = sync_open,
 	.read = seq_read,
 	.write = sync_write,
+	.llseek = seq_lseek,
+	.release = single_release,
+};
+
+static int walk_show(struct seq_file *m, void *v)
+{
+	struct hment_index *idx = m->private;
+
+	hment_show_sync(m, idx, &idx->last_walk);
+	return 0;
+}
+
+static int walk_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, walk_show, inode->i_private);
+}
+
+static ssize_t walk_write(struct file *file, const char __user *ubuf,
+			  size_t count, loff_t *ppos)
+{
+	return hment_sync_write(file, ubuf, count, false);
+}
+
+static const struct file_operations walk_fops = {
+	.owner = THIS_MODULE,
+	.open = walk_open,
+	.read = seq_read,
+	.write = walk_write,
 	.llseek = seq_lseek,
 	.release = single_release,
 };
@@ -631,6 +691,7 @@ void hment_debugfs_init(struct hment_index *idx)
 	debugfs_create_file("lookup", 0600, hment_dir, idx, &lookup_fops);
 	debugfs_create_file("track", 0600, hment_dir, idx, &track_fops);
 	debugfs_create_file("sync", 0600, hment_dir, idx, &sync_fops);
+	debugfs_create_file("walk", 0600, hment_dir, idx, &walk_fops);
 	debugfs_create_file("stats", 0400, hment_dir, idx, &stats_fops);
 	debugfs_create_file("histogram", 0400, hment_dir, idx,
 			    &histogram_fops);

@@ -300,7 +300,8 @@ struct hment_index {
 	struct mutex sync_lock;
 	bool track_all;			/* pick up new processes at sync */
 	bool track_kernel;		/* walk the kernel's mappings too */
-	struct hment_sync_stats last_sync;
+	struct hment_sync_stats last_sync;	/* under @sync_lock */
+	struct hment_sync_stats last_walk;	/* the raw walk's */
 	unsigned long lookup_pfn;	/* what debugfs lookup lists */
 
 	/* serialises hment_verify(), the only taker of every list lock */
@@ -410,6 +411,8 @@ int hment_sync_hat(struct hment_hat *hat, struct hment_sync_stats *st,
 int hment_sync_kernel(struct hment_hat *hat, struct hment_sync_stats *st);
 int hment_sync_all(struct hment_index *idx, struct hment_sync_stats *st,
 		   bool record);
+int hment_sync_pid(struct hment_index *idx, pid_t pid,
+		   struct hment_sync_stats *st, bool record);
 
 /* stats.c */
 void hment_stat_add(struct hment_index *idx, enum hment_stat_item item,

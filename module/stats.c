@@ -5,6 +5,7 @@
  * exact whenever the index is quiet.
  */
 #include <linux/percpu.h>
+#include <linux/slab.h>
 #include <kunit/visibility.h>
 
 #include "hment.h"
@@ -73,6 +74,37 @@ const char *hment_stat_name(enum hment_stat_item item)
 	return hment_stat_names[item];
 }
 
+/*
+ * Bytes the index holds, by kind: what a mapping costs, all in. Slab
+ * rounding is included where the object size is known.
+ */
+static void hment_memory_print(struct hment_index *idx, struct seq_buf *s)
+{
+	long hments = hment_stat_read(idx, HMENT_STAT_CACHE_ALLOC) -
+		      hment_stat_read(idx, HMENT_STAT_CACHE_FREE);
+	long htables = hment_stat_read(idx, HMENT_STAT_HTABLES);
+	long records = hment_stat_read(idx, HMENT_STAT_RECORDS);
+	long hats = hment_stat_read(idx, HMENT_STAT_HATS);
+	u64 b_hments = (u64)hments * kmem_cache_size(hment_cache);
+	u64 b_records = (u64)records * sizeof(struct hment_page) +
+			idx->nr_chunks * sizeof(*idx->chunks);
+	u64 b_htables = (u64)htables *
+			(kmalloc_size_roundup(sizeof(struct hment_htable)) +
+			 HMENT_ENTRIES * sizeof(unsigned long));
+	u64 b_hats = (u64)hats * kmalloc_size_roundup(sizeof(struct hment_hat));
+	u64 b_hash = (u64)(idx->hash_mask + 1) * sizeof(*idx->hash) +
+		     (u64)(idx->hash_lock_mask + 1 + idx->mlist_lock_mask + 1) *
+		     sizeof(spinlock_t);
+
+	seq_buf_printf(s, "mem_hments %llu\n", b_hments);
+	seq_buf_printf(s, "mem_records %llu\n", b_records);
+	seq_buf_printf(s, "mem_htables %llu\n", b_htables);
+	seq_buf_printf(s, "mem_hats %llu\n", b_hats);
+	seq_buf_printf(s, "mem_hash %llu\n", b_hash);
+	seq_buf_printf(s, "mem_total %llu\n",
+		       b_hments + b_records + b_htables + b_hats + b_hash);
+}
+
 /**
  * hment_stats_print - print every counter and the index's shape
  * @idx: index
@@ -98,4 +130,5 @@ void hment_stats_print(struct hment_index *idx, struct seq_buf *s)
 	seq_buf_printf(s, "max_pfn %lu\n", idx->max_pfn);
 	seq_buf_printf(s, "hment_size %zu\n", sizeof(struct hment));
 	seq_buf_printf(s, "record_size %zu\n", sizeof(struct hment_page));
+	hment_memory_print(idx, s);
 }

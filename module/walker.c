@@ -97,7 +97,6 @@ static struct hment_htable *hment_walk_htable(struct hment_walk *w,
 		ht->ht_gen = w->hat->gen;
 		bitmap_zero(ht->ht_seen, HMENT_ENTRIES);
 		hment_htable_clear_stale(w->idx, ht);
-		w->st->tables++;
 	}
 	return ht;
 }
@@ -264,6 +263,7 @@ static void hment_walk_pte_table(struct hment_walk *w, pmd_t *pmdp,
 	struct hment_htable *ht = NULL;
 	unsigned long cookie = 0;
 
+	w->st->tables++;
 	if (w->record) {
 		ht = hment_walk_htable(w, 0, addr, pmd_pfn(pmdval));
 		if (!ht)
@@ -289,6 +289,7 @@ static void hment_walk_pmd_range(struct hment_walk *w, pud_t *pudp,
 	unsigned long next;
 	pmd_t pmdval;
 
+	w->st->tables++;
 	for (; addr != end; pmdp++, addr = next) {
 		next = pmd_addr_end(addr, end);
 		pmdval = READ_ONCE(*pmdp);
@@ -311,6 +312,7 @@ static void hment_walk_pud_range(struct hment_walk *w, p4d_t *p4dp,
 	unsigned long next;
 	pud_t pudval;
 
+	w->st->tables++;
 	for (; addr != end; pudp++, addr = next) {
 		next = pud_addr_end(addr, end);
 		pudval = READ_ONCE(*pudp);
@@ -463,6 +465,34 @@ int hment_sync_kernel(struct hment_hat *hat, struct hment_sync_stats *st)
 }
 
 /**
+ * hment_sync_pid - sync one tracked process
+ * @idx: index
+ * @pid: its thread-group id
+ * @st: counts of this sync (cleared first)
+ * @record: false for the read-only raw walk
+ *
+ * Context: process context; takes hment_index.sync_lock.
+ * Return: 0, -ESRCH when @pid is not tracked or exiting, or -EINTR.
+ */
+int hment_sync_pid(struct hment_index *idx, pid_t pid,
+		   struct hment_sync_stats *st, bool record)
+{
+	ktime_t start = ktime_get();
+	struct hment_hat *hat;
+	int err = -ESRCH;
+
+	memset(st, 0, sizeof(*st));
+	if (mutex_lock_interruptible(&idx->sync_lock))
+		return -EINTR;
+	hat = hment_hat_find(idx, pid);
+	if (hat && !hat->kernel)
+		err = hment_sync_hat(hat, st, record);
+	st->duration_ns = ktime_to_ns(ktime_sub(ktime_get(), start));
+	mutex_unlock(&idx->sync_lock);
+	return err;
+}
+
+/**
  * hment_sync_all - sync every tracked address space
  * @idx: index
  * @st: counts of this sync (cleared first)
@@ -500,8 +530,6 @@ int hment_sync_all(struct hment_index *idx, struct hment_sync_stats *st,
 		hment_sync_hat(hat, st, record);
 	}
 	st->duration_ns = ktime_to_ns(ktime_sub(ktime_get(), start));
-	if (record)
-		idx->last_sync = *st;
 	mutex_unlock(&idx->sync_lock);
 	return 0;
 }
