@@ -19,13 +19,19 @@
 /**
  * hment_should_fail - consult the fault-injection knobs for one allocation
  * @fault: the knobs
+ * @site: where the allocation is
  *
  * Return: true when this allocation must fail.
  */
-bool hment_should_fail(struct hment_fault *fault)
+bool hment_should_fail(struct hment_fault *fault, enum hment_fault_site site)
 {
-	long calls = atomic_long_inc_return(&fault->calls);
-	int every = atomic_read(&fault->every);
+	long calls;
+	int every;
+
+	if (!(atomic_read(&fault->sites) & BIT(site)))
+		return false;
+	calls = atomic_long_inc_return(&fault->calls);
+	every = atomic_read(&fault->every);
 
 	/* Decrements only while positive: 0 means off, 1 means "this one". */
 	if (atomic_dec_if_positive(&fault->nth) == 0)
@@ -37,7 +43,7 @@ static struct hment *hment_cache_alloc(struct hment_index *idx, gfp_t gfp)
 {
 	struct hment *hm;
 
-	if (hment_should_fail(&idx->fault)) {
+	if (hment_should_fail(&idx->fault, HMENT_FAULT_HMENT)) {
 		hment_stat_inc(idx, HMENT_STAT_FAULT_INJECTED);
 		return NULL;
 	}

@@ -10,7 +10,7 @@
  *		  raw walk benchmarks compare a sync against
  *   stats	  one "name value" per line
  *   histogram	  how many pfns have 1, 2, 3-4, 5-8, ... mappings
- *   reserve_amount, fail_nth, fail_every: read-write knobs
+ *   reserve_amount, fail_nth, fail_every, fail_sites: read-write knobs
  *   verify	  "ok" or "FAIL" and the violations, then the drift
  *
  * Writes need CAP_SYS_ADMIN; a bad write changes nothing.
@@ -28,6 +28,15 @@
 #include "hment.h"
 
 static struct dentry *hment_dir;
+
+/* Debugfs buffers are an allocation site of their own for fault tests. */
+static bool hment_debugfs_fail(struct hment_index *idx)
+{
+	if (!hment_should_fail(&idx->fault, HMENT_FAULT_DEBUGFS))
+		return false;
+	hment_stat_inc(idx, HMENT_STAT_FAULT_INJECTED);
+	return true;
+}
 
 /* Longest write any file takes: "-2147483648\n" and change. */
 #define HMENT_WRITE_MAX	32
@@ -56,6 +65,8 @@ static int hment_show_buf(struct seq_file *m,
 	struct seq_buf s;
 	char *buf;
 
+	if (hment_debugfs_fail(m->private))
+		return -ENOMEM;
 	buf = kmalloc(PAGE_SIZE, GFP_KERNEL);
 	if (!buf)
 		return -ENOMEM;
@@ -89,6 +100,8 @@ static ssize_t kpagecount_read(struct file *file, char __user *ubuf,
 	if (pos >= end || !count)
 		return 0;
 	count = min_t(loff_t, count, end - pos);
+	if (hment_debugfs_fail(idx))
+		return -ENOMEM;
 	buf = (__le64 *)__get_free_page(GFP_KERNEL);
 	if (!buf)
 		return -ENOMEM;
@@ -243,6 +256,10 @@ static int lookup_show(struct seq_file *m, void *v)
 	pfn = idx->lookup_pfn;
 	/* room for all and a few more that may appear meanwhile */
 	cap = hment_mapcnt(idx, pfn) + 16;
+	hits = NULL;
+	buf = NULL;
+	if (hment_debugfs_fail(idx))
+		goto out;
 	hits = kvcalloc(cap, sizeof(*hits), GFP_KERNEL);
 	buf = kmalloc(PATH_MAX, GFP_KERNEL);
 	if (!hits || !buf)
@@ -274,11 +291,9 @@ static ssize_t lookup_write(struct file *file, const char __user *ubuf,
 	s = hment_write_string(ubuf, count, kbuf);
 	if (IS_ERR(s))
 		return PTR_ERR(s);
-	err = kstrtoul(s, 0, &pfn);
+	err = hment_parse_pfn(s, idx->max_pfn, &pfn);
 	if (err)
 		return err;
-	if (pfn >= idx->max_pfn)
-		return -ERANGE;
 	mutex_lock(&idx->sync_lock);
 	idx->lookup_pfn = pfn;
 	mutex_unlock(&idx->sync_lock);
@@ -355,38 +370,34 @@ static int hment_untrack_kernel(struct hment_index *idx)
 	return 0;
 }
 
-static int hment_track_command(struct hment_index *idx, const char *cmd)
+static int hment_track_command(struct hment_index *idx,
+			       const struct hment_track_cmd *cmd)
 {
 	struct hment_hat *hat;
-	int pid, err;
+	int err;
 
-	if (!strcmp(cmd, "all")) {
+	switch (cmd->op) {
+	case HMENT_TRACK_ALL:
 		idx->track_all = true;
 		err = hment_hat_track_all(idx);
 		return err < 0 ? err : 0;
-	}
-	if (!strcmp(cmd, "-all")) {
+	case HMENT_UNTRACK_ALL:
 		idx->track_all = false;
 		return 0;
-	}
-	if (!strcmp(cmd, "kernel")) {
+	case HMENT_TRACK_KERNEL:
 		idx->track_kernel = true;
 		return 0;
-	}
-	if (!strcmp(cmd, "-kernel"))
+	case HMENT_UNTRACK_KERNEL:
 		return hment_untrack_kernel(idx);
-
-	err = kstrtoint(cmd, 10, &pid);
-	if (err)
-		return err;
-	if (pid > 0)
-		return hment_hat_track(idx, pid);
-	if (pid == 0 || pid == INT_MIN)
-		return -EINVAL;
-	hat = hment_hat_find(idx, -pid);
-	if (!hat || hat->kernel)
-		return -ESRCH;
-	return hment_hat_destroy(hat);
+	case HMENT_TRACK_PID:
+		return hment_hat_track(idx, cmd->pid);
+	case HMENT_UNTRACK_PID:
+		hat = hment_hat_find(idx, cmd->pid);
+		if (!hat || hat->kernel)
+			return -ESRCH;
+		return hment_hat_destroy(hat);
+	}
+	return -EINVAL;
 }
 
 static ssize_t track_write(struct file *file, const char __user *ubuf,
@@ -394,14 +405,18 @@ static ssize_t track_write(struct file *file, const char __user *ubuf,
 {
 	struct hment_index *idx = file_inode(file)->i_private;
 	char kbuf[HMENT_WRITE_MAX], *s;
+	struct hment_track_cmd cmd;
 	int err;
 
 	s = hment_write_string(ubuf, count, kbuf);
 	if (IS_ERR(s))
 		return PTR_ERR(s);
+	err = hment_parse_track(s, &cmd);
+	if (err)
+		return err;
 	if (mutex_lock_interruptible(&idx->sync_lock))
 		return -EINTR;
-	err = hment_track_command(idx, s);
+	err = hment_track_command(idx, &cmd);
 	mutex_unlock(&idx->sync_lock);
 	return err ? err : count;
 }
@@ -459,18 +474,19 @@ static ssize_t hment_sync_write(struct file *file, const char __user *ubuf,
 	struct hment_index *idx = file_inode(file)->i_private;
 	char kbuf[HMENT_WRITE_MAX], *s;
 	struct hment_sync_stats st;
-	int err, pid;
+	pid_t pid;
+	int err;
 
 	s = hment_write_string(ubuf, count, kbuf);
 	if (IS_ERR(s))
 		return PTR_ERR(s);
-	if (!strcmp(s, "1"))
-		err = hment_sync_all(idx, &st, record);
-	else if (!strncmp(s, "pid ", 4) && !kstrtoint(s + 4, 10, &pid) &&
-		 pid > 0)
+	err = hment_parse_sync(s, &pid);
+	if (err)
+		return err;
+	if (pid)
 		err = hment_sync_pid(idx, pid, &st, record);
 	else
-		return -EINVAL;
+		err = hment_sync_all(idx, &st, record);
 	if (err)
 		return err;
 	mutex_lock(&idx->sync_lock);
@@ -535,6 +551,8 @@ static int histogram_show(struct seq_file *m, void *v)
 	unsigned long *hist, pfn, cnt, lo;
 	unsigned int b;
 
+	if (hment_debugfs_fail(idx))
+		return -ENOMEM;
 	hist = kcalloc(HMENT_HIST_BUCKETS, sizeof(*hist), GFP_KERNEL);
 	if (!hist)
 		return -ENOMEM;
@@ -621,11 +639,34 @@ static int fail_every_set(void *data, u64 val)
 DEFINE_DEBUGFS_ATTRIBUTE(fail_every_fops, fail_every_get, fail_every_set,
 			 "%llu\n");
 
+static int fail_sites_get(void *data, u64 *val)
+{
+	*val = atomic_read(&((struct hment_index *)data)->fault.sites);
+	return 0;
+}
+
+static int fail_sites_set(void *data, u64 val)
+{
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	if (val & ~(u64)HMENT_FAULT_ALL_SITES)
+		return -ERANGE;
+	atomic_set(&((struct hment_index *)data)->fault.sites,
+		   val ?: HMENT_FAULT_ALL_SITES);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(fail_sites_fops, fail_sites_get, fail_sites_set,
+			 "%#llx\n");
+
 /* ---- verify ---- */
 
 #define HMENT_DRIFT_EXAMPLES	5
 
-static void hment_drift_print(struct hment_index *idx, struct seq_buf *s)
+/*
+ * Indexed pfns whose count differs from the kernel's right now: expected
+ * on a busy system between syncs, unlike a broken invariant.
+ */
+static void hment_drift_show(struct seq_file *m, struct hment_index *idx)
 {
 	unsigned long pfn, ours, theirs, drift = 0, checked = 0;
 	struct hment_page *pg;
@@ -644,38 +685,36 @@ static void hment_drift_print(struct hment_index *idx, struct seq_buf *s)
 		if (ours == theirs)
 			continue;
 		if (drift++ < HMENT_DRIFT_EXAMPLES)
-			seq_buf_printf(s, "drift pfn %#lx hment %lu kernel %lu\n",
-				       pfn, ours, theirs);
+			seq_printf(m, "drift pfn %#lx hment %lu kernel %lu\n",
+				   pfn, ours, theirs);
 		if (!(checked % 4096))
 			cond_resched();
 	}
-	seq_buf_printf(s, "drift %lu of %lu\n", drift, checked);
-}
-
-static void hment_verify_print(struct hment_index *idx, struct seq_buf *s)
-{
-	struct seq_buf found;
-	char *buf = kmalloc(PAGE_SIZE, GFP_KERNEL);
-	unsigned long errors;
-
-	if (!buf) {
-		seq_buf_printf(s, "FAIL\nout of memory\n");
-		return;
-	}
-	seq_buf_init(&found, buf, PAGE_SIZE / 2);
-	errors = hment_verify(idx, &found, false);
-	if (errors)
-		seq_buf_printf(s, "FAIL\n%lu violations\n", errors);
-	else
-		seq_buf_printf(s, "ok\n");
-	seq_buf_printf(s, "%.*s", (int)seq_buf_used(&found), buf);
-	kfree(buf);
-	hment_drift_print(idx, s);
+	seq_printf(m, "drift %lu of %lu\n", drift, checked);
 }
 
 static int verify_show(struct seq_file *m, void *v)
 {
-	return hment_show_buf(m, hment_verify_print);
+	struct hment_index *idx = m->private;
+	unsigned long errors;
+	struct seq_buf found;
+	char *buf;
+
+	if (hment_debugfs_fail(idx))
+		return -ENOMEM;
+	buf = kmalloc(PAGE_SIZE, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	seq_buf_init(&found, buf, PAGE_SIZE);
+	errors = hment_verify(idx, &found, false);
+	if (errors)
+		seq_printf(m, "FAIL\n%lu violations\n", errors);
+	else
+		seq_puts(m, "ok\n");
+	seq_write(m, buf, seq_buf_used(&found));
+	kfree(buf);
+	hment_drift_show(m, idx);
+	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(verify);
 
@@ -701,6 +740,8 @@ void hment_debugfs_init(struct hment_index *idx)
 				   &fail_nth_fops);
 	debugfs_create_file_unsafe("fail_every", 0600, hment_dir, idx,
 				   &fail_every_fops);
+	debugfs_create_file_unsafe("fail_sites", 0600, hment_dir, idx,
+				   &fail_sites_fops);
 	debugfs_create_file("verify", 0400, hment_dir, idx, &verify_fops);
 }
 

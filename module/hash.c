@@ -192,6 +192,8 @@ int hment_hash_init(struct hment_index *idx, const struct hment_params *p)
 {
 	unsigned int i;
 
+	if (hment_should_fail(&idx->fault, HMENT_FAULT_INDEX))
+		return -ENOMEM;
 	idx->hash_mask = p->hash_buckets - 1;
 	idx->hash = kvcalloc(p->hash_buckets, sizeof(*idx->hash), GFP_KERNEL);
 	if (!idx->hash)

@@ -42,7 +42,7 @@ struct hment_hat *hment_hat_create(struct hment_index *idx, pid_t pid,
 	struct hment_hat *hat;
 	unsigned int level;
 
-	if (hment_should_fail(&idx->fault)) {
+	if (hment_should_fail(&idx->fault, HMENT_FAULT_HAT)) {
 		hment_stat_inc(idx, HMENT_STAT_FAULT_INJECTED);
 		return ERR_PTR(-ENOMEM);
 	}

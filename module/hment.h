@@ -206,18 +206,33 @@ struct hment_stats {
 	long item[HMENT_NR_STATS];
 };
 
+/* Where the module allocates, for fault injection by site. */
+enum hment_fault_site {
+	HMENT_FAULT_HMENT,	/* hments from the kmem_cache */
+	HMENT_FAULT_RECORDS,	/* per-pfn record chunks */
+	HMENT_FAULT_HTABLE,
+	HMENT_FAULT_HAT,
+	HMENT_FAULT_INDEX,	/* the hash, lock arrays and record directory */
+	HMENT_FAULT_DEBUGFS,	/* buffers behind debugfs reads */
+	HMENT_NR_FAULT_SITES
+};
+
+#define HMENT_FAULT_ALL_SITES	(BIT(HMENT_NR_FAULT_SITES) - 1)
+
 /**
  * struct hment_fault - allocation fault injection
  * @nth:	when non-zero, counts allocations down; the one that brings
  *		it to zero fails (like /proc/self/fail-nth)
  * @every:	when non-zero, every @every-th allocation fails
- * @calls:	allocations seen, for @every
+ * @sites:	mask of enum hment_fault_site: only these are counted/failed
+ * @calls:	allocations seen at those sites, for @every
  *
  * Stands in for the debugger the seed used to force its slow paths.
  */
 struct hment_fault {
 	atomic_t nth;
 	atomic_t every;
+	atomic_t sites;
 	atomic_long_t calls;
 };
 
@@ -252,6 +267,9 @@ struct hment_sync_stats {
  * @mlist_locks: mapping-list locks, power of two
  * @hash_locks:	hash-bucket locks, power of two
  * @reserve_amount: hments kept in reserve
+ * @fail_nth:	fault injection from the start (see struct hment_fault)
+ * @fail_every:	likewise
+ * @fail_sites:	likewise; 0 means every site
  */
 struct hment_params {
 	unsigned long max_pfn;
@@ -259,6 +277,9 @@ struct hment_params {
 	unsigned int mlist_locks;
 	unsigned int hash_locks;
 	unsigned int reserve_amount;
+	unsigned int fail_nth;
+	unsigned int fail_every;
+	unsigned int fail_sites;
 };
 
 /**
@@ -375,7 +396,8 @@ void hment_free(struct hment_index *idx, struct hment *hm);
 void hment_reserve(struct hment_index *idx, unsigned int count);
 void hment_adjust_reserve(struct hment_index *idx);
 void hment_reserve_drain(struct hment_index *idx);
-bool hment_should_fail(struct hment_fault *fault);
+bool hment_should_fail(struct hment_fault *fault,
+		       enum hment_fault_site site);
 
 /* htable.c */
 unsigned int hment_level_shift(unsigned int level);
@@ -432,6 +454,25 @@ static inline void hment_stat_dec(struct hment_index *idx,
 {
 	hment_stat_add(idx, item, -1);
 }
+
+/* parse.c */
+enum hment_track_op {
+	HMENT_TRACK_PID,
+	HMENT_UNTRACK_PID,
+	HMENT_TRACK_ALL,
+	HMENT_UNTRACK_ALL,
+	HMENT_TRACK_KERNEL,
+	HMENT_UNTRACK_KERNEL,
+};
+
+struct hment_track_cmd {
+	enum hment_track_op op;
+	pid_t pid;
+};
+
+int hment_parse_pfn(const char *s, unsigned long max_pfn, unsigned long *pfn);
+int hment_parse_track(const char *s, struct hment_track_cmd *cmd);
+int hment_parse_sync(const char *s, pid_t *pid);
 
 /* verify.c */
 unsigned long hment_verify(struct hment_index *idx, struct seq_buf *s,

@@ -53,7 +53,7 @@ static struct hment_htable *hment_htable_alloc(struct hment_index *idx)
 {
 	struct hment_htable *ht;
 
-	if (hment_should_fail(&idx->fault)) {
+	if (hment_should_fail(&idx->fault, HMENT_FAULT_HTABLE)) {
 		hment_stat_inc(idx, HMENT_STAT_FAULT_INJECTED);
 		return NULL;
 	}

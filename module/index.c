@@ -605,8 +605,13 @@ struct hment_index *hment_index_create(const struct hment_params *params)
 	mutex_init(&idx->freeze_lock);
 	mutex_init(&idx->sync_lock);
 	INIT_LIST_HEAD(&idx->hats);
+	atomic_set(&idx->fault.nth, p.fail_nth);
+	atomic_set(&idx->fault.every, p.fail_every);
+	atomic_set(&idx->fault.sites, p.fail_sites ?: HMENT_FAULT_ALL_SITES);
 
 	err = -ENOMEM;
+	if (hment_should_fail(&idx->fault, HMENT_FAULT_INDEX))
+		goto free_idx;
 	idx->stats = alloc_percpu(struct hment_stats);
 	if (!idx->stats)
 		goto free_idx;

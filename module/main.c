@@ -41,6 +41,10 @@ static unsigned int fail_every;
 module_param(fail_every, uint, 0400);
 MODULE_PARM_DESC(fail_every, "fail every Nth allocation (default 0: off)");
 
+static unsigned int fail_sites;
+module_param(fail_sites, uint, 0400);
+MODULE_PARM_DESC(fail_sites, "mask of allocation sites fail_nth/fail_every apply to: 1 hments, 2 records, 4 htables, 8 hats, 16 index, 32 debugfs (default 0: all)");
+
 /* Shared by every index, so a leak anywhere shows when it is destroyed. */
 struct kmem_cache *hment_cache;
 
@@ -65,6 +69,9 @@ static int __init hment_init(void)
 		.mlist_locks = mlist_locks,
 		.hash_locks = hash_locks,
 		.reserve_amount = reserve_amount,
+		.fail_nth = fail_nth,
+		.fail_every = fail_every,
+		.fail_sites = fail_sites,
 	};
 
 	hment_cache = KMEM_CACHE(hment, 0);
@@ -78,8 +85,6 @@ static int __init hment_init(void)
 		kmem_cache_destroy(hment_cache);
 		return PTR_ERR(hment_idx);
 	}
-	atomic_set(&hment_idx->fault.nth, fail_nth);
-	atomic_set(&hment_idx->fault.every, fail_every);
 	hment_reserve(hment_idx, 0);
 	if (track_all) {
 		mutex_lock(&hment_idx->sync_lock);

@@ -56,7 +56,7 @@ struct hment_page *hment_page_get(struct hment_index *idx, unsigned long pfn,
 	if (chunk)
 		return &chunk[pfn & (HMENT_CHUNK_PFNS - 1)];
 
-	if (hment_should_fail(&idx->fault)) {
+	if (hment_should_fail(&idx->fault, HMENT_FAULT_RECORDS)) {
 		hment_stat_inc(idx, HMENT_STAT_FAULT_INJECTED);
 		return ERR_PTR(-ENOMEM);
 	}
@@ -131,6 +131,8 @@ int hment_pages_init(struct hment_index *idx, const struct hment_params *p)
 {
 	unsigned int i;
 
+	if (hment_should_fail(&idx->fault, HMENT_FAULT_INDEX))
+		return -ENOMEM;
 	idx->max_pfn = p->max_pfn;
 	idx->nr_chunks = DIV_ROUND_UP(p->max_pfn, HMENT_CHUNK_PFNS);
 	idx->chunks = kvcalloc(idx->nr_chunks, sizeof(*idx->chunks),
