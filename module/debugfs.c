@@ -165,6 +165,9 @@ static unsigned int hment_collect(struct hment_index *idx, unsigned long pfn,
 	while ((hm = hment_walk(idx, leader, &ht, &entry, hm)) && n < cap) {
 		if (level >= 0 && ht->ht_level != level)
 			continue;
+		/* keeps the hat, its pid, comm and mm, while we print */
+		if (!hment_hat_get(ht->ht_hat))
+			continue;
 		shift = hment_level_shift(ht->ht_level) - HMENT_LEVEL_SHIFT;
 		hits[n++] = (struct hment_hit) {
 			.hat = ht->ht_hat,
@@ -254,6 +257,7 @@ static int lookup_show(struct seq_file *m, void *v)
 
 	mutex_lock(&idx->sync_lock);
 	pfn = idx->lookup_pfn;
+	mutex_unlock(&idx->sync_lock);
 	/* room for all and a few more that may appear meanwhile */
 	cap = hment_mapcnt(idx, pfn) + 16;
 	hits = NULL;
@@ -265,11 +269,12 @@ static int lookup_show(struct seq_file *m, void *v)
 	if (!hits || !buf)
 		goto out;
 	n = hment_collect_all(idx, pfn, hits, cap);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		hment_show_hit(m, &hits[i], buf);
+		hment_hat_put(hits[i].hat);
+	}
 	err = 0;
 out:
-	mutex_unlock(&idx->sync_lock);
 	kfree(buf);
 	kvfree(hits);
 	return err;
@@ -319,12 +324,14 @@ static unsigned long hment_hat_mappings(struct hment_hat *hat,
 	unsigned int level;
 
 	*htables = 0;
+	rcu_read_lock();
 	for (level = 0; level < HMENT_LEVELS; level++) {
 		xa_for_each(&hat->htables[level], key, ht) {
 			(*htables)++;
 			n += atomic_read(&ht->ht_valid_cnt);
 		}
 	}
+	rcu_read_unlock();
 	return n;
 }
 
@@ -361,12 +368,14 @@ static int hment_untrack_kernel(struct hment_index *idx)
 	unsigned long key;
 
 	idx->track_kernel = false;
+	mutex_lock(&hat->lock);
 	for (level = 0; level < HMENT_LEVELS; level++) {
 		xa_for_each(&hat->htables[level], key, ht) {
 			hment_htable_clear(idx, ht);
 			hment_htable_put(ht);
 		}
 	}
+	mutex_unlock(&hat->lock);
 	return 0;
 }
 

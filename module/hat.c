@@ -13,8 +13,10 @@
  *  - release removes every entry of the hat when the mm exits; the hat
  *    itself is freed later by its owner.
  *
- * Tracking, untracking and syncing a hat, and freeing it, happen under
- * hment_index.sync_lock; the notifiers take only spinlocks.
+ * A hat is counted: the list of hats holds one reference, and so does each
+ * sync or lookup using it. Tracking and untracking happen under
+ * hment_index.sync_lock, a sync under the hat's own lock; the last
+ * reference frees the hat. The notifiers take only spinlocks.
  */
 #include <linux/mm.h>
 #include <linux/mmu_notifier.h>
@@ -54,6 +56,8 @@ struct hment_hat *hment_hat_create(struct hment_index *idx, pid_t pid,
 	hat->kernel = kernel;
 	for (level = 0; level < HMENT_LEVELS; level++)
 		xa_init(&hat->htables[level]);
+	kref_init(&hat->ref);
+	mutex_init(&hat->lock);
 	spin_lock_init(&hat->inv_lock);
 	strscpy(hat->comm, kernel ? "[kernel]" : "", sizeof(hat->comm));
 
@@ -350,39 +354,29 @@ int hment_hat_track_all(struct hment_index *idx)
 	return added;
 }
 
-/**
- * hment_hat_destroy - remove an address space and its htables
- * @hat: the hat; for a process, its notifier is unregistered first
- *
- * Every entry still indexed for the hat is removed, then its htables and
- * the hat are freed.
- *
- * Context: process context, hment_index.sync_lock held (or, for an index
- * nobody else uses, not needed); may sleep.
- * Return: 0, or -EBUSY (nothing freed) if an entry could not be removed.
+/*
+ * The last reference is gone: stop the notifier, drop every entry still
+ * indexed for the hat, and free it. An entry that cannot be dropped would
+ * leave the index pointing into freed htables: then leak them instead.
  */
-int hment_hat_destroy(struct hment_hat *hat)
+static void hment_hat_release(struct kref *ref)
 {
+	struct hment_hat *hat = container_of(ref, struct hment_hat, ref);
 	struct hment_index *idx = hat->idx;
 	struct hment_htable *ht;
 	unsigned int level;
 	unsigned long key;
+	bool stuck = false;
 
 	if (hat->mm && hat->mn.ops)
 		mmu_notifier_unregister(&hat->mn, hat->mm);
 	for (level = 0; level < HMENT_LEVELS; level++) {
 		xa_for_each(&hat->htables[level], key, ht) {
 			hment_htable_clear(idx, ht);
-			if (WARN_ON_ONCE(atomic_read(&ht->ht_valid_cnt)))
-				return -EBUSY;
+			stuck |= WARN_ON_ONCE(atomic_read(&ht->ht_valid_cnt));
 		}
 	}
-
-	mutex_lock(&idx->hats_lock);
-	list_del(&hat->node);
-	mutex_unlock(&idx->hats_lock);
-
-	for (level = 0; level < HMENT_LEVELS; level++) {
+	for (level = 0; level < HMENT_LEVELS && !stuck; level++) {
 		xa_for_each(&hat->htables[level], key, ht)
 			hment_htable_free(ht);
 		xa_destroy(&hat->htables[level]);
@@ -390,7 +384,54 @@ int hment_hat_destroy(struct hment_hat *hat)
 	if (hat->mm)
 		mmdrop(hat->mm);
 	hment_stat_dec(idx, HMENT_STAT_HATS);
-	kfree(hat);
+	if (!stuck)
+		kfree(hat);
+}
+
+/**
+ * hment_hat_get - take a reference on a hat
+ * @hat: the hat
+ *
+ * Context: the caller reached @hat through the list (under
+ * hment_index.sync_lock) or through an index entry (under a mapping-list
+ * lock), so its memory is still there even if it is being released.
+ * Return: true, or false when it is being released.
+ */
+bool hment_hat_get(struct hment_hat *hat)
+{
+	return kref_get_unless_zero(&hat->ref);
+}
+
+/**
+ * hment_hat_put - drop a reference; the last one frees the hat
+ * @hat: the hat
+ *
+ * Context: process context; may sleep.
+ */
+void hment_hat_put(struct hment_hat *hat)
+{
+	kref_put(&hat->ref, hment_hat_release);
+}
+
+/**
+ * hment_hat_destroy - take an address space out of the index
+ * @hat: the hat; for a process, its notifier is unregistered
+ *
+ * The hat leaves the list at once; it is freed, with every entry still
+ * indexed for it, when its last user lets go.
+ *
+ * Context: process context, hment_index.sync_lock held (or, for an index
+ * nobody else uses, not needed); may sleep.
+ * Return: 0.
+ */
+int hment_hat_destroy(struct hment_hat *hat)
+{
+	struct hment_index *idx = hat->idx;
+
+	mutex_lock(&idx->hats_lock);
+	list_del(&hat->node);
+	mutex_unlock(&idx->hats_lock);
+	hment_hat_put(hat);
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(hment_hat_destroy);

@@ -24,6 +24,7 @@
 #include <linux/atomic.h>
 #include <linux/bits.h>
 #include <linux/compiler.h>
+#include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mmu_notifier.h>
 #include <linux/sched.h>
@@ -149,7 +150,12 @@ struct hment_htable {
  * struct hment_hat - an address space whose page tables are indexed
  * @idx:	index it belongs to
  * @htables:	per level, (first address >> level span shift) -> htable
- * @node:	on &hment_index.hats, under &hment_index.hats_lock
+ * @ref:	one for being on &hment_index.hats, one per user (a sync, a
+ *		lookup); the last put frees the hat
+ * @lock:	serialises syncs of this hat: htables are created and freed
+ *		under it; outside mmap_lock
+ * @node:	on &hment_index.hats, under &hment_index.hats_lock and
+ *		&hment_index.sync_lock
  * @pid:	thread-group id of the owner, 0 for the kernel
  * @kernel:	the kernel's address space: never stolen from
  * @mm:		the process's mm (mmgrab'd), NULL for the kernel and tests
@@ -164,6 +170,8 @@ struct hment_htable {
 struct hment_hat {
 	struct hment_index *idx;
 	struct xarray htables[HMENT_LEVELS];
+	struct kref ref;
+	struct mutex lock;
 	struct list_head node;
 	pid_t pid;
 	bool kernel;
@@ -314,9 +322,9 @@ struct hment_index {
 	struct hment_hat *kernel_hat;
 
 	/*
-	 * Held to track, untrack, sync or free a hat, and by readers that
-	 * need hats and htables to stay (lookup): a hat is freed only
-	 * under it. Outside mmap_lock.
+	 * Held to add hats to @hats or take them off (track, untrack), and
+	 * for the fields below. Syncs take it only to pick their hats, so
+	 * syncs of different hats run in parallel. Outside mmap_lock.
 	 */
 	struct mutex sync_lock;
 	bool track_all;			/* pick up new processes at sync */
@@ -419,6 +427,8 @@ bool hment_htable_stealable(const struct hment_htable *ht);
 struct hment_hat *hment_hat_create(struct hment_index *idx, pid_t pid,
 				   bool kernel);
 int hment_hat_destroy(struct hment_hat *hat);
+bool hment_hat_get(struct hment_hat *hat);
+void hment_hat_put(struct hment_hat *hat);
 unsigned long hment_hat_forget_range(struct hment_hat *hat,
 				     unsigned long start, unsigned long end);
 unsigned long hment_hat_inv_begin(struct hment_hat *hat);

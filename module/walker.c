@@ -401,12 +401,13 @@ static void hment_walk_vmas(struct hment_walk *w)
 
 /**
  * hment_sync_hat - bring the index in step with one process's page tables
- * @hat: a tracked process
+ * @hat: a tracked process, referenced by the caller
  * @st: counts of this sync, added to
  * @record: false to only read the tables and count leaves (the raw walk
  *	    that benchmarks compare against)
  *
- * Context: hment_index.sync_lock held; takes the mm's mmap_lock for read.
+ * Context: process context; takes the hat's lock, then the mm's mmap_lock
+ * for read.
  * Return: 0, or -ESRCH when the process is exiting.
  */
 int hment_sync_hat(struct hment_hat *hat, struct hment_sync_stats *st,
@@ -416,10 +417,11 @@ int hment_sync_hat(struct hment_hat *hat, struct hment_sync_stats *st,
 		.hat = hat, .idx = hat->idx, .mm = hat->mm, .st = st,
 		.record = record,
 	};
+	int err = -ESRCH;
 
-	lockdep_assert_held(&hat->idx->sync_lock);
-	if (!hat->mm || !mmget_not_zero(hat->mm))
-		return -ESRCH;
+	mutex_lock(&hat->lock);
+	if (READ_ONCE(hat->dead) || !hat->mm || !mmget_not_zero(hat->mm))
+		goto out;
 	if (record)
 		hat->gen++;
 	mmap_read_lock(hat->mm);
@@ -430,7 +432,10 @@ int hment_sync_hat(struct hment_hat *hat, struct hment_sync_stats *st,
 	/* may be the last user: exit_mmap() and our release() run here */
 	mmput(hat->mm);
 	st->hats++;
-	return 0;
+	err = 0;
+out:
+	mutex_unlock(&hat->lock);
+	return err;
 }
 
 /**
@@ -442,7 +447,7 @@ int hment_sync_hat(struct hment_hat *hat, struct hment_sync_stats *st,
  * they are read through the caller's. They have no notifier: a sync is
  * the only thing that brings them up to date.
  *
- * Context: hment_index.sync_lock held, in a process with an mm.
+ * Context: process context, in a process with an mm; takes the hat's lock.
  * Return: 0, or -EINVAL without an mm to read through.
  */
 int hment_sync_kernel(struct hment_hat *hat, struct hment_sync_stats *st)
@@ -451,15 +456,16 @@ int hment_sync_kernel(struct hment_hat *hat, struct hment_sync_stats *st)
 				.record = true };
 	struct mm_struct *mm = current->mm;
 
-	lockdep_assert_held(&hat->idx->sync_lock);
 	if (!mm)
 		return -EINVAL;
+	mutex_lock(&hat->lock);
 	hat->gen++;
 	hment_walk_range(&w, pgd_offset(mm, VMALLOC_START), VMALLOC_START,
 			 VMALLOC_END);
 	hment_walk_range(&w, pgd_offset(mm, MODULES_VADDR), MODULES_VADDR,
 			 MODULES_END);
 	hment_sync_reconcile(&w);
+	mutex_unlock(&hat->lock);
 	st->hats++;
 	return 0;
 }
@@ -471,7 +477,9 @@ int hment_sync_kernel(struct hment_hat *hat, struct hment_sync_stats *st)
  * @st: counts of this sync (cleared first)
  * @record: false for the read-only raw walk
  *
- * Context: process context; takes hment_index.sync_lock.
+ * Syncs of different processes run in parallel.
+ *
+ * Context: process context; may sleep.
  * Return: 0, -ESRCH when @pid is not tracked or exiting, or -EINTR.
  */
 int hment_sync_pid(struct hment_index *idx, pid_t pid,
@@ -485,11 +493,48 @@ int hment_sync_pid(struct hment_index *idx, pid_t pid,
 	if (mutex_lock_interruptible(&idx->sync_lock))
 		return -EINTR;
 	hat = hment_hat_find(idx, pid);
-	if (hat && !hat->kernel)
-		err = hment_sync_hat(hat, st, record);
-	st->duration_ns = ktime_to_ns(ktime_sub(ktime_get(), start));
+	if (hat && (hat->kernel || !hment_hat_get(hat)))
+		hat = NULL;
 	mutex_unlock(&idx->sync_lock);
+	if (hat) {
+		err = hment_sync_hat(hat, st, record);
+		hment_hat_put(hat);
+	}
+	st->duration_ns = ktime_to_ns(ktime_sub(ktime_get(), start));
 	return err;
+}
+
+/*
+ * Under sync_lock: track new processes if asked, let go of the hats of
+ * processes that exited, and take a reference on each remaining one.
+ */
+static struct hment_hat **hment_sync_pick(struct hment_index *idx,
+					  bool record, unsigned int *count)
+{
+	struct hment_hat *hat, *next, **hats;
+	unsigned int n = 0;
+
+	lockdep_assert_held(&idx->sync_lock);
+	if (idx->track_all && record)
+		hment_hat_track_all(idx);
+	list_for_each_entry_safe(hat, next, &idx->hats, node) {
+		if (READ_ONCE(hat->dead))
+			hment_hat_destroy(hat);
+		else
+			n++;
+	}
+	hats = kmalloc_array(n, sizeof(*hats), GFP_KERNEL);
+	if (!hats)
+		return NULL;
+	n = 0;
+	list_for_each_entry(hat, &idx->hats, node) {
+		if (hat->kernel && !(idx->track_kernel && record))
+			continue;
+		if (hment_hat_get(hat))
+			hats[n++] = hat;
+	}
+	*count = n;
+	return hats;
 }
 
 /**
@@ -501,35 +546,33 @@ int hment_sync_pid(struct hment_index *idx, pid_t pid,
  * Tracks new processes first when tracking all, and frees the hats of
  * processes that exited.
  *
- * Context: process context; takes hment_index.sync_lock.
- * Return: 0 or -EINTR.
+ * Context: process context; may sleep.
+ * Return: 0, -ENOMEM or -EINTR.
  */
 int hment_sync_all(struct hment_index *idx, struct hment_sync_stats *st,
 		   bool record)
 {
-	struct hment_hat *hat, *next;
 	ktime_t start = ktime_get();
+	struct hment_hat **hats;
+	unsigned int i, n = 0;
 
 	memset(st, 0, sizeof(*st));
 	if (mutex_lock_interruptible(&idx->sync_lock))
 		return -EINTR;
-	if (idx->track_all && record)
-		hment_hat_track_all(idx);
+	hats = hment_sync_pick(idx, record, &n);
+	mutex_unlock(&idx->sync_lock);
+	if (!hats)
+		return -ENOMEM;
 	if (record)
 		hment_reserve(idx, 0);
-	list_for_each_entry_safe(hat, next, &idx->hats, node) {
-		if (READ_ONCE(hat->dead)) {
-			hment_hat_destroy(hat);
-			continue;
-		}
-		if (hat->kernel) {
-			if (idx->track_kernel && record)
-				hment_sync_kernel(hat, st);
-			continue;
-		}
-		hment_sync_hat(hat, st, record);
+	for (i = 0; i < n; i++) {
+		if (hats[i]->kernel)
+			hment_sync_kernel(hats[i], st);
+		else
+			hment_sync_hat(hats[i], st, record);
+		hment_hat_put(hats[i]);
 	}
+	kfree(hats);
 	st->duration_ns = ktime_to_ns(ktime_sub(ktime_get(), start));
-	mutex_unlock(&idx->sync_lock);
 	return 0;
 }
