@@ -171,7 +171,7 @@ struct hment_hat {
 	struct hment_index *idx;
 	struct xarray htables[HMENT_LEVELS];
 	struct kref ref;
-	struct mutex lock;
+	struct mutex lock;		/* see @lock above */
 	struct list_head node;
 	pid_t pid;
 	bool kernel;
