@@ -25,10 +25,10 @@
  */
 bool hment_should_fail(struct hment_fault *fault, enum hment_fault_site site)
 {
+	int every, sites = atomic_read(&fault->sites);
 	long calls;
-	int every;
 
-	if (!(atomic_read(&fault->sites) & BIT(site)))
+	if (sites && !(sites & BIT(site)))
 		return false;
 	calls = atomic_long_inc_return(&fault->calls);
 	every = atomic_read(&fault->every);

@@ -77,6 +77,25 @@ static int hment_show_buf(struct seq_file *m,
 	return 0;
 }
 
+/*
+ * A read-write file: name_show() for reads through seq_file, name_write()
+ * for writes, the index as private data. (6.1 has no
+ * DEFINE_SHOW_STORE_ATTRIBUTE.)
+ */
+#define HMENT_RW_ATTRIBUTE(name)					\
+static int name##_open(struct inode *inode, struct file *file)		\
+{									\
+	return single_open(file, name##_show, inode->i_private);	\
+}									\
+static const struct file_operations name##_fops = {			\
+	.owner = THIS_MODULE,						\
+	.open = name##_open,						\
+	.read = seq_read,						\
+	.write = name##_write,						\
+	.llseek = seq_lseek,						\
+	.release = single_release,					\
+}
+
 static int stats_show(struct seq_file *m, void *v)
 {
 	return hment_show_buf(m, hment_stats_print);
@@ -280,11 +299,6 @@ out:
 	return err;
 }
 
-static int lookup_open(struct inode *inode, struct file *file)
-{
-	return single_open(file, lookup_show, inode->i_private);
-}
-
 static ssize_t lookup_write(struct file *file, const char __user *ubuf,
 			    size_t count, loff_t *ppos)
 {
@@ -305,14 +319,7 @@ static ssize_t lookup_write(struct file *file, const char __user *ubuf,
 	return count;
 }
 
-static const struct file_operations lookup_fops = {
-	.owner = THIS_MODULE,
-	.open = lookup_open,
-	.read = seq_read,
-	.write = lookup_write,
-	.llseek = seq_lseek,
-	.release = single_release,
-};
+HMENT_RW_ATTRIBUTE(lookup);
 
 /* ---- track ---- */
 
@@ -353,11 +360,6 @@ static int track_show(struct seq_file *m, void *v)
 	}
 	mutex_unlock(&idx->sync_lock);
 	return 0;
-}
-
-static int track_open(struct inode *inode, struct file *file)
-{
-	return single_open(file, track_show, inode->i_private);
 }
 
 static int hment_untrack_kernel(struct hment_index *idx)
@@ -430,14 +432,7 @@ static ssize_t track_write(struct file *file, const char __user *ubuf,
 	return err ? err : count;
 }
 
-static const struct file_operations track_fops = {
-	.owner = THIS_MODULE,
-	.open = track_open,
-	.read = seq_read,
-	.write = track_write,
-	.llseek = seq_lseek,
-	.release = single_release,
-};
+HMENT_RW_ATTRIBUTE(track);
 
 /* ---- sync and walk ---- */
 
@@ -466,11 +461,6 @@ static int sync_show(struct seq_file *m, void *v)
 
 	hment_show_sync(m, idx, &idx->last_sync);
 	return 0;
-}
-
-static int sync_open(struct inode *inode, struct file *file)
-{
-	return single_open(file, sync_show, inode->i_private);
 }
 
 /*
@@ -513,14 +503,7 @@ static ssize_t sync_write(struct file *file, const char __user *ubuf,
 	return hment_sync_write(file, ubuf, count, true);
 }
 
-static const struct file_operations sync_fops = {
-	.owner = THIS_MODULE,
-	.open = sync_open,
-	.read = seq_read,
-	.write = sync_write,
-	.llseek = seq_lseek,
-	.release = single_release,
-};
+HMENT_RW_ATTRIBUTE(sync);
 
 static int walk_show(struct seq_file *m, void *v)
 {
@@ -530,25 +513,13 @@ static int walk_show(struct seq_file *m, void *v)
 	return 0;
 }
 
-static int walk_open(struct inode *inode, struct file *file)
-{
-	return single_open(file, walk_show, inode->i_private);
-}
-
 static ssize_t walk_write(struct file *file, const char __user *ubuf,
 			  size_t count, loff_t *ppos)
 {
 	return hment_sync_write(file, ubuf, count, false);
 }
 
-static const struct file_operations walk_fops = {
-	.owner = THIS_MODULE,
-	.open = walk_open,
-	.read = seq_read,
-	.write = walk_write,
-	.llseek = seq_lseek,
-	.release = single_release,
-};
+HMENT_RW_ATTRIBUTE(walk);
 
 /* ---- histogram ---- */
 
@@ -613,59 +584,32 @@ static int reserve_amount_set(void *data, u64 val)
 DEFINE_DEBUGFS_ATTRIBUTE(reserve_amount_fops, reserve_amount_get,
 			 reserve_amount_set, "%llu\n");
 
-static int fail_nth_get(void *data, u64 *val)
-{
-	*val = atomic_read(&((struct hment_index *)data)->fault.nth);
-	return 0;
-}
+/* A fault-injection knob: one atomic of struct hment_fault, at most @max. */
+#define HMENT_FAULT_KNOB(name, max, fmt)				\
+static atomic_t *name##_knob(void *data)				\
+{									\
+	return &((struct hment_index *)data)->fault.name;		\
+}									\
+static int name##_get(void *data, u64 *val)				\
+{									\
+	*val = atomic_read(name##_knob(data));				\
+	return 0;							\
+}									\
+static int name##_set(void *data, u64 val)				\
+{									\
+	if (!capable(CAP_SYS_ADMIN))					\
+		return -EPERM;						\
+	if (val > (max))						\
+		return -ERANGE;						\
+	atomic_set(name##_knob(data), val);				\
+	return 0;							\
+}									\
+DEFINE_DEBUGFS_ATTRIBUTE(fail_##name##_fops, name##_get, name##_set, fmt)
 
-static int fail_nth_set(void *data, u64 val)
-{
-	if (!capable(CAP_SYS_ADMIN))
-		return -EPERM;
-	if (val > INT_MAX)
-		return -ERANGE;
-	atomic_set(&((struct hment_index *)data)->fault.nth, val);
-	return 0;
-}
-DEFINE_DEBUGFS_ATTRIBUTE(fail_nth_fops, fail_nth_get, fail_nth_set, "%llu\n");
-
-static int fail_every_get(void *data, u64 *val)
-{
-	*val = atomic_read(&((struct hment_index *)data)->fault.every);
-	return 0;
-}
-
-static int fail_every_set(void *data, u64 val)
-{
-	if (!capable(CAP_SYS_ADMIN))
-		return -EPERM;
-	if (val > INT_MAX)
-		return -ERANGE;
-	atomic_set(&((struct hment_index *)data)->fault.every, val);
-	return 0;
-}
-DEFINE_DEBUGFS_ATTRIBUTE(fail_every_fops, fail_every_get, fail_every_set,
-			 "%llu\n");
-
-static int fail_sites_get(void *data, u64 *val)
-{
-	*val = atomic_read(&((struct hment_index *)data)->fault.sites);
-	return 0;
-}
-
-static int fail_sites_set(void *data, u64 val)
-{
-	if (!capable(CAP_SYS_ADMIN))
-		return -EPERM;
-	if (val & ~(u64)HMENT_FAULT_ALL_SITES)
-		return -ERANGE;
-	atomic_set(&((struct hment_index *)data)->fault.sites,
-		   val ?: HMENT_FAULT_ALL_SITES);
-	return 0;
-}
-DEFINE_DEBUGFS_ATTRIBUTE(fail_sites_fops, fail_sites_get, fail_sites_set,
-			 "%#llx\n");
+HMENT_FAULT_KNOB(nth, INT_MAX, "%llu\n");
+HMENT_FAULT_KNOB(every, INT_MAX, "%llu\n");
+/* 0 stands for every site */
+HMENT_FAULT_KNOB(sites, HMENT_FAULT_ALL_SITES, "%#llx\n");
 
 /* ---- verify ---- */
 

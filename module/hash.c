@@ -190,7 +190,7 @@ EXPORT_SYMBOL_IF_KUNIT(hment_default_hash_buckets);
  */
 int hment_hash_init(struct hment_index *idx, const struct hment_params *p)
 {
-	unsigned int i;
+	static struct lock_class_key hash_lock_class;
 
 	if (hment_should_fail(&idx->fault, HMENT_FAULT_INDEX))
 		return -ENOMEM;
@@ -200,14 +200,11 @@ int hment_hash_init(struct hment_index *idx, const struct hment_params *p)
 		return -ENOMEM;
 
 	idx->hash_lock_mask = p->hash_locks - 1;
-	idx->hash_locks = kcalloc(p->hash_locks, sizeof(*idx->hash_locks),
-				  GFP_KERNEL);
+	idx->hash_locks = hment_locks_alloc(p->hash_locks, &hash_lock_class);
 	if (!idx->hash_locks) {
 		kvfree(idx->hash);
 		return -ENOMEM;
 	}
-	for (i = 0; i < p->hash_locks; i++)
-		spin_lock_init(&idx->hash_locks[i]);
 	return 0;
 }
 

@@ -232,7 +232,8 @@ enum hment_fault_site {
  * @nth:	when non-zero, counts allocations down; the one that brings
  *		it to zero fails (like /proc/self/fail-nth)
  * @every:	when non-zero, every @every-th allocation fails
- * @sites:	mask of enum hment_fault_site: only these are counted/failed
+ * @sites:	mask of enum hment_fault_site: only these are counted and
+ *		failed; 0 for all
  * @calls:	allocations seen at those sites, for @every
  *
  * Stands in for the debugger the seed used to force its slow paths.
@@ -351,6 +352,7 @@ extern struct kmem_cache *hment_cache;
 
 /* index.c */
 struct hment_index *hment_index_create(const struct hment_params *params);
+spinlock_t *hment_locks_alloc(unsigned int n, struct lock_class_key *class);
 void hment_index_destroy(struct hment_index *idx);
 unsigned int hment_default_hash_buckets(void);
 struct hment *hment_prepare(struct hment_index *idx, struct hment_htable *ht,

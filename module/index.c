@@ -568,6 +568,26 @@ struct hment *hment_steal_from_page(struct hment_index *idx, unsigned long pfn)
 	return victim;
 }
 
+/**
+ * hment_locks_alloc - an array of striped spinlocks
+ * @n: how many
+ * @class: their lockdep class: one per kind of lock, so that lockdep tells
+ *	   a list lock from a bucket lock although one function made both
+ *
+ * Return: the locks, or NULL.
+ */
+spinlock_t *hment_locks_alloc(unsigned int n, struct lock_class_key *class)
+{
+	spinlock_t *locks = kcalloc(n, sizeof(*locks), GFP_KERNEL);
+	unsigned int i;
+
+	for (i = 0; locks && i < n; i++) {
+		spin_lock_init(&locks[i]);
+		lockdep_set_class(&locks[i], class);
+	}
+	return locks;
+}
+
 static int hment_params_check(const struct hment_params *p)
 {
 	if (!p->max_pfn || !is_power_of_2(p->hash_buckets) ||
@@ -607,7 +627,7 @@ struct hment_index *hment_index_create(const struct hment_params *params)
 	INIT_LIST_HEAD(&idx->hats);
 	atomic_set(&idx->fault.nth, p.fail_nth);
 	atomic_set(&idx->fault.every, p.fail_every);
-	atomic_set(&idx->fault.sites, p.fail_sites ?: HMENT_FAULT_ALL_SITES);
+	atomic_set(&idx->fault.sites, p.fail_sites);
 
 	err = -ENOMEM;
 	if (hment_should_fail(&idx->fault, HMENT_FAULT_INDEX))

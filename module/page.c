@@ -129,7 +129,7 @@ EXPORT_SYMBOL_IF_KUNIT(hment_page_unlock);
  */
 int hment_pages_init(struct hment_index *idx, const struct hment_params *p)
 {
-	unsigned int i;
+	static struct lock_class_key mlist_lock_class;
 
 	if (hment_should_fail(&idx->fault, HMENT_FAULT_INDEX))
 		return -ENOMEM;
@@ -141,14 +141,11 @@ int hment_pages_init(struct hment_index *idx, const struct hment_params *p)
 		return -ENOMEM;
 
 	idx->mlist_lock_mask = p->mlist_locks - 1;
-	idx->mlist_locks = kcalloc(p->mlist_locks, sizeof(*idx->mlist_locks),
-				   GFP_KERNEL);
+	idx->mlist_locks = hment_locks_alloc(p->mlist_locks, &mlist_lock_class);
 	if (!idx->mlist_locks) {
 		kvfree(idx->chunks);
 		return -ENOMEM;
 	}
-	for (i = 0; i < p->mlist_locks; i++)
-		spin_lock_init(&idx->mlist_locks[i]);
 	return 0;
 }
 
