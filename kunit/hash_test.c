@@ -11,7 +11,7 @@
 static void hment_hash_sized_from_ram(struct kunit *test)
 {
 	struct hment_params p = hment_fx_params();
-	unsigned long buckets, half_ram = totalram_pages() / 2;
+	unsigned long buckets, ram = totalram_pages();
 
 	p.hash_buckets = 0;
 	hment_fx_create(test, &p);
@@ -19,9 +19,9 @@ static void hment_hash_sized_from_ram(struct kunit *test)
 
 	KUNIT_EXPECT_EQ(test, buckets, (unsigned long)hment_default_hash_buckets());
 	KUNIT_EXPECT_TRUE(test, is_power_of_2(buckets));
-	/* one bucket per two pages of RAM, within the bounds */
-	KUNIT_EXPECT_GE(test, buckets, min(max(half_ram, 1UL << 12), 1UL << 24));
-	KUNIT_EXPECT_LT(test, buckets, 2 * max(half_ram, 1UL << 12));
+	/* one bucket per page of RAM, within the bounds */
+	KUNIT_EXPECT_GE(test, buckets, min(max(ram, 1UL << 12), 1UL << 24));
+	KUNIT_EXPECT_LT(test, buckets, 2 * max(ram, 1UL << 12));
 }
 
 struct hment_hash_shape {

@@ -167,15 +167,16 @@ EXPORT_SYMBOL_IF_KUNIT(hment_hash_chains);
  * hment_default_hash_buckets - hash size for this machine
  *
  * The seed fixed 64K buckets and wished for sizing by memory. One bucket
- * for every two pages of RAM keeps chains short while each page has a
- * mapping or two, for 4 bytes per page of RAM; bounded so small guests
+ * per page of RAM (8 bytes a page, 0.2% of RAM) keeps the mean chain under
+ * two until there are twice as many shared mappings as pages, as a fork
+ * tree of a million mappings in a 3G guest has; bounded so small guests
  * still get a useful table and huge hosts don't get a huge one.
  *
  * Return: a power of two.
  */
 unsigned int hment_default_hash_buckets(void)
 {
-	unsigned long want = totalram_pages() / 2;
+	unsigned long want = totalram_pages();
 
 	return roundup_pow_of_two(clamp(want, 1UL << 12, 1UL << 24));
 }

@@ -157,7 +157,8 @@ struct hment *hment_prepare(struct hment_index *idx, struct hment_htable *ht,
 				hm = NULL;
 			}
 		} else {
-			if (hment_hash_find(idx, ht, entry, pfn))
+			/* exact under our lock: the shadow changes under it */
+			if (hment_htable_shadow(ht, entry) == pfn)
 				goto none_needed;
 			if (hm)
 				return hm;

@@ -15,7 +15,7 @@
 
 static unsigned int hash_buckets;
 module_param(hash_buckets, uint, 0400);
-MODULE_PARM_DESC(hash_buckets, "hash buckets, a power of two (default 0: one per two pages of RAM)");
+MODULE_PARM_DESC(hash_buckets, "hash buckets, a power of two (default 0: one per page of RAM)");
 
 static unsigned int mlist_locks = 256;
 module_param(mlist_locks, uint, 0400);

@@ -104,6 +104,9 @@ static struct hment_htable *hment_walk_htable(struct hment_walk *w,
 static void hment_set_mlocked(struct hment_htable *ht, unsigned int entry,
 			      bool locked)
 {
+	/* the common case, nothing to change, without an atomic op */
+	if (test_bit(entry, ht->ht_mlocked) == locked)
+		return;
 	if (locked) {
 		if (!test_and_set_bit(entry, ht->ht_mlocked))
 			atomic_inc(&ht->ht_lock_cnt);
@@ -374,9 +377,8 @@ static void hment_sync_reconcile(struct hment_walk *w)
 				hment_htable_put(ht);
 				continue;
 			}
-			for (entry = 0; entry < HMENT_ENTRIES; entry++)
-				if (!test_bit(entry, ht->ht_seen) &&
-				    !hment_unmap_entry(w->idx, ht, entry))
+			for_each_clear_bit(entry, ht->ht_seen, HMENT_ENTRIES)
+				if (!hment_unmap_entry(w->idx, ht, entry))
 					w->st->removed++;
 		}
 		cond_resched();
