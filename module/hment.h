@@ -377,12 +377,8 @@ struct hment *hment_steal_from_page(struct hment_index *idx,
 				    unsigned long pfn);
 
 /* page.c: per-pfn records and their locks */
-struct hment_page *hment_page(struct hment_index *idx, unsigned long pfn);
 struct hment_page *hment_page_get(struct hment_index *idx, unsigned long pfn,
 				  gfp_t gfp);
-spinlock_t *hment_page_lockp(struct hment_index *idx, unsigned long pfn);
-void hment_page_lock(struct hment_index *idx, unsigned long pfn);
-void hment_page_unlock(struct hment_index *idx, unsigned long pfn);
 int hment_pages_init(struct hment_index *idx, const struct hment_params *p);
 void hment_pages_destroy(struct hment_index *idx);
 
@@ -449,11 +445,16 @@ int hment_sync_pid(struct hment_index *idx, pid_t pid,
 		   struct hment_sync_stats *st, bool record);
 
 /* stats.c */
-void hment_stat_add(struct hment_index *idx, enum hment_stat_item item,
-		    long delta);
 long hment_stat_read(struct hment_index *idx, enum hment_stat_item item);
 const char *hment_stat_name(enum hment_stat_item item);
 void hment_stats_print(struct hment_index *idx, struct seq_buf *s);
+
+/* Per-cpu, so the mapping paths never share a cache line for counting. */
+static inline void hment_stat_add(struct hment_index *idx,
+				  enum hment_stat_item item, long delta)
+{
+	this_cpu_add(idx->stats->item[item], delta);
+}
 
 static inline void hment_stat_inc(struct hment_index *idx,
 				  enum hment_stat_item item)
@@ -485,6 +486,60 @@ struct hment_track_cmd {
 int hment_parse_pfn(const char *s, unsigned long max_pfn, unsigned long *pfn);
 int hment_parse_track(const char *s, struct hment_track_cmd *cmd);
 int hment_parse_sync(const char *s, pid_t *pid);
+
+/* Hot paths: inline, so that lockdep assertions cost nothing without lockdep. */
+
+/**
+ * hment_page - find the record of a pfn, if it has one
+ * @idx: index
+ * @pfn: page frame number
+ *
+ * Return: the record, or NULL when @pfn is out of range or its chunk was
+ * never allocated (so the pfn was never mapped).
+ */
+static inline struct hment_page *hment_page(struct hment_index *idx,
+					    unsigned long pfn)
+{
+	struct hment_page *chunk;
+
+	if (pfn >= idx->max_pfn)
+		return NULL;
+	/* Pairs with the cmpxchg() in hment_page_get(): the chunk is zeroed. */
+	chunk = smp_load_acquire(&idx->chunks[pfn >> HMENT_CHUNK_SHIFT]);
+	if (!chunk)
+		return NULL;
+	return &chunk[pfn & (HMENT_CHUNK_PFNS - 1)];
+}
+
+/**
+ * hment_page_lockp - the mapping-list lock of a pfn
+ * @idx: index
+ * @pfn: page frame number
+ *
+ * Large-page leaders are 512-aligned, so pfn alone would send every one of
+ * them to the same few locks; adding pfn >> 9 spreads them out.
+ *
+ * Return: the lock.
+ */
+static inline spinlock_t *hment_page_lockp(struct hment_index *idx,
+					   unsigned long pfn)
+{
+	return &idx->mlist_locks[(pfn + (pfn >> HMENT_LEVEL_SHIFT)) &
+				 idx->mlist_lock_mask];
+}
+
+static inline void hment_page_lock(struct hment_index *idx, unsigned long pfn)
+	__acquires(hment_page_lockp(idx, pfn))
+{
+	spin_lock(hment_page_lockp(idx, pfn));
+}
+
+static inline void hment_page_unlock(struct hment_index *idx,
+				     unsigned long pfn)
+	__releases(hment_page_lockp(idx, pfn))
+{
+	spin_unlock(hment_page_lockp(idx, pfn));
+}
 
 /* verify.c */
 unsigned long hment_verify(struct hment_index *idx, struct seq_buf *s,

@@ -13,28 +13,6 @@
 #include "hment.h"
 
 /**
- * hment_page - find the record of a pfn, if it has one
- * @idx: index
- * @pfn: page frame number
- *
- * Return: the record, or NULL when @pfn is out of range or its chunk was
- * never allocated (so the pfn was never mapped).
- */
-struct hment_page *hment_page(struct hment_index *idx, unsigned long pfn)
-{
-	struct hment_page *chunk;
-
-	if (pfn >= idx->max_pfn)
-		return NULL;
-	/* Pairs with the cmpxchg() in hment_page_get(): the chunk is zeroed. */
-	chunk = smp_load_acquire(&idx->chunks[pfn >> HMENT_CHUNK_SHIFT]);
-	if (!chunk)
-		return NULL;
-	return &chunk[pfn & (HMENT_CHUNK_PFNS - 1)];
-}
-EXPORT_SYMBOL_IF_KUNIT(hment_page);
-
-/**
  * hment_page_get - find the record of a pfn, allocating its chunk if needed
  * @idx: index
  * @pfn: page frame number
@@ -78,47 +56,6 @@ struct hment_page *hment_page_get(struct hment_index *idx, unsigned long pfn,
 	return &chunk[pfn & (HMENT_CHUNK_PFNS - 1)];
 }
 EXPORT_SYMBOL_IF_KUNIT(hment_page_get);
-
-/**
- * hment_page_lockp - the mapping-list lock of a pfn
- * @idx: index
- * @pfn: page frame number
- *
- * Large-page leaders are 512-aligned, so pfn alone would send every one of
- * them to the same few locks; adding pfn >> 9 spreads them out.
- *
- * Return: the lock.
- */
-spinlock_t *hment_page_lockp(struct hment_index *idx, unsigned long pfn)
-{
-	return &idx->mlist_locks[(pfn + (pfn >> HMENT_LEVEL_SHIFT)) &
-				 idx->mlist_lock_mask];
-}
-EXPORT_SYMBOL_IF_KUNIT(hment_page_lockp);
-
-/**
- * hment_page_lock - take the mapping-list lock of a pfn
- * @idx: index
- * @pfn: page frame number
- */
-void hment_page_lock(struct hment_index *idx, unsigned long pfn)
-	__acquires(hment_page_lockp(idx, pfn))
-{
-	spin_lock(hment_page_lockp(idx, pfn));
-}
-EXPORT_SYMBOL_IF_KUNIT(hment_page_lock);
-
-/**
- * hment_page_unlock - drop the mapping-list lock of a pfn
- * @idx: index
- * @pfn: page frame number
- */
-void hment_page_unlock(struct hment_index *idx, unsigned long pfn)
-	__releases(hment_page_lockp(idx, pfn))
-{
-	spin_unlock(hment_page_lockp(idx, pfn));
-}
-EXPORT_SYMBOL_IF_KUNIT(hment_page_unlock);
 
 /**
  * hment_pages_init - set up the record directory and mapping-list locks

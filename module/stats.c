@@ -34,18 +34,6 @@ static const char * const hment_stat_names[HMENT_NR_STATS] = {
 };
 
 /**
- * hment_stat_add - add @delta to a counter
- * @idx: index
- * @item: counter
- * @delta: amount, negative for a gauge going down
- */
-void hment_stat_add(struct hment_index *idx, enum hment_stat_item item,
-		    long delta)
-{
-	this_cpu_add(idx->stats->item[item], delta);
-}
-
-/**
  * hment_stat_read - current value of a counter
  * @idx: index
  * @item: counter
