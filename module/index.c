@@ -124,10 +124,11 @@ static void hment_run_unlocked_hook(struct hment_index *idx)
  *  - one other mapping is embedded: it is promoted into a first hment and
  *    a second one is needed for the new mapping;
  *  - the page is listed: one hment is needed.
- * Allocation happens with the list lock dropped, and anything may change
- * meanwhile (other mappers add or remove mappings of this page), so after
- * each allocation the situation is looked at afresh; a spare hment that
- * turns out not to be needed is given back.
+ * Allocation happens with the list lock dropped (stealing takes other
+ * list locks), and anything may change meanwhile (other mappers add or
+ * remove mappings of this page), so after each allocation the situation
+ * is looked at afresh; a spare hment that turns out not to be needed is
+ * given back.
  *
  * Context: takes and returns with the mapping-list lock of @pfn held, but
  * drops it in between.
@@ -173,12 +174,10 @@ struct hment *hment_prepare(struct hment_index *idx, struct hment_htable *ht,
 		continue;
 
 none_needed:
-		if (!hm)
-			return NULL;
-		hment_page_unlock(idx, pfn);
-		hment_free(idx, hm);
-		hm = NULL;
-		hment_page_lock(idx, pfn);
+		/* a spare goes back with the lock held: the reserve nests inside */
+		if (hm)
+			hment_free(idx, hm);
+		return NULL;
 	}
 }
 EXPORT_SYMBOL_IF_KUNIT(hment_prepare);
