@@ -217,16 +217,21 @@ static unsigned int hment_collect_all(struct hment_index *idx,
 	return n;
 }
 
-/* What the address is in its process: a file, or one of the brackets. */
+/* What the address is in its process: a file, or a bracketed name. */
 static const char *hment_vma_name(struct mm_struct *mm, unsigned long va,
 				  char *buf, size_t size)
 {
 	struct vm_area_struct *vma = vma_lookup(mm, va);
+	const char *name;
 	struct file *file;
 	char *path;
 
 	if (!vma)
 		return "[gone]";
+	/* special mappings ([vdso], [vvar]) name themselves */
+	name = vma->vm_ops && vma->vm_ops->name ? vma->vm_ops->name(vma) : NULL;
+	if (name)
+		return name;
 	file = vma->vm_file;
 	if (file) {
 		/* anonymous shared memory is a shmem file named dev/zero */
