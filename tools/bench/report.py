@@ -1,0 +1,264 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Turn the BENCH lines of tools/bench/guest.sh into a table and JSON.
+
+    report.py GUEST-LOG RESULTS-JSON    (the Markdown table goes to stdout)
+
+Each BENCH line is "TAG KEY MEDIAN V1,V2,...": TAG is a workload size, or
+"single" (the singly-mapped workload) or "info". Speeds become ratios
+against the baseline of the same boot: the raw walk for syncs, the pagemap
+peer for the index build and lookups, /proc/kpagecount for kpagecount.
+"""
+import json
+import sys
+
+
+def num(s):
+    try:
+        return int(s)
+    except ValueError:
+        try:
+            return float(s)
+        except ValueError:
+            return s
+
+
+def parse(path):
+    raw, sizes = {}, []
+    with open(path) as f:
+        for line in f:
+            w = line.split()
+            if len(w) < 4 or w[0] != 'BENCH':
+                continue
+            if w[1] == 'host':      # no median: QEMUs before and after, commit
+                raw.setdefault('host', {})[w[2]] = \
+                    [num(v) for v in w[3].split(',')]
+                continue
+            tag, key = w[1], w[2]
+            reps = [num(v) for v in w[4].split(',')] if len(w) > 4 else []
+            raw.setdefault(tag, {})[key] = {'median': num(w[3]), 'reps': reps}
+            if tag not in ('info', 'single', 'host') and tag not in sizes:
+                sizes.append(tag)
+    return raw, sizes
+
+
+def median(v):
+    v = sorted(v)
+    return v[(len(v) - 1) // 2]
+
+
+def derive(r, reps):
+    """Figures of one size from its medians (r: key -> median).
+
+    A ratio of two figures measured side by side in each repetition is the
+    median of the per-repetition ratios, which host noise upsets less.
+    """
+    def ratio(a, b):
+        ra, rb = reps[a]['reps'], reps[b]['reps']
+        if len(ra) == len(rb) and all(rb):
+            return median([x / y for x, y in zip(ra, rb)])
+        return r[a] / r[b]
+
+    m = r['mappings']
+    d = {
+        'mappings': m,
+        'pages_mapped': r['pages_mapped'],
+        'walk_leaves': r['walk_leaves'],
+        'walk_ms': r['walk_ns'] / 1e6,
+        'full_ms': r['full_ns'] / 1e6,
+        'full_x_walk': ratio('full_ns', 'walk_ns'),
+        'resync_ms': r['resync_ns'] / 1e6,
+        'resync_x_walk': ratio('resync_ns', 'walk_ns'),
+        'change_ms': r['change_ns'] / 1e6,
+        'change_x_walk': r['change_ns'] / r['walk_ns'],
+        'change_added': r['change_added'],
+        'peer_ms': r['peer_ns'] / 1e6,
+        'peer_tuples': r['peer_tuples'],
+        'full_speedup_vs_peer': ratio('peer_ns', 'full_ns'),
+        'lookup_us': r['lookup_ns'] / 1e3,
+        'peer_lookup_ms': r['peer_lookup_ns'] / 1e6,
+        'lookup_speedup_vs_peer': ratio('peer_lookup_ns', 'lookup_ns'),
+        'kpagecount_ms': r['kpagecount_ns'] / 1e6,
+        'proc_kpagecount_ms': r['proc_kpagecount_ns'] / 1e6,
+        'kpagecount_x_proc': ratio('kpagecount_ns', 'proc_kpagecount_ns'),
+        'full_ns_per_mapping': r['full_ns'] / m,
+        'bytes_per_mapping': r['mem_total'] / m,
+        'chain_mean': r['live_hments'] / max(r['hash_buckets_used'], 1),
+        'chain_max': r['hash_longest_chain'],
+        'hash_buckets': r['hash_buckets'],
+        'sync2_speedup_striped': ratio('sync1_striped', 'sync2_striped'),
+        'sync2_speedup_onelock': ratio('sync1_onelock', 'sync2_onelock'),
+        'sync1_striped_ms': r['sync1_striped'] / 1e6,
+        'sync2_striped_ms': r['sync2_striped'] / 1e6,
+        'sync1_onelock_ms': r['sync1_onelock'] / 1e6,
+        'sync2_onelock_ms': r['sync2_onelock'] / 1e6,
+        'cpu2_speedup': ratio('cpu1_ns', 'cpu2_ns'),
+        'errors': r['full_errors'],
+        'verify': r['verify'],
+    }
+    for kind in ('hments', 'records', 'htables', 'hats', 'hash'):
+        d['bytes_per_mapping_' + kind] = r['mem_' + kind] / m
+    return d
+
+
+def memory_model(a, b):
+    """Bytes per mapped page and per extra mapping, from two shapes.
+
+    Each shape's memory less the fixed part (hash table, hats) is taken as
+    x * pages_mapped + y * (mappings - pages_mapped); two shapes, two
+    equations.
+    """
+    def row(r):
+        v = r['mem_total'] - r['mem_hash'] - r['mem_hats']
+        return r['pages_mapped'], r['mappings'] - r['pages_mapped'], v
+    p1, e1, v1 = row(a)
+    p2, e2, v2 = row(b)
+    det = p1 * e2 - p2 * e1
+    if not det:
+        return None
+    return {'per_page': (v1 * e2 - v2 * e1) / det,
+            'per_extra_mapping': (p1 * v2 - p2 * v1) / det}
+
+
+def fmt(v, digits=3):
+    if isinstance(v, str):
+        return v
+    if isinstance(v, int):
+        return str(v)
+    if v >= 100:
+        return '%.0f' % v
+    return '%.*g' % (digits, v)
+
+
+ROWS = [
+    ('leaf mappings indexed (walk: present leaves)',
+     lambda d: '%d (%d)' % (d['mappings'], d['walk_leaves'])),
+    ('raw walk, ms (the limit)', lambda d: fmt(d['walk_ms'])),
+    ('full sync from empty, ms (x walk)',
+     lambda d: '%s (%sx)' % (fmt(d['full_ms']), fmt(d['full_x_walk']))),
+    ('re-sync unchanged, ms (x walk)',
+     lambda d: '%s (%sx)' % (fmt(d['resync_ms']), fmt(d['resync_x_walk']))),
+    ('sync after 10% changed, ms (x walk)',
+     lambda d: '%s (%sx)' % (fmt(d['change_ms']), fmt(d['change_x_walk']))),
+    ('peer index build, ms (full sync faster by)',
+     lambda d: '%s (%sx)' % (fmt(d['peer_ms']),
+                            fmt(d['full_speedup_vs_peer']))),
+    ('lookup of one pfn, us (peer rescan ms; faster by)',
+     lambda d: '%s (%s; %sx)' % (fmt(d['lookup_us']),
+                                 fmt(d['peer_lookup_ms']),
+                                 fmt(d['lookup_speedup_vs_peer']))),
+    ('kpagecount read, ms (/proc ms; x /proc)',
+     lambda d: '%s (%s; %sx)' % (fmt(d['kpagecount_ms']),
+                                 fmt(d['proc_kpagecount_ms']),
+                                 fmt(d['kpagecount_x_proc']))),
+    ('full sync ns per mapping', lambda d: fmt(d['full_ns_per_mapping'])),
+    ('index bytes per mapping, all in',
+     lambda d: fmt(d['bytes_per_mapping'])),
+    ('  of which hments / records / htables / hats / hash',
+     lambda d: ' / '.join(fmt(d['bytes_per_mapping_' + k], 2) for k in
+                          ('hments', 'records', 'htables', 'hats', 'hash'))),
+    ('hash chain mean / max (buckets)',
+     lambda d: '%s / %d (%d)' % (fmt(d['chain_mean']), d['chain_max'],
+                                 d['hash_buckets'])),
+    ('2 syncers vs 1, striped locks (ms 1 / 2)',
+     lambda d: '%sx (%s / %s)' % (fmt(d['sync2_speedup_striped']),
+                                  fmt(d['sync1_striped_ms']),
+                                  fmt(d['sync2_striped_ms']))),
+    ('2 syncers vs 1, one lock each (ms 1 / 2)',
+     lambda d: '%sx (%s / %s)' % (fmt(d['sync2_speedup_onelock']),
+                                  fmt(d['sync1_onelock_ms']),
+                                  fmt(d['sync2_onelock_ms']))),
+    ('2 userspace workers vs 1 (the box\'s ceiling)',
+     lambda d: '%sx' % fmt(d['cpu2_speedup'])),
+    ('verify; sync errors', lambda d: '%s; %d' % (d['verify'], d['errors'])),
+]
+
+
+def targets(der, sizes):
+    big, small = der[sizes[-1]], der[sizes[0]]
+    lin_t = big['full_ns_per_mapping'] / small['full_ns_per_mapping']
+    lin_m = big['bytes_per_mapping'] / small['bytes_per_mapping']
+    worst = max(der[s]['chain_mean'] for s in sizes)
+    return [
+        ('full sync <= 2x the raw walk', '%sx' % fmt(big['full_x_walk']),
+         big['full_x_walk'] <= 2),
+        ('full sync >= 2x faster than the peer',
+         '%sx' % fmt(big['full_speedup_vs_peer']),
+         big['full_speedup_vs_peer'] >= 2),
+        ('lookup >= 1000x faster than the peer rescan',
+         '%sx' % fmt(big['lookup_speedup_vs_peer']),
+         big['lookup_speedup_vs_peer'] >= 1000),
+        ('<= 24 bytes per mapping, all in',
+         '%s B' % fmt(big['bytes_per_mapping']),
+         big['bytes_per_mapping'] <= 24),
+        ('cost per mapping at %s <= 1.3x that at %s (time; memory)'
+         % (sizes[-1], sizes[0]), '%sx; %sx' % (fmt(lin_t), fmt(lin_m)),
+         lin_t <= 1.3 and lin_m <= 1.3),
+        ('mean hash chain <= 2 at every size', fmt(worst), worst <= 2),
+        ('2 syncers >= 1.6x one, default striping',
+         '%sx' % fmt(big['sync2_speedup_striped']),
+         big['sync2_speedup_striped'] >= 1.6),
+    ]
+
+
+def main():
+    raw, sizes = parse(sys.argv[1])
+    if not sizes:
+        sys.exit('report.py: no BENCH lines in ' + sys.argv[1])
+    med = {t: {k: v['median'] for k, v in keys.items()}
+           for t, keys in raw.items() if t != 'host'}
+    der = {s: derive(med[s], raw[s]) for s in sizes}
+    model = memory_model(med[sizes[0]], med['single']) \
+        if 'single' in med else None
+    tgt = targets(der, sizes)
+    reps = len(raw[sizes[0]]['full_ns']['reps'])
+
+    print('| figure (median of %d; ratios: median of paired ratios) | %s |'
+          % (reps, ' | '.join(sizes)))
+    print('|---|%s' % ('---|' * len(sizes)))
+    for name, f in ROWS:
+        print('| %s | %s |' % (name, ' | '.join(f(der[s]) for s in sizes)))
+    print()
+    print('| target (at %s) | measured | met |' % sizes[-1])
+    print('|---|---|---|')
+    for name, got, ok in tgt:
+        print('| %s | %s | %s |' % (name, got, 'yes' if ok else '**no**'))
+    if model:
+        print()
+        print('Index memory per mapped page %s B, per extra mapping %s B '
+              '(mixed %s against %d singly mapped pages; less hash and '
+              'hats).' % (fmt(model['per_page']),
+                          fmt(model['per_extra_mapping']), sizes[0],
+                          med['single']['pages_mapped']))
+    print()
+    commit = raw.get('host', {}).get('commit', ['?'])[0]
+    print('Tree %s. Guest: %s vCPUs, %s MB. Peer tuples are pagemap '
+          'entries (512 per THP mapping): %s.' % (
+              commit, med['info']['cpus'], med['info']['mem_kb'] // 1024,
+              ', '.join('%s %d' % (s, der[s]['peer_tuples']) for s in sizes)))
+
+    host = raw.get('host', {})
+    busy, load = host.get('other_qemu', []), host.get('load', [0])
+    if any(busy) or load[0] > 1:
+        print()
+        print('Warning: the host was busy (other QEMUs %s, load %s; before, '
+              'after): the timings are noisy; see the ceiling row.'
+              % (busy, load))
+
+    ceiling = min(der[s]['cpu2_speedup'] for s in sizes)
+    if ceiling < 1.6:
+        print()
+        print('Warning: two userspace workers ran only %sx as fast as one '
+              'at some size: the 2-syncer target cannot be judged in this '
+              'run.' % fmt(ceiling))
+
+    with open(sys.argv[2], 'w') as f:
+        json.dump({'sizes': sizes, 'repetitions': reps, 'raw': raw,
+                   'figures': der, 'memory_model': model,
+                   'targets': [{'target': n, 'measured': g, 'met': ok}
+                               for n, g, ok in tgt]}, f, indent=1)
+        f.write('\n')
+
+
+if __name__ == '__main__':
+    main()
