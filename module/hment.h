@@ -414,8 +414,6 @@ struct hment_htable *hment_htable_lookup(struct hment_hat *hat,
 					 unsigned int level, unsigned long va);
 int hment_htable_put(struct hment_htable *ht);
 void hment_htable_free(struct hment_htable *ht);
-unsigned long hment_htable_shadow(const struct hment_htable *ht,
-				  unsigned int entry);
 void hment_htable_mark_stale(struct hment_index *idx, struct hment_htable *ht);
 void hment_htable_clear_stale(struct hment_index *idx,
 			      struct hment_htable *ht);
@@ -539,6 +537,20 @@ static inline void hment_page_unlock(struct hment_index *idx,
 	__releases(hment_page_lockp(idx, pfn))
 {
 	spin_unlock(hment_page_lockp(idx, pfn));
+}
+
+/**
+ * hment_htable_shadow - the pfn the index holds for an entry
+ * @ht: the htable
+ * @entry: the entry
+ *
+ * Return: the pfn, or HMENT_NO_PFN; stable only under that pfn's
+ * mapping-list lock.
+ */
+static inline unsigned long hment_htable_shadow(const struct hment_htable *ht,
+						unsigned int entry)
+{
+	return READ_ONCE(ht->ht_shadow[entry]) - 1;
 }
 
 /* verify.c */

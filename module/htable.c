@@ -156,21 +156,6 @@ int hment_htable_put(struct hment_htable *ht)
 EXPORT_SYMBOL_IF_KUNIT(hment_htable_put);
 
 /**
- * hment_htable_shadow - the pfn the index holds for an entry
- * @ht: the htable
- * @entry: the entry
- *
- * Return: the pfn, or HMENT_NO_PFN; stable only under that pfn's
- * mapping-list lock.
- */
-unsigned long hment_htable_shadow(const struct hment_htable *ht,
-				  unsigned int entry)
-{
-	return READ_ONCE(ht->ht_shadow[entry]) - 1;
-}
-EXPORT_SYMBOL_IF_KUNIT(hment_htable_shadow);
-
-/**
  * hment_htable_mark_stale - note that the index lacks some of @ht's entries
  * @idx: index
  * @ht: the htable
