@@ -149,6 +149,14 @@ static bool hment_walk_record(struct hment_walk *w, struct hment_htable *ht,
 	return false;
 }
 
+/*
+ * A pass over a table races with the notifier: what it added after an
+ * invalidation of the mm started may be gone already. Such a pass is
+ * undone and tried again a few times (the racing change is usually one
+ * fault); after that the table is left stale for the next sync.
+ */
+#define HMENT_WALK_TRIES	4
+
 /* Take back what this pass added: an invalidation may have missed it. */
 static void hment_walk_undo(struct hment_walk *w, struct hment_htable *ht,
 			    const unsigned long *added)
@@ -160,8 +168,19 @@ static void hment_walk_undo(struct hment_walk *w, struct hment_htable *ht,
 			w->st->added--;
 		__clear_bit(entry, ht->ht_seen);
 	}
-	hment_htable_mark_stale(w->idx, ht);
+}
+
+/* After a pass undone: try again, or give up and leave @ht stale. */
+static bool hment_walk_again(struct hment_walk *w, struct hment_htable *ht,
+			     unsigned int *tries)
+{
+	if (++*tries >= HMENT_WALK_TRIES) {
+		hment_htable_mark_stale(w->idx, ht);
+		return false;
+	}
 	w->st->retries++;
+	cond_resched();
+	return true;
 }
 
 /* A 2M or 1G leaf: one entry of a PMD or PUD table. */
@@ -170,6 +189,7 @@ static void hment_walk_leaf(struct hment_walk *w, unsigned int level,
 			    unsigned int entry, unsigned long pfn)
 {
 	DECLARE_BITMAP(added, HMENT_ENTRIES);
+	unsigned int tries = 0;
 	struct hment_htable *ht;
 	unsigned long cookie;
 
@@ -183,13 +203,16 @@ static void hment_walk_leaf(struct hment_walk *w, unsigned int level,
 	ht = hment_walk_htable(w, level, addr, ptpfn);
 	if (!ht)
 		return;
-	bitmap_zero(added, HMENT_ENTRIES);
 	atomic_inc(&ht->ht_busy);
-	cookie = hment_hat_inv_begin(w->hat);
-	if (hment_walk_record(w, ht, entry, pfn))
-		__set_bit(entry, added);
-	if (w->mm && !hment_hat_inv_unchanged(w->hat, cookie))
+	do {
+		bitmap_zero(added, HMENT_ENTRIES);
+		cookie = hment_hat_inv_begin(w->hat);
+		if (hment_walk_record(w, ht, entry, pfn))
+			__set_bit(entry, added);
+		if (!w->mm || hment_hat_inv_unchanged(w->hat, cookie))
+			break;
 		hment_walk_undo(w, ht, added);
+	} while (hment_walk_again(w, ht, &tries));
 	atomic_dec(&ht->ht_busy);
 }
 
@@ -215,8 +238,11 @@ static void hment_walk_ptes(struct hment_walk *w, struct hment_htable *ht,
 	}
 }
 
-/* The PTEs of one table under its lock; undo if an invalidation raced. */
-static void hment_walk_ptes_locked(struct hment_walk *w,
+/*
+ * The PTEs of one table under its lock. Return: false when an invalidation
+ * raced, and what the pass added was undone.
+ */
+static bool hment_walk_ptes_locked(struct hment_walk *w,
 				   struct hment_htable *ht, pte_t *ptep,
 				   unsigned long addr, unsigned long end,
 				   unsigned long cookie)
@@ -225,8 +251,10 @@ static void hment_walk_ptes_locked(struct hment_walk *w,
 
 	bitmap_zero(added, HMENT_ENTRIES);
 	hment_walk_ptes(w, ht, ptep, addr, end, added);
-	if (ht && w->mm && !hment_hat_inv_unchanged(w->hat, cookie))
-		hment_walk_undo(w, ht, added);
+	if (!ht || !w->mm || hment_hat_inv_unchanged(w->hat, cookie))
+		return true;
+	hment_walk_undo(w, ht, added);
+	return false;
 }
 
 /*
@@ -234,12 +262,14 @@ static void hment_walk_ptes_locked(struct hment_walk *w,
  * and unexported (6.5 on), and tables may be freed under RCU, its steps are
  * done by hand: the table stays while RCU is held, and if the PMD changed
  * before the lock was taken the table is left for the next sync.
+ * Return: false when the pass was undone.
  */
-static void hment_walk_pte_lock(struct hment_walk *w, struct hment_htable *ht,
+static bool hment_walk_pte_lock(struct hment_walk *w, struct hment_htable *ht,
 				pmd_t *pmdp, pmd_t pmdval, unsigned long addr,
 				unsigned long end, unsigned long cookie)
 {
 	spinlock_t *ptl;	/* the PTE table's lock */
+	bool kept = true;
 	pte_t *ptep;
 
 #ifdef HMENT_PTE_MAP_LOCK_OUT_OF_LINE
@@ -248,15 +278,16 @@ static void hment_walk_pte_lock(struct hment_walk *w, struct hment_htable *ht,
 	spin_lock(ptl);
 	if (pmd_same(pmdval, READ_ONCE(*pmdp))) {
 		ptep = pte_offset_kernel(&pmdval, addr);
-		hment_walk_ptes_locked(w, ht, ptep, addr, end, cookie);
+		kept = hment_walk_ptes_locked(w, ht, ptep, addr, end, cookie);
 	}
 	spin_unlock(ptl);
 	rcu_read_unlock();
 #else
 	ptep = pte_offset_map_lock(w->mm, pmdp, addr, &ptl);
-	hment_walk_ptes_locked(w, ht, ptep, addr, end, cookie);
+	kept = hment_walk_ptes_locked(w, ht, ptep, addr, end, cookie);
 	pte_unmap_unlock(ptep, ptl);
 #endif
+	return kept;
 }
 
 static void hment_walk_pte_table(struct hment_walk *w, pmd_t *pmdp,
@@ -264,23 +295,29 @@ static void hment_walk_pte_table(struct hment_walk *w, pmd_t *pmdp,
 				 unsigned long end)
 {
 	struct hment_htable *ht = NULL;
-	unsigned long cookie = 0;
+	unsigned int tries = 0;
 
 	w->st->tables++;
-	if (w->record) {
+	if (!w->mm) {
+		/* kernel mappings: no lock to take, no notifier to race */
+		ht = hment_walk_htable(w, 0, addr, pmd_pfn(pmdval));
+		if (ht)
+			hment_walk_ptes_locked(w, ht,
+					       pte_offset_kernel(pmdp, addr),
+					       addr, end, 0);
+	} else if (!w->record) {
+		hment_walk_pte_lock(w, NULL, pmdp, pmdval, addr, end, 0);
+	} else {
 		ht = hment_walk_htable(w, 0, addr, pmd_pfn(pmdval));
 		if (!ht)
 			return;
 		atomic_inc(&ht->ht_busy);
-		cookie = hment_hat_inv_begin(w->hat);
-	}
-	if (w->mm)
-		hment_walk_pte_lock(w, ht, pmdp, pmdval, addr, end, cookie);
-	else	/* kernel mappings: no lock to take, no notifier to race */
-		hment_walk_ptes_locked(w, ht, pte_offset_kernel(pmdp, addr),
-				       addr, end, cookie);
-	if (ht)
+		while (!hment_walk_pte_lock(w, ht, pmdp, pmdval, addr, end,
+					    hment_hat_inv_begin(w->hat)) &&
+		       hment_walk_again(w, ht, &tries))
+			;
 		atomic_dec(&ht->ht_busy);
+	}
 	cond_resched();
 }
 
