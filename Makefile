@@ -17,7 +17,7 @@ clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) HMENT_KUNIT=m clean
 
 # Thin wrappers: the scripts do the work and pass KDIR themselves.
-check test demo kunit testbox selftests bench:
+check test demo kunit testbox selftests stress bench:
 	scripts/$@
 
-.PHONY: all modules clean check test demo kunit testbox selftests bench
+.PHONY: all modules clean check test demo kunit testbox selftests stress bench

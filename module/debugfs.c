@@ -41,9 +41,9 @@ static bool hment_debugfs_fail(struct hment_index *idx)
 /* Longest write any file takes: "-2147483648\n" and change. */
 #define HMENT_WRITE_MAX	32
 
-/* Copy a short write in, NUL-terminated and stripped of white space. */
-static char *hment_write_string(const char __user *ubuf, size_t count,
-				char *kbuf)
+/* Copy a short write in, whole and NUL-terminated. */
+static char *hment_write_copy(const char __user *ubuf, size_t count,
+			      char *kbuf)
 {
 	if (!capable(CAP_SYS_ADMIN))
 		return ERR_PTR(-EPERM);
@@ -54,7 +54,16 @@ static char *hment_write_string(const char __user *ubuf, size_t count,
 	kbuf[count] = '\0';
 	if (strlen(kbuf) != count)
 		return ERR_PTR(-EINVAL);	/* embedded NUL */
-	return strstrip(kbuf);
+	return kbuf;
+}
+
+/* The same, stripped of white space: commands and pfns. */
+static char *hment_write_string(const char __user *ubuf, size_t count,
+				char *kbuf)
+{
+	char *s = hment_write_copy(ubuf, count, kbuf);
+
+	return IS_ERR(s) ? s : strstrip(s);
 }
 
 /* Run @fill into a page-sized buffer and show the result. */
@@ -565,56 +574,68 @@ DEFINE_SHOW_ATTRIBUTE(histogram);
 
 /* ---- knobs ---- */
 
-static int reserve_amount_get(void *data, u64 *val)
+/*
+ * A knob takes a number as kstrtoull() reads it (base 0, one trailing
+ * newline), the whole write of it: unlike the kernel's simple attributes,
+ * which stop at a NUL or after 23 bytes, so that "1\0002" would set 1.
+ */
+static int hment_write_knob(const char __user *ubuf, size_t count, u64 max,
+			    u64 *val)
 {
-	struct hment_index *idx = data;
+	char kbuf[HMENT_WRITE_MAX], *s;
+	int err;
 
-	*val = READ_ONCE(idx->reserve_amount);
-	return 0;
+	s = hment_write_copy(ubuf, count, kbuf);
+	if (IS_ERR(s))
+		return PTR_ERR(s);
+	err = kstrtoull(s, 0, val);
+	if (err)
+		return err;
+	return *val > max ? -ERANGE : 0;
 }
 
-static int reserve_amount_set(void *data, u64 val)
-{
-	struct hment_index *idx = data;
+/*
+ * A read-write knob: @get reads it, @set (after the range check against
+ * @max) changes it, @fmt prints it.
+ */
+#define HMENT_KNOB(name, max, fmt, get, set)				\
+static int name##_show(struct seq_file *m, void *v)			\
+{									\
+	struct hment_index *idx = m->private;				\
+									\
+	seq_printf(m, fmt "\n", (get));					\
+	return 0;							\
+}									\
+static ssize_t name##_write(struct file *file, const char __user *ubuf, \
+			    size_t count, loff_t *ppos)			\
+{									\
+	struct hment_index *idx = file_inode(file)->i_private;		\
+	u64 val;							\
+	int err = hment_write_knob(ubuf, count, (max), &val);		\
+									\
+	if (err)							\
+		return err;						\
+	set;								\
+	return count;							\
+}									\
+HMENT_RW_ATTRIBUTE(name)
 
-	if (!capable(CAP_SYS_ADMIN))
-		return -EPERM;
-	if (val > INT_MAX)
-		return -ERANGE;
+static void hment_set_reserve_amount(struct hment_index *idx, u64 val)
+{
 	WRITE_ONCE(idx->reserve_amount, val);
 	hment_adjust_reserve(idx);
 	hment_reserve(idx, 0);
-	return 0;
 }
-DEFINE_DEBUGFS_ATTRIBUTE(reserve_amount_fops, reserve_amount_get,
-			 reserve_amount_set, "%llu\n");
 
-/* A fault-injection knob: one atomic of struct hment_fault, at most @max. */
-#define HMENT_FAULT_KNOB(name, max, fmt)				\
-static atomic_t *name##_knob(void *data)				\
-{									\
-	return &((struct hment_index *)data)->fault.name;		\
-}									\
-static int name##_get(void *data, u64 *val)				\
-{									\
-	*val = atomic_read(name##_knob(data));				\
-	return 0;							\
-}									\
-static int name##_set(void *data, u64 val)				\
-{									\
-	if (!capable(CAP_SYS_ADMIN))					\
-		return -EPERM;						\
-	if (val > (max))						\
-		return -ERANGE;						\
-	atomic_set(name##_knob(data), val);				\
-	return 0;							\
-}									\
-DEFINE_DEBUGFS_ATTRIBUTE(fail_##name##_fops, name##_get, name##_set, fmt)
-
-HMENT_FAULT_KNOB(nth, INT_MAX, "%llu\n");
-HMENT_FAULT_KNOB(every, INT_MAX, "%llu\n");
+HMENT_KNOB(reserve_amount, INT_MAX, "%u", READ_ONCE(idx->reserve_amount),
+	   hment_set_reserve_amount(idx, val));
+HMENT_KNOB(fail_nth, INT_MAX, "%d", atomic_read(&idx->fault.nth),
+	   atomic_set(&idx->fault.nth, val));
+HMENT_KNOB(fail_every, INT_MAX, "%d", atomic_read(&idx->fault.every),
+	   atomic_set(&idx->fault.every, val));
 /* 0 stands for every site */
-HMENT_FAULT_KNOB(sites, HMENT_FAULT_ALL_SITES, "%#llx\n");
+HMENT_KNOB(fail_sites, HMENT_FAULT_ALL_SITES, "%#x",
+	   atomic_read(&idx->fault.sites), atomic_set(&idx->fault.sites, val));
 
 /* ---- verify ---- */
 
@@ -692,14 +713,13 @@ void hment_debugfs_init(struct hment_index *idx)
 	debugfs_create_file("stats", 0400, hment_dir, idx, &stats_fops);
 	debugfs_create_file("histogram", 0400, hment_dir, idx,
 			    &histogram_fops);
-	debugfs_create_file_unsafe("reserve_amount", 0600, hment_dir, idx,
-				   &reserve_amount_fops);
-	debugfs_create_file_unsafe("fail_nth", 0600, hment_dir, idx,
-				   &fail_nth_fops);
-	debugfs_create_file_unsafe("fail_every", 0600, hment_dir, idx,
-				   &fail_every_fops);
-	debugfs_create_file_unsafe("fail_sites", 0600, hment_dir, idx,
-				   &fail_sites_fops);
+	debugfs_create_file("reserve_amount", 0600, hment_dir, idx,
+			    &reserve_amount_fops);
+	debugfs_create_file("fail_nth", 0600, hment_dir, idx, &fail_nth_fops);
+	debugfs_create_file("fail_every", 0600, hment_dir, idx,
+			    &fail_every_fops);
+	debugfs_create_file("fail_sites", 0600, hment_dir, idx,
+			    &fail_sites_fops);
 	debugfs_create_file("verify", 0400, hment_dir, idx, &verify_fops);
 }
 

@@ -354,10 +354,27 @@ int hment_hat_track_all(struct hment_index *idx)
 	return added;
 }
 
+/* Drop every entry still indexed for the hat; true if all went. */
+static bool hment_hat_clear(struct hment_hat *hat)
+{
+	struct hment_htable *ht;
+	unsigned int level;
+	unsigned long key;
+	bool cleared = true;
+
+	for (level = 0; level < HMENT_LEVELS; level++) {
+		xa_for_each(&hat->htables[level], key, ht) {
+			hment_htable_clear(hat->idx, ht);
+			cleared &= !atomic_read(&ht->ht_valid_cnt);
+		}
+	}
+	return cleared;
+}
+
 /*
- * The last reference is gone: stop the notifier, drop every entry still
- * indexed for the hat, and free it. An entry that cannot be dropped would
- * leave the index pointing into freed htables: then leak them instead.
+ * The last reference is gone: stop the notifier, drop whatever is still
+ * indexed, and free the hat. An entry that cannot be dropped would leave
+ * the index pointing into freed htables: then leak them instead.
  */
 static void hment_hat_release(struct kref *ref)
 {
@@ -366,16 +383,11 @@ static void hment_hat_release(struct kref *ref)
 	struct hment_htable *ht;
 	unsigned int level;
 	unsigned long key;
-	bool stuck = false;
+	bool stuck;
 
 	if (hat->mm && hat->mn.ops)
 		mmu_notifier_unregister(&hat->mn, hat->mm);
-	for (level = 0; level < HMENT_LEVELS; level++) {
-		xa_for_each(&hat->htables[level], key, ht) {
-			hment_htable_clear(idx, ht);
-			stuck |= WARN_ON_ONCE(atomic_read(&ht->ht_valid_cnt));
-		}
-	}
+	stuck = WARN_ON_ONCE(!hment_hat_clear(hat));
 	for (level = 0; level < HMENT_LEVELS && !stuck; level++) {
 		xa_for_each(&hat->htables[level], key, ht)
 			hment_htable_free(ht);
@@ -417,16 +429,23 @@ void hment_hat_put(struct hment_hat *hat)
  * hment_hat_destroy - take an address space out of the index
  * @hat: the hat; for a process, its notifier is unregistered
  *
- * The hat leaves the list at once; it is freed, with every entry still
- * indexed for it, when its last user lets go.
+ * Its entries go first, while it is still on the list, so that whoever
+ * checks the index (hment_verify()) finds every entry's hat; a sync that
+ * still holds a reference finds it dead and does nothing. The hat itself
+ * is freed when its last user lets go.
  *
  * Context: process context, hment_index.sync_lock held (or, for an index
- * nobody else uses, not needed); may sleep.
+ * nobody else uses, not needed); takes the hat's lock; may sleep.
  * Return: 0.
  */
 int hment_hat_destroy(struct hment_hat *hat)
 {
 	struct hment_index *idx = hat->idx;
+
+	mutex_lock(&hat->lock);
+	WRITE_ONCE(hat->dead, true);
+	hment_hat_clear(hat);
+	mutex_unlock(&hat->lock);
 
 	mutex_lock(&idx->hats_lock);
 	list_del(&hat->node);

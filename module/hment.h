@@ -163,7 +163,8 @@ struct hment_htable {
  * @inv_lock:	guards @inv_active and @inv_seq
  * @inv_active:	invalidations of @mm in progress
  * @inv_seq:	invalidations of @mm completed
- * @dead:	@mm has exited: its mappings are gone from the index
+ * @dead:	@mm has exited or the hat was untracked: its mappings are gone
+ *		from the index and syncs leave it alone
  * @gen:	count of this hat's syncs
  * @comm:	command name of the owner when it was tracked
  */

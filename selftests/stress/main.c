@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hment-stress SUITE [options]: one static binary for the guest.
+ *   hostile   the table of bad writes to every writable file
+ *   priv      root-only files, CAP_SYS_ADMIN for every write
+ *   fuzz      random bytes into every writable file, random preads
+ *   soak      everything at once, with module reloads and fault injection
+ *   child     what the soak's exec'd processes run
+ */
+#include "stress.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(int argc, char **argv);
+	} suites[] = {
+		{ "hostile", hostile_main }, { "priv", priv_main },
+		{ "fuzz", fuzz_main }, { "soak", soak_main },
+		{ "child", child_main },
+	};
+
+	for (size_t i = 0; argc > 1 && i < sizeof(suites) / sizeof(suites[0]); i++)
+		if (!strcmp(argv[1], suites[i].name))
+			return suites[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "usage: hment-stress hostile|priv|fuzz|soak|child [options]\n");
+	return 2;
+}
