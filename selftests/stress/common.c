@@ -319,19 +319,27 @@ void read_text(const char *path, char *buf, size_t size)
 		close(fd);
 }
 
-long read_long(const char *path)
+/* Any small text file, NUL-terminated; -errno on failure. */
+ssize_t read_path(const char *path, char *buf, size_t size)
 {
-	char buf[64] = "";
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	ssize_t n;
 
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
+	if (fd < 0) {
+		buf[0] = '\0';
+		return -errno;
+	}
+	n = hm_read_fd(fd, buf, size);
 	close(fd);
-	if (n <= 0)
+	return n;
+}
+
+long read_long(const char *path)
+{
+	char buf[64];
+
+	if (read_path(path, buf, sizeof(buf)) <= 0)
 		return -1;
-	buf[n] = '\0';
 	return strtol(buf, NULL, 0);
 }
 

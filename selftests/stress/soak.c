@@ -260,16 +260,9 @@ static void w_threads(uint64_t rng)
 static long anon_huge_kb(void)
 {
 	char buf[4096], *p;
-	int fd = open("/proc/self/smaps_rollup", O_RDONLY | O_CLOEXEC);
-	ssize_t n;
 
-	if (fd < 0)
+	if (read_path("/proc/self/smaps_rollup", buf, sizeof(buf)) <= 0)
 		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
 	p = strstr(buf, "AnonHugePages:");
 	return p ? strtol(p + 14, NULL, 10) : -1;
 }
@@ -731,14 +724,8 @@ static void w_loader(uint64_t rng)
 static long vmstat(const char *name)
 {
 	static char buf[16384];
-	int fd = open("/proc/vmstat", O_RDONLY | O_CLOEXEC);
-	ssize_t n;
 
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	buf[n > 0 ? n : 0] = '\0';
+	read_path("/proc/vmstat", buf, sizeof(buf));
 	return hm_stat(buf, name);
 }
 

@@ -56,6 +56,7 @@ char proc_state(pid_t pid);
 bool is_kthread(pid_t pid);
 pid_t free_pid(void);
 int write_file(const char *path, const char *s);
+ssize_t read_path(const char *path, char *buf, size_t size);
 long read_long(const char *path);
 void read_text(const char *path, char *buf, size_t size);
 const char *errname(int err);
