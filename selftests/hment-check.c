@@ -46,7 +46,7 @@
 #define PM_PRESENT	(1ULL << 63)
 #define PM_PFN_MASK	((1ULL << 55) - 1)
 
-#define MAX_ENTRIES	(1 << 18)	/* present pagemap entries, all pids */
+#define MAX_ENTRIES	(1 << 20)	/* present pagemap entries, all pids */
 #define MAX_VMAS	8192
 #define MAX_RANGES	256
 #define MAX_KINDS	32
@@ -94,10 +94,10 @@ static struct kind kinds[MAX_KINDS] = {
 	KIND("thp", 2), KIND("thp-split", 2), KIND("hugetlb", 2),
 	KIND("ksm", 4), KIND("zero", 0), KIND("hugezero", 0),
 	KIND("mlock", 2), KIND("mremap", 2), KIND("high", 2),
-	KIND("other", 0),
+	KIND("hugetlb-1g", 2), KIND("other", 0),
 };
 
-static int nkinds = 14, kind_other = 13;
+static int nkinds = 15, kind_other = 14;
 
 static unsigned long max_pfn;
 static uint64_t *kcount, *hcount;	/* /proc/kpagecount, hment's */
@@ -916,6 +916,66 @@ static void check_lookups(void)
 	   lv.pmd, lv.pte, lv.either, thp_pmd, hugetlb_pmd);
 }
 
+/* ---- the 1G hugetlb page (scripts/testbox --1g) ---- */
+
+#define GPAGE_PAGES	(1UL << 18)
+#define GPAGE_POOL	"/sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages"
+
+/*
+ * The generic checks above compare the 1G page's pfns like any other
+ * kind's; this one checks that they are what a 1G page must be (every
+ * pfn of one aligned 1G page, each PUD-mapped by every sharer) and that
+ * lookup lists every mapping at level 2, across the whole page.
+ */
+static void check_gig(void)
+{
+	unsigned long n = 0, vmas_1g = 0, maps = 0, twice = 0, lvl2 = 0;
+	uint64_t lo = UINT64_MAX, hi = 0, picks[8];
+	int ki = kind_index("hugetlb-1g"), i, e, v, listed = 0, diffs = 0;
+	struct levels lv = { 0 };
+	long pool;
+
+	if (read_file(GPAGE_POOL, text2, TEXT_SIZE) <= 0)
+		text2[0] = '\0';
+	pool = text2[0] ? strtol(text2, NULL, 10) : -1;
+	for (v = 0; v < nvmas; v++)
+		if (vmas[v].kind == ki)
+			vmas_1g += vmas[v].kps_kb == 1UL << 20;
+	for (i = 0; i < npfns; i++) {
+		if (pfn_kind[i] != ki)
+			continue;
+		n++;
+		lo = pfns[i] < lo ? pfns[i] : lo;
+		hi = pfns[i] > hi ? pfns[i] : hi;
+		twice += kcount[pfns[i]] >= 2;
+		for (e = head[pfns[i]]; e >= 0; e = ents[e].next)
+			maps++;
+	}
+	ok(pool >= 1 && n == GPAGE_PAGES && hi - lo + 1 == n &&
+	   !(lo % GPAGE_PAGES) && twice == n && vmas_1g >= 2,
+	   "1G page: %lu pfns from %#lx, 1G-aligned and contiguous, %lu mappings in %lu VMAs with 1G pages, %lu pfns counted twice or more (pool %ld)",
+	   n, (unsigned long)(n ? lo : 0), maps, vmas_1g, twice, pool);
+	if (!n)
+		return;
+
+	/* both ends, both sides of the first 2M boundary, the middle */
+	picks[0] = lo;
+	picks[1] = lo + 1;
+	picks[2] = lo + 511;
+	picks[3] = lo + 512;
+	picks[4] = lo + n / 2;
+	picks[5] = lo + n / 3 * 2 + 17;
+	picks[6] = hi - 1;
+	picks[7] = hi;
+	for (i = 0; i < 8; i++)
+		diffs += check_lookup(picks[i], &lv, &listed);
+	lvl2 = lv.pmd;	/* vma_level() says 2 for these VMAs */
+	ok(!diffs && !lv.wrong && !lv.either && !lv.pte &&
+	   lvl2 == maps / n * 8,
+	   "1G page lookup: 8 pfns, %d mappings listed, %lu at level 2, as pagemap shows",
+	   listed, lvl2);
+}
+
 /* ---- sync, track, histogram, verify ---- */
 
 static void check_sync(void)
@@ -1377,6 +1437,7 @@ int main(int argc, char **argv)
 	check_workload();
 	check_histogram();
 	check_lookups();
+	check_gig();
 	check_track();
 	check_sync();
 	check_verify("after syncs", 1);

@@ -26,6 +26,9 @@
  *   hugezero	a 2M-aligned MADV_HUGEPAGE region only read: the huge zero
  *		page, never counted (0).
  *   hugetlb	a 2M MAP_HUGETLB|MAP_SHARED page shared with the child (2).
+ *   hugetlb-1g	a 1G MAP_HUGETLB|MAP_SHARED page shared with the child,
+ *		PUD-mapped in both (2); only when the kernel has a free 1G
+ *		page (scripts/testbox --1g), and then it must work.
  *   ksm	16 pages of 8 contents in each of two processes, merged by
  *		KSM into 8 pages (4).
  *   zero	anonymous pages only read: the zero page (0).
@@ -52,6 +55,12 @@
 
 #define PAGE		4096UL
 #define HPAGE		(2UL << 20)
+#define GPAGE		(1UL << 30)
+#define GPAGE_FREE	"/sys/kernel/mm/hugepages/hugepages-1048576kB/free_hugepages"
+
+#ifndef MAP_HUGE_1GB
+#define MAP_HUGE_1GB	(30 << 26)	/* MAP_HUGE_SHIFT */
+#endif
 
 #define COW_PAGES	64
 #define PEER_PAGES	16
@@ -192,17 +201,42 @@ static void cow_tree(void)
 	hold();
 }
 
-static void huge_manifest(char *thp, char *split, char *hzero, char *htlb)
+static void huge_manifest(char *thp, char *split, char *hzero, char *htlb,
+			  char *gig)
 {
 	manifest("thp", thp, HPAGE);
 	manifest("thp-split", split, HPAGE);
 	manifest("hugezero", hzero, HPAGE);
 	manifest("hugetlb", htlb, HPAGE);
+	if (gig)
+		manifest("hugetlb-1g", gig, GPAGE);
+}
+
+static long read_long(const char *path);
+
+/*
+ * A shared 1G hugetlb page, or NULL when the kernel has none free. One
+ * write faults it in whole (the kernel clears all of it): writing more
+ * would only cost time under emulation.
+ */
+static char *map_gig(void)
+{
+	char *p;
+
+	if (read_long(GPAGE_FREE) < 1)
+		return NULL;
+	p = mmap(NULL, GPAGE, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS | MAP_HUGETLB | MAP_HUGE_1GB,
+		 -1, 0);
+	if (p == MAP_FAILED)
+		die("mmap a free 1G hugetlb page");
+	*p = 'G';
+	return p;
 }
 
 static void huge(void)
 {
-	char *thp, *split, *hzero, *htlb;
+	char *thp, *split, *hzero, *htlb, *gig;
 
 	thp = map_aligned(HPAGE, MADV_HUGEPAGE);
 	fill(thp, HPAGE, 't');
@@ -215,17 +249,20 @@ static void huge(void)
 	if (htlb == MAP_FAILED)
 		die("mmap MAP_HUGETLB (is vm.nr_hugepages set?)");
 	fill(htlb, HPAGE, 'h');
+	gig = map_gig();
 
 	if (!spawn()) {
 		/* fork copies no PTEs of a shared hugetlb mapping: fault it */
 		touch_read(htlb, HPAGE);
-		huge_manifest(thp, split, hzero, htlb);
+		if (gig)
+			touch_read(gig, PAGE);
+		huge_manifest(thp, split, hzero, htlb, gig);
 		hold();
 	}
 	/* fork has copied the PMD: only this side is split into PTEs */
 	if (mprotect(split + 5 * PAGE, PAGE, PROT_READ))
 		die("mprotect thp-split");
-	huge_manifest(thp, split, hzero, htlb);
+	huge_manifest(thp, split, hzero, htlb, gig);
 	hold();
 }
 

@@ -14,6 +14,12 @@ verify() {
 }
 
 echo "paging: $(grep -qw la57 /proc/cpuinfo && echo 5 || echo 4)-level"
+# shellcheck disable=SC2317 # run through step
+gig_reserved() {
+	n=$(cat /sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages) &&
+		echo "1G hugetlb pages: $n" && [ "$n" -ge 1 ]
+}
+[ -n "${HMENT_1G:-}" ] && step hugepage-1g gig_reserved
 # Only the debug kernel has kmemleak; there, leaks fail the run too.
 leaks=
 if [ -e /sys/kernel/debug/kmemleak ]; then
