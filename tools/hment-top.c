@@ -600,7 +600,7 @@ static int shares(int pid, int max_lines)
 			continue;
 		nh = hits_of(mine[i], &h);
 		lookups++;
-		span = 1UL << 18;
+		span = nh ? 1UL << 18 : 1;	/* none: gone meanwhile */
 		for (k = 0; k < nh; k++)
 			if (page_size(h[k].level) / PAGE < span)
 				span = page_size(h[k].level) / PAGE;
