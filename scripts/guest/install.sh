@@ -27,7 +27,8 @@ show() {	# NAME CMD...: run, and send its output to the host
 
 # shellcheck disable=SC2317
 shares_with_peers() {	# the other sleepers share busybox's pages with $1
-	$top shares "$1" | tee /tmp/shares.out &&
+	$top shares "$1" >/tmp/shares.out || return 1
+	cat /tmp/shares.out
 		for p in $sleepers; do
 			[ "$p" = "$1" ] ||
 				grep -q "^ *$p  *sleep  *[1-9]" /tmp/shares.out || return 1
@@ -38,8 +39,11 @@ shares_with_peers() {	# the other sleepers share busybox's pages with $1
 top_pfn_agrees() {	# hment-top pfn PFN: its count is /proc/kpagecount's
 	pfn=$($top top -n 1 -m 0 | awk 'NR == 3 { print $1 }')
 	echo "most-shared pfn: $pfn"
-	$top pfn "$pfn" | tee /tmp/pfn.out &&
-		grep -Eq "^pfn $pfn: ([0-9]+) mappings in [0-9]+ processes \(/proc/kpagecount: \1\)" /tmp/pfn.out
+	# sync in the same run, no pipeline: a process started after the
+	# sync (tee, say) maps busybox too, and hment learns it at the next
+	$top -s pfn "$pfn" >/tmp/pfn.out || return 1
+	cat /tmp/pfn.out
+	grep -Eq "^pfn $pfn: ([0-9]+) mappings in [0-9]+ processes \(/proc/kpagecount: \1\)" /tmp/pfn.out
 }
 
 # shellcheck disable=SC2317
@@ -83,7 +87,7 @@ step modprobe modprobe hment
 step loaded grep -q '^hment ' /proc/modules
 step sync $top -s top -n 3 -m 2
 step pfn top_pfn_agrees
-step pfn-json show pfn-json $top -j pfn "$pfn"
+step pfn-json show pfn-json $top -s -j pfn "$pfn"
 step shares shares_with_peers "$first"
 step shares-json show shares-json $top -j shares "$first"
 step top-pid $top top -p "$first" -n 3
