@@ -29,10 +29,10 @@ show() {	# NAME CMD...: run, and send its output to the host
 shares_with_peers() {	# the other sleepers share busybox's pages with $1
 	$top shares "$1" >/tmp/shares.out || return 1
 	cat /tmp/shares.out
-		for p in $sleepers; do
-			[ "$p" = "$1" ] ||
-				grep -q "^ *$p  *sleep  *[1-9]" /tmp/shares.out || return 1
-		done
+	for p in $sleepers; do
+		[ "$p" = "$1" ] ||
+			grep -q "^ *$p  *sleep  *[1-9]" /tmp/shares.out || return 1
+	done
 }
 
 # shellcheck disable=SC2317
