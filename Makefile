@@ -32,31 +32,40 @@ KVER ?= $(shell modinfo -F vermagic module/hment.ko 2>/dev/null | cut -d' ' -f1)
 moddir = /lib/modules/$(KVER)/updates
 uninstaller := $(DESTDIR)$(sbindir)/hment-uninstall
 
-# $(call write_uninstaller,FILES,DIRS,KVER or empty): paths without DESTDIR
-define write_uninstaller
-	{ printf '#!/bin/sh\n# hment-uninstall: written by make install; removes what it installed.\n'; \
-	  printf '# DESTDIR=dir hment-uninstall removes it from under dir.\nset -e\nD=$${DESTDIR:-}\n'; \
-	  for f in $(1); do printf 'rm -f "$$D%s"\n' "$$f"; done; \
-	  for d in $(2); do printf 'rmdir "$$D%s" 2>/dev/null || true\n' "$$d"; done; \
-	  $(if $(3),printf '[ -n "$$D" ] || depmod -a %s\n' "$(3)";) \
-	  printf 'rm -f "$$D%s"\n' "$(sbindir)/hment-uninstall"; \
-	} >$(uninstaller)
-	chmod 755 $(uninstaller)
+# $(call do_install,1 for the module too): install, and write the
+# uninstaller, which removes those files and then every directory that
+# did not exist before (deepest first, only if empty). Its paths lack
+# DESTDIR: DESTDIR=dir hment-uninstall removes a staged copy.
+define do_install
+	@set -e; D='$(DESTDIR)'; \
+	files='$(addprefix $(sbindir)/,$(tools)) $(docdir)/README.md $(if $(1),$(moddir)/hment.ko)'; \
+	new=$$(for f in $$files; do d=$${f%/*}; \
+		while [ -n "$$d" ] && [ ! -e "$$D$$d" ]; do echo "$$d"; d=$${d%/*}; done; \
+	done | sort -ru); \
+	install -d "$$D$(sbindir)" "$$D$(docdir)" $(if $(1),"$$D$(moddir)"); \
+	for t in $(tools); do install -m 755 "build/tools/$$t" "$$D$(sbindir)/$$t"; done; \
+	install -m 644 README.md "$$D$(docdir)/README.md"; \
+	$(if $(1),install -m 644 module/hment.ko "$$D$(moddir)/hment.ko";) \
+	{ printf '#!/bin/sh\n# hment-uninstall, written by make install: removes what it installed.\n'; \
+	  printf '# DESTDIR=dir hment-uninstall: the same under dir.\nset -e\nD=$${DESTDIR:-}\n'; \
+	  for f in $$files; do printf 'rm -f "$$D%s"\n' "$$f"; done; \
+	  $(if $(1),printf '[ -n "$$D" ] || depmod -a %s\n' '$(KVER)';) \
+	  printf 'rm -f "$$D%s"\n' '$(sbindir)/hment-uninstall'; \
+	  for d in $$new; do printf 'rmdir "$$D%s" 2>/dev/null || true\n' "$$d"; done; \
+	} >"$(uninstaller)"; \
+	chmod 755 "$(uninstaller)"; \
+	echo "installed under $${D:-/}: $$files $(sbindir)/hment-uninstall"
 endef
 
-install: modules install-tools
+install: modules
 	@test -n "$(KVER)" || { echo "install: cannot tell module/hment.ko's kernel" >&2; exit 1; }
-	install -d $(DESTDIR)$(moddir)
-	install -m 644 module/hment.ko $(DESTDIR)$(moddir)/hment.ko
-	$(call write_uninstaller,$(moddir)/hment.ko $(addprefix $(sbindir)/,$(tools)) $(docdir)/README.md,$(docdir) $(moddir),$(KVER))
+	$(MAKE) -C tools OUT=$(CURDIR)/build/tools
+	$(call do_install,1)
 	$(if $(DESTDIR),,depmod -a $(KVER))
 
 install-tools:
 	$(MAKE) -C tools OUT=$(CURDIR)/build/tools
-	install -d $(DESTDIR)$(sbindir) $(DESTDIR)$(docdir)
-	install -m 755 $(addprefix build/tools/,$(tools)) $(DESTDIR)$(sbindir)/
-	install -m 644 README.md $(DESTDIR)$(docdir)/README.md
-	$(call write_uninstaller,$(addprefix $(sbindir)/,$(tools)) $(docdir)/README.md,$(docdir),)
+	$(call do_install,)
 
 uninstall:
 	@test -x $(uninstaller) || { echo "uninstall: no $(uninstaller): nothing installed there" >&2; exit 1; }

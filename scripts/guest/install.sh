@@ -13,7 +13,7 @@
 kver=$(uname -r)
 top=/usr/local/sbin/hment-top
 
-snapshot() { find / -xdev ! -type d | sort >"$1"; }
+snapshot() { find / -xdev | sort >"$1"; }
 
 # shellcheck disable=SC2317 # run through step
 show() {	# NAME CMD...: run, and send its output to the host
@@ -62,7 +62,9 @@ nothing_left() {
 	snapshot /tmp/after
 	# depmod's own indexes (modules.dep...) are every system's, not ours
 	diff /tmp/before /tmp/after | grep '^[-+]/' |
-		grep -v "^+/lib/modules/$kver/modules\.[a-z.]*$" >/tmp/left
+		grep -v "^+/lib/modules/$kver/modules\.[a-z.]*$" |
+		grep -vx -e "+/lib" -e "+/lib/modules" -e "+/lib/modules/$kver" \
+		>/tmp/left
 	cat /tmp/left
 	[ ! -s /tmp/left ] && [ ! -e /usr/local/share/doc/hment ] &&
 		[ ! -e "/lib/modules/$kver/updates" ]
