@@ -41,6 +41,12 @@
 #define HMENT_ENTRIES		512
 #define HMENT_LEVEL_SHIFT	9
 
+/*
+ * A steal looks at no more than this many records (or skipped chunks) under
+ * its caller's locks, then gives up and leaves the rotor where it stopped.
+ */
+#define HMENT_STEAL_SCAN	1024
+
 /* Records come in chunks covering the pfns of one 2M page. */
 #define HMENT_CHUNK_SHIFT	HMENT_LEVEL_SHIFT
 #define HMENT_CHUNK_PFNS	BIT(HMENT_CHUNK_SHIFT)
@@ -195,6 +201,7 @@ enum hment_stat_item {
 	HMENT_STAT_STEALS,		/* steal attempts */
 	HMENT_STAT_STEAL_EXAM,		/* records examined while stealing */
 	HMENT_STAT_STOLEN,		/* steals that found a victim */
+	HMENT_STAT_STEAL_GIVEUP,	/* steals that stopped at the scan bound */
 	HMENT_STAT_CACHE_ALLOC,		/* objects taken from the kmem_cache */
 	HMENT_STAT_CACHE_FREE,		/* objects given back to it */
 	HMENT_STAT_ALLOC_FAIL,		/* cache, reserve and steal all failed */
@@ -345,6 +352,10 @@ struct hment_index {
 	/* called by hment_prepare() while the list lock is dropped */
 	void (*unlocked_hook)(struct hment_index *idx, void *data);
 	void *unlocked_hook_data;
+	/* called by hment_verify(): @locked while it holds a list lock */
+	void (*verify_hook)(struct hment_index *idx, bool locked);
+	/* called by the stealer with the victim unlinked, its lock held */
+	void (*steal_hook)(struct hment_index *idx, struct hment_htable *ht);
 #endif
 };
 

@@ -562,6 +562,10 @@ struct hment *hment_steal_from_page(struct hment_index *idx, unsigned long pfn)
 				       victim->hm_entry, pfn);
 		WARN_ON_ONCE(hm != victim);
 		hment_unlink(idx, pg, victim);
+#if IS_ENABLED(CONFIG_KUNIT)
+		if (idx->steal_hook)
+			idx->steal_hook(idx, victim->hm_htable);
+#endif
 		hment_htable_mark_stale(idx, victim->hm_htable);
 	}
 	hment_page_unlock(idx, pfn);

@@ -18,6 +18,7 @@ static const char * const hment_stat_names[HMENT_NR_STATS] = {
 	[HMENT_STAT_STEALS]		= "steals",
 	[HMENT_STAT_STEAL_EXAM]		= "steal_exam",
 	[HMENT_STAT_STOLEN]		= "stolen",
+	[HMENT_STAT_STEAL_GIVEUP]	= "steal_giveup",
 	[HMENT_STAT_CACHE_ALLOC]	= "cache_alloc",
 	[HMENT_STAT_CACHE_FREE]		= "cache_free",
 	[HMENT_STAT_ALLOC_FAIL]		= "alloc_fail",

@@ -147,6 +147,10 @@ static void hment_check_record(struct hment_index *idx, struct hment_tally *t,
 {
 	bool embedded = pg->flags & HMENT_PAGE_EMBEDDED;
 
+#if IS_ENABLED(CONFIG_KUNIT)
+	if (idx->verify_hook)
+		idx->verify_hook(idx, true);
+#endif
 	if (!pg->hments.first) {
 		if (pg->flags || pg->share || pg->entry)
 			hment_fail(t, s, "pfn %#lx: unmapped record not clear\n",
