@@ -11,25 +11,23 @@
 
 struct hment_bound_case {
 	const char *name;
-	struct hment_params p;
+	size_t field;		/* offset of an unsigned int in hment_params */
+	unsigned int val;
 };
 
-#define BOUND_CASE(n, field, val) {					\
-	.name = n,							\
-	.p = { .max_pfn = HMENT_FX_MAX_PFN, .hash_buckets = 1024,	\
-	       .mlist_locks = 256, .hash_locks = 256, field = val },	\
-}
+#define BOUND_CASE(n, f, v) \
+	{ .name = n, .field = offsetof(struct hment_params, f), .val = v }
 
 static const struct hment_bound_case hment_bound_cases[] = {
-	BOUND_CASE("reserve_amount=INT_MAX", .reserve_amount, INT_MAX),
-	BOUND_CASE("reserve_amount=UINT_MAX", .reserve_amount, UINT_MAX),
-	BOUND_CASE("mlist_locks=2^17", .mlist_locks, 1U << 17),
-	BOUND_CASE("mlist_locks=2^31", .mlist_locks, 1U << 31),
-	BOUND_CASE("hash_locks=2^17", .hash_locks, 1U << 17),
-	BOUND_CASE("hash_buckets=2^30", .hash_buckets, 1U << 30),
-	BOUND_CASE("fail_nth=2^31", .fail_nth, 1U << 31),
-	BOUND_CASE("fail_every=UINT_MAX", .fail_every, UINT_MAX),
-	BOUND_CASE("fail_sites=64", .fail_sites, 64),
+	BOUND_CASE("reserve_amount=INT_MAX", reserve_amount, INT_MAX),
+	BOUND_CASE("reserve_amount=UINT_MAX", reserve_amount, UINT_MAX),
+	BOUND_CASE("mlist_locks=2^17", mlist_locks, 1U << 17),
+	BOUND_CASE("mlist_locks=2^31", mlist_locks, 1U << 31),
+	BOUND_CASE("hash_locks=2^17", hash_locks, 1U << 17),
+	BOUND_CASE("hash_buckets=2^30", hash_buckets, 1U << 30),
+	BOUND_CASE("fail_nth=2^31", fail_nth, 1U << 31),
+	BOUND_CASE("fail_every=UINT_MAX", fail_every, UINT_MAX),
+	BOUND_CASE("fail_sites=64", fail_sites, 64),
 };
 
 static void hment_bound_desc(const struct hment_bound_case *c, char *desc)
@@ -42,7 +40,11 @@ KUNIT_ARRAY_PARAM(hment_bound, hment_bound_cases, hment_bound_desc);
 static void hment_bounds_refused(struct kunit *test)
 {
 	const struct hment_bound_case *c = test->param_value;
-	struct hment_index *idx = hment_index_create(&c->p);
+	struct hment_params p = hment_fx_params();
+	struct hment_index *idx;
+
+	*(unsigned int *)((char *)&p + c->field) = c->val;
+	idx = hment_index_create(&p);
 
 	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(idx), -ERANGE);
 	if (!IS_ERR(idx))

@@ -95,23 +95,27 @@ static bool hment_reserve_short(struct hment_index *idx)
  * Visit every pfn in turn, starting where the last steal stopped, so that
  * no single page keeps losing its mappings. Unallocated chunks are skipped
  * whole: they hold no mappings. The caller may hold a page-table lock, so
- * one call looks at no more than HMENT_STEAL_SCAN records or chunks; when
- * it gives up, the rotor stays where it stopped and the next steal goes on
+ * one call examines no more than HMENT_STEAL_SCAN records and skips no
+ * more than HMENT_STEAL_SKIPS empty chunks (a pointer read each); when it
+ * gives up, the rotor stays where it stopped and the next steal goes on
  * from there. The last chunk may be partial: the scan wraps at max_pfn.
  */
+#define HMENT_STEAL_SKIPS	(16 * HMENT_STEAL_SCAN)
+
 static struct hment *hment_steal(struct hment_index *idx)
 {
 	unsigned long pfn = atomic_long_read(&idx->steal_rotor);
+	unsigned int examined = 0, skipped = 0;
 	unsigned long next, covered = 0;
 	struct hment_page *pg;
 	struct hment *hm;
-	unsigned int steps;
 
 	hment_stat_inc(idx, HMENT_STAT_STEALS);
 	if (pfn >= idx->max_pfn)
 		pfn = 0;
-	for (steps = 0; covered < idx->max_pfn; steps++) {
-		if (steps == HMENT_STEAL_SCAN) {
+	while (covered < idx->max_pfn) {
+		if (examined == HMENT_STEAL_SCAN ||
+		    skipped == HMENT_STEAL_SKIPS) {
 			hment_stat_inc(idx, HMENT_STAT_STEAL_GIVEUP);
 			break;
 		}
@@ -121,9 +125,11 @@ static struct hment *hment_steal(struct hment_index *idx)
 				   HMENT_CHUNK_PFNS, idx->max_pfn);
 			covered += next - pfn;
 			pfn = next == idx->max_pfn ? 0 : next;
+			skipped++;
 			continue;
 		}
 		hment_stat_inc(idx, HMENT_STAT_STEAL_EXAM);
+		examined++;
 		covered++;
 		/* Only listed pages have an hment to give; peek unlocked. */
 		hm = READ_ONCE(pg->share) ? hment_steal_from_page(idx, pfn) : NULL;

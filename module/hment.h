@@ -42,8 +42,8 @@
 #define HMENT_LEVEL_SHIFT	9
 
 /*
- * A steal looks at no more than this many records (or skipped chunks) under
- * its caller's locks, then gives up and leaves the rotor where it stopped.
+ * A steal examines no more than this many records under its caller's
+ * locks, then gives up and leaves the rotor where it stopped.
  */
 #define HMENT_STEAL_SCAN	1024
 
