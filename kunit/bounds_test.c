@@ -56,6 +56,7 @@ static void hment_bounds_refused(struct kunit *test)
 static void hment_bounds_reserve_stops_on_kill(struct kunit *test)
 {
 	struct hment_index *idx = hment_fx_idx(test);
+	unsigned int filled;
 
 	/* a kthread takes signals only when it asks for them */
 	allow_signal(SIGKILL);
@@ -65,7 +66,8 @@ static void hment_bounds_reserve_stops_on_kill(struct kunit *test)
 	flush_signals(current);
 	disallow_signal(SIGKILL);
 
-	KUNIT_EXPECT_LT(test, READ_ONCE(idx->reserve_count), KILL_FILL);
+	filled = READ_ONCE(idx->reserve_count);
+	KUNIT_EXPECT_LT(test, filled, KILL_FILL);
 	hment_adjust_reserve(idx);
 }
 
