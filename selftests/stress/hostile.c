@@ -449,6 +449,9 @@ static void pidns_checks(void)
 		return;
 	outer = fork();
 	if (!outer) {
+		/* EOF on down is the signal to go: keep no write end of it */
+		close(down[1]);
+		close(up[0]);
 		if (unshare(CLONE_NEWPID))
 			_exit(3);
 		inner = fork();
