@@ -678,6 +678,7 @@ struct hment *hment_steal_from_page(struct hment_index *idx, unsigned long pfn)
 	}
 	if (victim) {
 		hment_htable_mark_stale(idx, victim->hm_htable);
+		hment_changing(idx);
 		hm = hment_hash_remove(idx, victim->hm_htable,
 				       victim->hm_entry, pfn);
 		WARN_ON_ONCE(hm != victim);

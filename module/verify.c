@@ -15,7 +15,10 @@
  *    same after the check as before, nothing changed in between and the
  *    sums are compared. Otherwise they are not, and verify_unsettled
  *    counts it; a quiet verify (the caller says nothing changes) that sees
- *    a change fails.
+ *    a change fails. Clear records and empty buckets are read without
+ *    their locks: a change in flight when the check starts is waited out
+ *    first (hment_wait_changes()), and one that starts later shows in the
+ *    count if the check saw any part of it.
  */
 #include <linux/lockdep.h>
 #include <linux/sched.h>
@@ -155,6 +158,17 @@ static void hment_check_record(struct hment_index *idx, struct hment_tally *t,
 	hment_check_list(idx, t, s, pfn, pg);
 }
 
+/*
+ * A record read without its lock that is all clear is unmapped, or was a
+ * moment ago: nothing to check, and no lock to take (most pfns are like
+ * that). Any other record is checked under its lock.
+ */
+static bool hment_record_clear(const struct hment_page *pg)
+{
+	return !READ_ONCE(pg->hments.first) && !READ_ONCE(pg->flags) &&
+	       !READ_ONCE(pg->share) && !READ_ONCE(pg->entry);
+}
+
 /* Each record under its own lock; preemptible between chunks. */
 static void hment_check_records(struct hment_index *idx,
 				struct hment_tally *t, struct seq_buf *s)
@@ -168,13 +182,32 @@ static void hment_check_records(struct hment_index *idx,
 			pfn |= HMENT_CHUNK_PFNS - 1;
 			continue;
 		}
-		hment_page_lock(idx, pfn);
-		hment_check_record(idx, t, s, pfn, pg);
-		hment_page_unlock(idx, pfn);
+		if (!hment_record_clear(pg)) {
+			hment_page_lock(idx, pfn);
+			hment_check_record(idx, t, s, pfn, pg);
+			hment_page_unlock(idx, pfn);
+		}
 		if ((pfn & (HMENT_CHUNK_PFNS - 1)) == HMENT_CHUNK_PFNS - 1) {
 			hment_verify_hook(idx, false);
 			cond_resched();
 		}
+	}
+}
+
+/*
+ * Wait out every change in flight when the check starts: each holds one
+ * list lock. After this, a change the check sees any part of (locked or
+ * not) shows in the change count read at the end.
+ */
+static void hment_wait_changes(struct hment_index *idx)
+{
+	unsigned int i;
+
+	for (i = 0; i <= idx->mlist_lock_mask; i++) {
+		spin_lock(&idx->mlist_locks[i]);
+		spin_unlock(&idx->mlist_locks[i]);
+		if (!(i % 1024))
+			cond_resched();
 	}
 }
 
@@ -195,6 +228,11 @@ static void hment_check_hash(struct hment_index *idx, struct hment_tally *t,
 	limit = hment_stat_read(idx, HMENT_STAT_LIVE_HMENTS) + t->listed +
 		HMENT_ENTRIES;
 	for (bucket = 0; bucket <= idx->hash_mask; bucket++) {
+		if (!(bucket % 1024))
+			cond_resched();
+		/* an empty bucket needs no lock, as a clear record */
+		if (!READ_ONCE(idx->hash[bucket]))
+			continue;
 		lock = &idx->hash_locks[bucket & idx->hash_lock_mask];
 		spin_lock(lock);
 		for (hm = idx->hash[bucket], len = 0; hm;
@@ -216,8 +254,6 @@ static void hment_check_hash(struct hment_index *idx, struct hment_tally *t,
 		}
 		spin_unlock(lock);
 		t->hashed += len;
-		if (!(bucket % 1024))
-			cond_resched();
 	}
 }
 
@@ -343,6 +379,7 @@ unsigned long hment_verify(struct hment_index *idx, struct seq_buf *s,
 	changes = hment_stat_read(idx, HMENT_STAT_CHANGES);
 	/* the count before what it counts; pairs with hment_changing() */
 	smp_rmb();
+	hment_wait_changes(idx);
 
 	hment_check_records(idx, &t, s);
 	hment_check_hash(idx, &t, s);
