@@ -181,11 +181,104 @@ static void hment_steal_nothing_fails_cleanly(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, hment_fx_stat(test, HMENT_STAT_STALE_HTABLES), 0);
 }
 
+/*
+ * Nothing is stealable anywhere: the scan stops after a bounded number of
+ * records, under the caller's locks, and counts that it gave up.
+ */
+static void hment_steal_scan_bounded(struct kunit *test)
+{
+	struct hment_fx *fx = test->priv;
+	struct hment_htable *u = hment_fx_ht(test, fx->user, 100, 0);
+	struct hment_steal_env env;
+	unsigned int i;
+
+	hment_steal_setup(test, &env);
+	/* records in 16 chunks, all embedded: nothing to give */
+	for (i = 0; i < 16; i++)
+		hment_fx_map_ok(test, u, i, 4 * HMENT_CHUNK_PFNS +
+				i * HMENT_CHUNK_PFNS);
+	hment_steal_fail_cache(test);
+
+	KUNIT_EXPECT_EQ(test, hment_map(fx->idx, env.k[2], 1, TARGET), -ENOMEM);
+	KUNIT_EXPECT_LE(test, hment_fx_stat(test, HMENT_STAT_STEAL_EXAM),
+			(long)HMENT_STEAL_SCAN);
+	KUNIT_EXPECT_EQ(test, hment_fx_stat(test, HMENT_STAT_STEAL_GIVEUP), 1);
+	KUNIT_EXPECT_EQ(test, hment_fx_stat(test, HMENT_STAT_ALLOC_FAIL), 1);
+	atomic_set(&fx->idx->fault.every, 0);
+	hment_htable_clear_stale(fx->idx, env.k[2]);
+}
+
+/*
+ * The rotor sits in an unallocated last chunk that is only partly inside
+ * the index: the scan must wrap to pfn 0, not past it.
+ */
+static void hment_steal_rotor_wraps_partial_chunk(struct kunit *test)
+{
+	struct hment_params p = hment_fx_params();
+	struct hment_htable *k[3], *u[2];
+	struct hment_fx *fx;
+	int i;
+
+	p.max_pfn = HMENT_CHUNK_PFNS + 488;	/* chunk 1 is partial */
+	hment_fx_exit(test);		/* the suite's index, unused */
+	fx = hment_fx_create(test, &p);
+	for (i = 0; i < 3; i++)
+		k[i] = hment_fx_ht(test, fx->kernel, 9000 + i, 0);
+	for (i = 0; i < 2; i++)
+		u[i] = hment_fx_ht(test, fx->user, 100 + i, 0);
+	hment_steal_page(test, u[0], u[1], 10);
+	hment_fx_map_ok(test, k[0], 1, 100);
+	hment_fx_map_ok(test, k[1], 1, 100);
+	atomic_long_set(&fx->idx->steal_rotor, 600);
+	hment_steal_fail_cache(test);
+
+	KUNIT_EXPECT_EQ(test, hment_map(fx->idx, k[2], 1, 100), 1);
+	KUNIT_EXPECT_EQ(test, hment_fx_share(test, 10), 1U);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&fx->idx->steal_rotor), 11L);
+	atomic_set(&fx->idx->fault.every, 0);
+}
+
+/*
+ * The victim's htable may be freed by its owner as soon as its valid count
+ * reaches zero (here: from inside the stealer, at the worst moment). It must
+ * already be stale then, or the stale gauge counts a table that is gone.
+ */
+static void hment_steal_put_victim(struct hment_index *idx,
+				   struct hment_htable *ht)
+{
+	idx->steal_hook = NULL;
+	hment_htable_put(ht);
+}
+
+static void hment_steal_stale_before_unlink(struct kunit *test)
+{
+	struct hment_fx *fx = test->priv;
+	struct hment_htable *u1 = hment_fx_ht(test, fx->user, 100, 0);
+	struct hment_htable *u2 = hment_fx_ht(test, fx->user, 101, 0);
+	struct hment_steal_env env;
+
+	hment_steal_setup(test, &env);
+	/* u2 holds one mapping only: the victim empties it */
+	hment_steal_page(test, u1, u2, 1000);
+	hment_steal_fail_cache(test);
+	fx->idx->steal_hook = hment_steal_put_victim;
+
+	KUNIT_EXPECT_EQ(test, hment_map(fx->idx, env.k[2], 1, TARGET), 1);
+	KUNIT_EXPECT_NULL(test, hment_htable_lookup(fx->user, 0, 101UL <<
+						    hment_level_shift(0)));
+	KUNIT_EXPECT_EQ(test, hment_fx_stat(test, HMENT_STAT_STALE_HTABLES), 0);
+	KUNIT_EXPECT_EQ(test, hment_fx_stat(test, HMENT_STAT_HTABLES), 9);
+	atomic_set(&fx->idx->fault.every, 0);
+}
+
 static struct kunit_case hment_steal_cases[] = {
 	KUNIT_CASE(hment_steal_from_user),
 	KUNIT_CASE(hment_steal_skips_protected),
 	KUNIT_CASE(hment_steal_rotor_moves_on),
 	KUNIT_CASE(hment_steal_nothing_fails_cleanly),
+	KUNIT_CASE(hment_steal_scan_bounded),
+	KUNIT_CASE(hment_steal_rotor_wraps_partial_chunk),
+	KUNIT_CASE(hment_steal_stale_before_unlink),
 	{}
 };
 

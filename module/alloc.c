@@ -11,6 +11,8 @@
  * reserve_amount, a successful cache allocation goes to the reserve and
  * the allocator asks the cache again.
  */
+#include <linux/mm.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <kunit/visibility.h>
 
@@ -90,38 +92,55 @@ static bool hment_reserve_short(struct hment_index *idx)
 }
 
 /*
- * Visit every pfn once, starting where the last steal stopped, so that no
- * single page keeps losing its mappings. Unallocated chunks are skipped
- * whole: they hold no mappings.
+ * Visit every pfn in turn, starting where the last steal stopped, so that
+ * no single page keeps losing its mappings. Unallocated chunks are skipped
+ * whole: they hold no mappings. The caller may hold a page-table lock, so
+ * one call examines no more than HMENT_STEAL_SCAN records and skips no
+ * more than HMENT_STEAL_SKIPS empty chunks (a pointer read each); when it
+ * gives up, the rotor stays where it stopped and the next steal goes on
+ * from there. The last chunk may be partial: the scan wraps at max_pfn.
  */
+#define HMENT_STEAL_SKIPS	(16 * HMENT_STEAL_SCAN)
+
 static struct hment *hment_steal(struct hment_index *idx)
 {
-	unsigned long start = atomic_long_read(&idx->steal_rotor);
-	unsigned long n, pfn;
+	unsigned long pfn = atomic_long_read(&idx->steal_rotor);
+	unsigned int examined = 0, skipped = 0;
+	unsigned long next, covered = 0;
 	struct hment_page *pg;
 	struct hment *hm;
 
 	hment_stat_inc(idx, HMENT_STAT_STEALS);
-	for (n = 0; n < idx->max_pfn; n++) {
-		pfn = (start + n) % idx->max_pfn;
+	if (pfn >= idx->max_pfn)
+		pfn = 0;
+	while (covered < idx->max_pfn) {
+		if (examined == HMENT_STEAL_SCAN ||
+		    skipped == HMENT_STEAL_SKIPS) {
+			hment_stat_inc(idx, HMENT_STAT_STEAL_GIVEUP);
+			break;
+		}
 		pg = hment_page(idx, pfn);
 		if (!pg) {
-			/* to the last pfn of this chunk; the loop adds one */
-			n += HMENT_CHUNK_PFNS - 1 - (pfn & (HMENT_CHUNK_PFNS - 1));
+			next = min(round_down(pfn, HMENT_CHUNK_PFNS) +
+				   HMENT_CHUNK_PFNS, idx->max_pfn);
+			covered += next - pfn;
+			pfn = next == idx->max_pfn ? 0 : next;
+			skipped++;
 			continue;
 		}
 		hment_stat_inc(idx, HMENT_STAT_STEAL_EXAM);
+		examined++;
+		covered++;
 		/* Only listed pages have an hment to give; peek unlocked. */
-		if (!READ_ONCE(pg->share))
-			continue;
-		hm = hment_steal_from_page(idx, pfn);
+		hm = READ_ONCE(pg->share) ? hment_steal_from_page(idx, pfn) : NULL;
+		pfn = pfn + 1 == idx->max_pfn ? 0 : pfn + 1;
 		if (hm) {
-			atomic_long_set(&idx->steal_rotor,
-					(pfn + 1) % idx->max_pfn);
+			atomic_long_set(&idx->steal_rotor, pfn);
 			hment_stat_inc(idx, HMENT_STAT_STOLEN);
 			return hm;
 		}
 	}
+	atomic_long_set(&idx->steal_rotor, pfn);
 	return NULL;
 }
 
@@ -175,11 +194,30 @@ void hment_free(struct hment_index *idx, struct hment *hm)
 EXPORT_SYMBOL_IF_KUNIT(hment_free);
 
 /**
+ * hment_reserve_max - the most hments the reserve may be asked to hold
+ *
+ * A reserve is for the moments the cache fails; a 256th of RAM (8 MB on a
+ * 2 GB machine) is far more than one sync can need, and small enough that
+ * filling it cannot push the machine into the OOM killer.
+ *
+ * Return: the bound, at most INT_MAX.
+ */
+unsigned int hment_reserve_max(void)
+{
+	unsigned long max = totalram_pages() / 256 *
+			    (PAGE_SIZE / sizeof(struct hment));
+
+	return min_t(unsigned long, max, INT_MAX);
+}
+EXPORT_SYMBOL_IF_KUNIT(hment_reserve_max);
+
+/**
  * hment_reserve - fill the reserve to reserve_amount plus @count
  * @idx: index
  * @count: extra hments a caller is about to need
  *
- * Context: process context; may sleep. Stops quietly if the cache fails.
+ * Context: process context; may sleep. Stops quietly if the cache fails or
+ * the caller is being killed.
  */
 void hment_reserve(struct hment_index *idx, unsigned int count)
 {
@@ -187,13 +225,101 @@ void hment_reserve(struct hment_index *idx, unsigned int count)
 	struct hment *hm;
 
 	while (READ_ONCE(idx->reserve_count) < want) {
+		if (fatal_signal_pending(current))
+			return;
 		hm = hment_cache_alloc(idx, GFP_KERNEL);
 		if (!hm)
 			return;
 		hment_put_reserve(idx, hm);
+		cond_resched();
 	}
 }
 EXPORT_SYMBOL_IF_KUNIT(hment_reserve);
+
+/*
+ * The stock of a table pass: allocated with GFP_KERNEL before the pass
+ * takes its page-table lock, used by hment_prepare() without dropping the
+ * mapping-list lock. Its target doubles after a pass that ran it dry, up
+ * to what one table can need (two hments per entry: a promotion and the
+ * new mapping), and what is left carries over to the next pass.
+ */
+#define HMENT_STOCK_MIN		32U
+#define HMENT_STOCK_MAX		(2U * HMENT_ENTRIES)
+
+/**
+ * hment_stock_fill - top up a pass's stock before taking a page-table lock
+ * @idx: index
+ * @stock: the stock, zeroed before its first use
+ *
+ * Context: process context; may sleep. Stops early if the cache fails or
+ * the caller is being killed: the pass then falls back to hment_alloc().
+ */
+void hment_stock_fill(struct hment_index *idx, struct hment_stock *stock)
+{
+	struct hment *hm;
+
+	if (!stock->want)
+		stock->want = HMENT_STOCK_MIN;
+	else if (stock->ran_dry)
+		stock->want = min(stock->want * 2, HMENT_STOCK_MAX);
+	stock->ran_dry = false;
+	while (stock->count < stock->want && !fatal_signal_pending(current)) {
+		hm = hment_cache_alloc(idx, GFP_KERNEL);
+		if (!hm)
+			break;
+		hm->hm_hashnext = stock->list;
+		stock->list = hm;
+		stock->count++;
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(hment_stock_fill);
+
+/**
+ * hment_stock_take - one hment from a stock
+ * @idx: index
+ * @stock: the stock, or NULL
+ *
+ * Context: any; takes no lock.
+ * Return: a cleared hment, or NULL when the stock is empty.
+ */
+struct hment *hment_stock_take(struct hment_index *idx,
+			       struct hment_stock *stock)
+{
+	struct hment *hm;
+
+	if (!stock)
+		return NULL;
+	hm = stock->list;
+	if (!hm) {
+		stock->ran_dry = true;
+		return NULL;
+	}
+	stock->list = hm->hm_hashnext;
+	stock->count--;
+	hment_stat_inc(idx, HMENT_STAT_ALLOC);
+	memset(hm, 0, sizeof(*hm));
+	return hm;
+}
+
+/**
+ * hment_stock_drain - give back what a sync did not use
+ * @idx: index
+ * @stock: the stock; empty afterwards
+ *
+ * The reserve is refilled first, as by hment_free().
+ */
+void hment_stock_drain(struct hment_index *idx, struct hment_stock *stock)
+{
+	struct hment *hm;
+
+	while ((hm = stock->list)) {
+		stock->list = hm->hm_hashnext;
+		stock->count--;
+		hment_stat_inc(idx, HMENT_STAT_ALLOC);
+		hment_free(idx, hm);
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(hment_stock_drain);
 
 /**
  * hment_adjust_reserve - give back reserve hments beyond reserve_amount

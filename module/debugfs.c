@@ -19,7 +19,10 @@
 #include <linux/debugfs.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
+#include <linux/pid.h>
+#include <linux/pid_namespace.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/task.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -64,6 +67,50 @@ static char *hment_write_string(const char __user *ubuf, size_t count,
 	char *s = hment_write_copy(ubuf, count, kbuf);
 
 	return IS_ERR(s) ? s : strstrip(s);
+}
+
+/*
+ * Pids are written and read in the writer's and reader's pid namespaces;
+ * a hat keeps the global thread-group id.
+ *
+ * The global thread-group id of the process a writer names by any of its
+ * thread ids, or 0 when the writer sees no such task.
+ */
+static pid_t hment_pid_from_writer(pid_t nr)
+{
+	struct task_struct *task;
+	pid_t tgid = 0;
+	struct pid *pid;
+
+	pid = find_get_pid(nr);
+	task = get_pid_task(pid, PIDTYPE_PID);
+	put_pid(pid);
+	if (task) {
+		tgid = task->tgid;
+		put_task_struct(task);
+	}
+	return tgid;
+}
+
+/*
+ * A hat's global thread-group id as the reader sees it: 0 when it is not
+ * visible from the reader's namespace (or, outside the initial one, gone).
+ */
+static pid_t hment_pid_for_reader(pid_t global)
+{
+	struct pid *pid;
+	pid_t nr;
+
+	if (!global)
+		return 0;		/* the kernel */
+	rcu_read_lock();
+	pid = find_pid_ns(global, &init_pid_ns);
+	if (pid)
+		nr = pid_vnr(pid);
+	else
+		nr = task_active_pid_ns(current) == &init_pid_ns ? global : 0;
+	rcu_read_unlock();
+	return nr;
 }
 
 /* Run @fill into a page-sized buffer and show the result. */
@@ -263,11 +310,12 @@ static void hment_show_hit(struct seq_file *m, const struct hment_hit *hit,
 	struct hment_hat *hat = hit->hat;
 	const char *name = "[kernel]";
 	struct mm_struct *mm = hat->mm;
+	pid_t pid = hment_pid_for_reader(hat->pid);
 
 	if (mm && mmget_not_zero(mm)) {
 		mmap_read_lock(mm);
 		name = hment_vma_name(mm, hit->va, buf, PATH_MAX);
-		seq_printf(m, "%d 0x%lx %u %s %lu %u %s\n", hat->pid, hit->va,
+		seq_printf(m, "%d 0x%lx %u %s %lu %u %s\n", pid, hit->va,
 			   hit->level, hat->comm, hit->ptpfn, hit->entry, name);
 		mmap_read_unlock(mm);
 		mmput(mm);
@@ -275,7 +323,7 @@ static void hment_show_hit(struct seq_file *m, const struct hment_hit *hit,
 	}
 	if (mm)
 		name = "[exited]";
-	seq_printf(m, "%d 0x%lx %u %s %lu %u %s\n", hat->pid, hit->va,
+	seq_printf(m, "%d 0x%lx %u %s %lu %u %s\n", pid, hit->va,
 		   hit->level, hat->comm, hit->ptpfn, hit->entry, name);
 }
 
@@ -369,7 +417,8 @@ static int track_show(struct seq_file *m, void *v)
 		if (hat->kernel && !idx->track_kernel)
 			continue;
 		mappings = hment_hat_mappings(hat, &htables);
-		seq_printf(m, "%d %s %lu %lu%s\n", hat->pid, hat->comm, htables,
+		seq_printf(m, "%d %s %lu %lu%s\n",
+			   hment_pid_for_reader(hat->pid), hat->comm, htables,
 			   mappings, READ_ONCE(hat->dead) ? " exited" : "");
 	}
 	mutex_unlock(&idx->sync_lock);
@@ -399,6 +448,7 @@ static int hment_track_command(struct hment_index *idx,
 			       const struct hment_track_cmd *cmd)
 {
 	struct hment_hat *hat;
+	pid_t pid;
 	int err;
 
 	switch (cmd->op) {
@@ -417,7 +467,8 @@ static int hment_track_command(struct hment_index *idx,
 	case HMENT_TRACK_PID:
 		return hment_hat_track(idx, cmd->pid);
 	case HMENT_UNTRACK_PID:
-		hat = hment_hat_find(idx, cmd->pid);
+		pid = hment_pid_from_writer(cmd->pid);
+		hat = pid ? hment_hat_find(idx, pid) : NULL;
 		if (!hat || hat->kernel)
 			return -ESRCH;
 		return hment_hat_destroy(hat);
@@ -496,10 +547,12 @@ static ssize_t hment_sync_write(struct file *file, const char __user *ubuf,
 	err = hment_parse_sync(s, &pid);
 	if (err)
 		return err;
-	if (pid)
-		err = hment_sync_pid(idx, pid, &st, record);
-	else
+	if (pid) {
+		pid = hment_pid_from_writer(pid);
+		err = pid ? hment_sync_pid(idx, pid, &st, record) : -ESRCH;
+	} else {
 		err = hment_sync_all(idx, &st, record);
+	}
 	if (err)
 		return err;
 	mutex_lock(&idx->sync_lock);
@@ -627,7 +680,9 @@ static void hment_set_reserve_amount(struct hment_index *idx, u64 val)
 	hment_reserve(idx, 0);
 }
 
-HMENT_KNOB(reserve_amount, INT_MAX, "%u", READ_ONCE(idx->reserve_amount),
+/* bounded by RAM: a fill of INT_MAX hments would call the OOM killer */
+HMENT_KNOB(reserve_amount, hment_reserve_max(), "%u",
+	   READ_ONCE(idx->reserve_amount),
 	   hment_set_reserve_amount(idx, val));
 HMENT_KNOB(fail_nth, INT_MAX, "%d", atomic_read(&idx->fault.nth),
 	   atomic_set(&idx->fault.nth, val));

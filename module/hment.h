@@ -14,9 +14,9 @@
  *     -> hash-bucket lock (striped by bucket)
  *       -> reserve lock
  * The mapping-list lock of a pfn protects its record and its list, and
- * every change to the index goes through it, so holding all of them
- * freezes the index (see hment_verify()). No two mapping-list locks are
- * ever held at once except there.
+ * every change to the index goes through it. No two mapping-list locks are
+ * ever held at once: hment_verify() checks one record at a time under its
+ * lock, and compares the sums only if nothing changed meanwhile.
  */
 #ifndef _HMENT_H
 #define _HMENT_H
@@ -40,6 +40,12 @@
 #define HMENT_LEVELS		3
 #define HMENT_ENTRIES		512
 #define HMENT_LEVEL_SHIFT	9
+
+/*
+ * A steal examines no more than this many records under its caller's
+ * locks, then gives up and leaves the rotor where it stopped.
+ */
+#define HMENT_STEAL_SCAN	1024
 
 /* Records come in chunks covering the pfns of one 2M page. */
 #define HMENT_CHUNK_SHIFT	HMENT_LEVEL_SHIFT
@@ -195,11 +201,14 @@ enum hment_stat_item {
 	HMENT_STAT_STEALS,		/* steal attempts */
 	HMENT_STAT_STEAL_EXAM,		/* records examined while stealing */
 	HMENT_STAT_STOLEN,		/* steals that found a victim */
+	HMENT_STAT_STEAL_GIVEUP,	/* steals that stopped at the scan bound */
 	HMENT_STAT_CACHE_ALLOC,		/* objects taken from the kmem_cache */
 	HMENT_STAT_CACHE_FREE,		/* objects given back to it */
 	HMENT_STAT_ALLOC_FAIL,		/* cache, reserve and steal all failed */
 	HMENT_STAT_FAULT_INJECTED,
 	HMENT_STAT_STALE_MARKS,		/* htables marked stale (events) */
+	HMENT_STAT_CHANGES,		/* records changed (see hment_verify()) */
+	HMENT_STAT_VERIFY_UNSETTLED,	/* verifies that could not add up */
 	HMENT_STAT_REMOVE_MISSING,	/* removals of a mapping not indexed */
 	HMENT_STAT_LIVE_HMENTS,		/* gauge: hments on lists */
 	HMENT_STAT_MAPPINGS,		/* gauge: index entries, embedded or not */
@@ -335,7 +344,7 @@ struct hment_index {
 	struct hment_sync_stats last_walk;	/* the raw walk's */
 	unsigned long lookup_pfn;	/* what debugfs lookup lists */
 
-	/* serialises hment_verify(), the only taker of every list lock */
+	/* serialises hment_verify() */
 	struct mutex freeze_lock;
 
 	struct hment_fault fault;
@@ -345,8 +354,31 @@ struct hment_index {
 	/* called by hment_prepare() while the list lock is dropped */
 	void (*unlocked_hook)(struct hment_index *idx, void *data);
 	void *unlocked_hook_data;
+	/* called by hment_verify(): @locked while it holds a list lock */
+	void (*verify_hook)(struct hment_index *idx, bool locked);
+	/* called by the stealer with the victim unlinked, its lock held */
+	void (*steal_hook)(struct hment_index *idx, struct hment_htable *ht);
 #endif
 };
+
+/**
+ * struct hment_stock - hments set aside for one sync's table passes
+ * @list:	linked through hm_hashnext
+ * @count:	hments on @list
+ * @want:	what hment_stock_fill() tops up to
+ * @ran_dry:	a pass needed more than it had: fill more next time
+ *
+ * Private to its sync: no lock.
+ */
+struct hment_stock {
+	struct hment *list;
+	unsigned int count;
+	unsigned int want;
+	bool ran_dry;
+};
+
+/* The largest lock arrays an index may have (see hment_params_check()). */
+#define HMENT_MAX_LOCKS		BIT(16)
 
 /* main.c */
 extern struct kmem_cache *hment_cache;
@@ -367,6 +399,11 @@ struct hment *hment_walk(struct hment_index *idx, unsigned long pfn,
 			 struct hment *prev);
 int hment_map(struct hment_index *idx, struct hment_htable *ht,
 	      unsigned int entry, unsigned long pfn);
+int hment_map_stock(struct hment_index *idx, struct hment_htable *ht,
+		    unsigned int entry, unsigned long pfn,
+		    struct hment_stock *stock, bool mlocked);
+int hment_set_mlocked(struct hment_index *idx, struct hment_htable *ht,
+		      unsigned int entry, unsigned long pfn, bool mlocked);
 int hment_unmap(struct hment_index *idx, struct hment_htable *ht,
 		unsigned int entry, unsigned long pfn);
 int hment_unmap_entry(struct hment_index *idx, struct hment_htable *ht,
@@ -403,6 +440,11 @@ void hment_free(struct hment_index *idx, struct hment *hm);
 void hment_reserve(struct hment_index *idx, unsigned int count);
 void hment_adjust_reserve(struct hment_index *idx);
 void hment_reserve_drain(struct hment_index *idx);
+unsigned int hment_reserve_max(void);
+void hment_stock_fill(struct hment_index *idx, struct hment_stock *stock);
+struct hment *hment_stock_take(struct hment_index *idx,
+			       struct hment_stock *stock);
+void hment_stock_drain(struct hment_index *idx, struct hment_stock *stock);
 bool hment_should_fail(struct hment_fault *fault,
 		       enum hment_fault_site site);
 

@@ -11,6 +11,7 @@
  * between one and two mappings does not allocate each time.
  */
 #include <linux/log2.h>
+#include <linux/mm.h>
 #include <linux/slab.h>
 #include <kunit/visibility.h>
 
@@ -31,6 +32,19 @@ static unsigned long hment_page_mappings(const struct hment_page *pg)
 	if (!hment_page_mapped(pg))
 		return 0;
 	return hment_page_embedded(pg) ? 1 : pg->share;
+}
+
+/*
+ * Called first in every change to a record, under its list lock, so that
+ * hment_verify() can tell whether the index held still while it looked:
+ * on x86 stores are seen in order, so whoever sees any later store of the
+ * change also sees this count go up.
+ */
+static void hment_changing(struct hment_index *idx)
+{
+	hment_stat_inc(idx, HMENT_STAT_CHANGES);
+	/* the count before the change; pairs with hment_verify()'s smp_rmb() */
+	smp_wmb();
 }
 
 /* Bookkeeping common to every new index entry (@ht, @entry) -> @pfn. */
@@ -62,6 +76,7 @@ static void hment_embed(struct hment_index *idx, struct hment_page *pg,
 			struct hment_htable *ht, unsigned int entry,
 			unsigned long pfn)
 {
+	hment_changing(idx);
 	pg->embed_ht = ht;
 	pg->entry = entry;
 	pg->flags |= HMENT_PAGE_EMBEDDED;
@@ -73,6 +88,7 @@ static void hment_embed(struct hment_index *idx, struct hment_page *pg,
 static void hment_insert(struct hment_index *idx, struct hment_page *pg,
 			 struct hment *hm)
 {
+	hment_changing(idx);
 	hlist_add_head(&hm->hm_list, &pg->hments);
 	WRITE_ONCE(pg->share, pg->share + 1);
 	hment_hash_insert(idx, hm);
@@ -83,6 +99,7 @@ static void hment_insert(struct hment_index *idx, struct hment_page *pg,
 static void hment_unlink(struct hment_index *idx, struct hment_page *pg,
 			 struct hment *hm)
 {
+	hment_changing(idx);
 	hlist_del_init(&hm->hm_list);
 	WRITE_ONCE(pg->share, pg->share - 1);
 	hment_stat_dec(idx, HMENT_STAT_LIVE_HMENTS);
@@ -93,6 +110,7 @@ static void hment_unlink(struct hment_index *idx, struct hment_page *pg,
 static void hment_promote(struct hment_index *idx, struct hment_page *pg,
 			  unsigned long pfn, struct hment *hm)
 {
+	hment_changing(idx);
 	hm->hm_htable = pg->embed_ht;
 	hm->hm_entry = pg->entry;
 	hm->hm_pfn = pfn;
@@ -110,12 +128,9 @@ static void hment_run_unlocked_hook(struct hment_index *idx)
 #endif
 }
 
-/**
- * hment_prepare - make sure an hment is at hand for a new mapping, if needed
- * @idx: index
- * @ht: page-table page of the new mapping
- * @entry: its entry
- * @pfn: the page it maps (its record must exist: hment_page_get())
+/*
+ * hment_prepare_stock - make sure an hment is at hand for a new mapping, if
+ * needed: the work of hment_prepare(), drawing on @stock first.
  *
  * Four situations:
  *  - the page is unmapped: the mapping will be embedded, nothing needed;
@@ -124,19 +139,22 @@ static void hment_run_unlocked_hook(struct hment_index *idx)
  *  - one other mapping is embedded: it is promoted into a first hment and
  *    a second one is needed for the new mapping;
  *  - the page is listed: one hment is needed.
- * Allocation happens with the list lock dropped (stealing takes other
- * list locks), and anything may change meanwhile (other mappers add or
- * remove mappings of this page), so after each allocation the situation
- * is looked at afresh; a spare hment that turns out not to be needed is
- * given back.
+ * An hment comes from the caller's stock when it has one, with the lock
+ * held. Otherwise allocation happens with the list lock dropped (stealing
+ * takes other list locks), and anything may change meanwhile (other
+ * mappers add or remove mappings of this page), so after each allocation
+ * the situation is looked at afresh; a spare hment that turns out not to
+ * be needed is given back.
  *
  * Context: takes and returns with the mapping-list lock of @pfn held, but
  * drops it in between.
  * Return: the hment to pass to hment_assign(), NULL when none is needed,
  * or ERR_PTR(-ENOMEM) when none could be had even by stealing.
  */
-struct hment *hment_prepare(struct hment_index *idx, struct hment_htable *ht,
-			    unsigned int entry, unsigned long pfn)
+static struct hment *hment_prepare_stock(struct hment_index *idx,
+					 struct hment_htable *ht,
+					 unsigned int entry, unsigned long pfn,
+					 struct hment_stock *stock)
 	__must_hold(hment_page_lockp(idx, pfn))
 {
 	struct hment_page *pg = hment_page(idx, pfn);
@@ -165,6 +183,9 @@ struct hment *hment_prepare(struct hment_index *idx, struct hment_htable *ht,
 				return hm;
 		}
 
+		hm = hment_stock_take(idx, stock);
+		if (hm)
+			continue;
 		hment_page_unlock(idx, pfn);
 		hment_run_unlocked_hook(idx);
 		hm = hment_alloc(idx);
@@ -179,6 +200,27 @@ none_needed:
 			hment_free(idx, hm);
 		return NULL;
 	}
+}
+
+/**
+ * hment_prepare - make sure an hment is at hand for a new mapping, if needed
+ * @idx: index
+ * @ht: page-table page of the new mapping
+ * @entry: its entry
+ * @pfn: the page it maps (its record must exist: hment_page_get())
+ *
+ * See hment_prepare_stock() for the four situations.
+ *
+ * Context: takes and returns with the mapping-list lock of @pfn held, but
+ * drops it in between.
+ * Return: the hment to pass to hment_assign(), NULL when none is needed,
+ * or ERR_PTR(-ENOMEM) when none could be had even by stealing.
+ */
+struct hment *hment_prepare(struct hment_index *idx, struct hment_htable *ht,
+			    unsigned int entry, unsigned long pfn)
+	__must_hold(hment_page_lockp(idx, pfn))
+{
+	return hment_prepare_stock(idx, ht, entry, pfn, NULL);
 }
 EXPORT_SYMBOL_IF_KUNIT(hment_prepare);
 
@@ -267,6 +309,7 @@ struct hment *hment_remove(struct hment_index *idx, struct hment_htable *ht,
 	if (hment_page_embedded(pg)) {
 		if (pg->embed_ht != ht || pg->entry != entry)
 			return hment_remove_missing(idx, ht, entry, pfn);
+		hment_changing(idx);
 		pg->flags &= ~HMENT_PAGE_EMBEDDED;
 		pg->embed_ht = NULL;
 		pg->entry = 0;
@@ -274,6 +317,7 @@ struct hment *hment_remove(struct hment_index *idx, struct hment_htable *ht,
 		return NULL;
 	}
 
+	hment_changing(idx);
 	hm = hment_hash_remove(idx, ht, entry, pfn);
 	if (!hm)
 		return hment_remove_missing(idx, ht, entry, pfn);
@@ -339,12 +383,28 @@ static bool hment_mapping_valid(struct hment_index *idx,
 	       pages <= idx->max_pfn - pfn;
 }
 
+/* Mark or unmark an indexed entry as mlocked; under its pfn's list lock. */
+static void hment_mark_mlocked(struct hment_htable *ht, unsigned int entry,
+			       bool mlocked)
+{
+	if (mlocked) {
+		if (!test_and_set_bit(entry, ht->ht_mlocked))
+			atomic_inc(&ht->ht_lock_cnt);
+	} else if (test_and_clear_bit(entry, ht->ht_mlocked)) {
+		atomic_dec(&ht->ht_lock_cnt);
+	}
+}
+
 /**
- * hment_map - record that entry @entry of @ht maps @pfn
+ * hment_map_stock - record that entry @entry of @ht maps @pfn
  * @idx: index
  * @ht: page-table page; its level says whether @pfn leads a 2M or 1G group
  * @entry: entry within @ht
  * @pfn: mapped page, aligned to the leaf size
+ * @stock: hments the caller set aside before taking its page-table lock,
+ *	   used first; NULL for none
+ * @mlocked: the leaf is in a VM_LOCKED VMA: marked so in the same critical
+ *	     section that indexes it, so it is never stealable in between
  *
  * When no memory can be had, @ht is marked stale so that a later sync
  * records it again.
@@ -352,14 +412,16 @@ static bool hment_mapping_valid(struct hment_index *idx,
  * One entry maps one page: while the index holds @entry of @ht for
  * another pfn, that must be unmapped first.
  *
- * Context: any; allocates with GFP_NOWAIT and takes spinlocks. Mappings of
- * one htable are added by one caller at a time (its hat's owner).
+ * Context: any; allocates with GFP_NOWAIT when @stock runs out and takes
+ * spinlocks. Mappings of one htable are added by one caller at a time (its
+ * hat's owner).
  * Return: 1 if recorded, 0 if it already was, -EINVAL for a bad mapping,
  * -ERANGE for a pfn the index does not cover, -EBUSY when the entry is
  * indexed for another pfn, -ENOMEM.
  */
-int hment_map(struct hment_index *idx, struct hment_htable *ht,
-	      unsigned int entry, unsigned long pfn)
+int hment_map_stock(struct hment_index *idx, struct hment_htable *ht,
+		    unsigned int entry, unsigned long pfn,
+		    struct hment_stock *stock, bool mlocked)
 {
 	struct hment_page *pg;
 	unsigned long old;
@@ -378,12 +440,13 @@ int hment_map(struct hment_index *idx, struct hment_htable *ht,
 		goto stale;
 
 	hment_page_lock(idx, pfn);
-	hm = hment_prepare(idx, ht, entry, pfn);
+	hm = hment_prepare_stock(idx, ht, entry, pfn, stock);
 	if (IS_ERR(hm)) {
 		hment_page_unlock(idx, pfn);
 		goto stale;
 	}
 	added = hment_assign(idx, ht, entry, pfn, hm);
+	hment_mark_mlocked(ht, entry, mlocked);
 	hment_page_unlock(idx, pfn);
 	return added;
 
@@ -391,7 +454,61 @@ stale:
 	hment_htable_mark_stale(idx, ht);
 	return -ENOMEM;
 }
+EXPORT_SYMBOL_IF_KUNIT(hment_map_stock);
+
+/**
+ * hment_map - record that entry @entry of @ht maps @pfn
+ * @idx: index
+ * @ht: page-table page
+ * @entry: entry within @ht
+ * @pfn: mapped page, aligned to the leaf size
+ *
+ * hment_map_stock() without a stock, for a leaf that is not mlocked.
+ *
+ * Return: as hment_map_stock().
+ */
+int hment_map(struct hment_index *idx, struct hment_htable *ht,
+	      unsigned int entry, unsigned long pfn)
+{
+	return hment_map_stock(idx, ht, entry, pfn, NULL, false);
+}
 EXPORT_SYMBOL_IF_KUNIT(hment_map);
+
+/**
+ * hment_set_mlocked - note whether an indexed leaf is in a VM_LOCKED VMA
+ * @idx: index
+ * @ht: page-table page
+ * @entry: entry within @ht
+ * @pfn: the page the entry is indexed for
+ * @mlocked: whether it is
+ *
+ * Under the pfn's list lock, and only while the entry is indexed for @pfn:
+ * a removal (which clears the mark under that lock) cannot slip between
+ * the check and the mark and leave @ht unstealable for good.
+ *
+ * Return: 0, -EINVAL for a bad entry, -ENOENT when the entry is not
+ * indexed for @pfn.
+ */
+int hment_set_mlocked(struct hment_index *idx, struct hment_htable *ht,
+		      unsigned int entry, unsigned long pfn, bool mlocked)
+{
+	int err = 0;
+
+	if (entry >= HMENT_ENTRIES || pfn >= idx->max_pfn)
+		return -EINVAL;
+	/* the common case, nothing to change, without the lock */
+	if (test_bit(entry, ht->ht_mlocked) == mlocked &&
+	    hment_htable_shadow(ht, entry) == pfn)
+		return 0;
+	hment_page_lock(idx, pfn);
+	if (hment_htable_shadow(ht, entry) == pfn)
+		hment_mark_mlocked(ht, entry, mlocked);
+	else
+		err = -ENOENT;
+	hment_page_unlock(idx, pfn);
+	return err;
+}
+EXPORT_SYMBOL_IF_KUNIT(hment_set_mlocked);
 
 /**
  * hment_unmap - forget that entry @entry of @ht maps @pfn
@@ -538,7 +655,9 @@ EXPORT_SYMBOL_IF_KUNIT(hment_mapcnt);
  *
  * The victim's htable is marked stale: the mapping still exists in the
  * page tables, only the index forgets it until the next sync. Unlike
- * illumos, no page-table entry is touched; they are not ours.
+ * illumos, no page-table entry is touched; they are not ours. It is marked
+ * before the victim is unlinked: once its valid count reaches zero the
+ * htable may be freed by its owner at any moment.
  *
  * Context: no mapping-list lock held.
  * Return: the hment, unlinked and ready for reuse, or NULL.
@@ -558,11 +677,16 @@ struct hment *hment_steal_from_page(struct hment_index *idx, unsigned long pfn)
 		}
 	}
 	if (victim) {
+		hment_htable_mark_stale(idx, victim->hm_htable);
+		hment_changing(idx);
 		hm = hment_hash_remove(idx, victim->hm_htable,
 				       victim->hm_entry, pfn);
 		WARN_ON_ONCE(hm != victim);
 		hment_unlink(idx, pg, victim);
-		hment_htable_mark_stale(idx, victim->hm_htable);
+#if IS_ENABLED(CONFIG_KUNIT)
+		if (idx->steal_hook)
+			idx->steal_hook(idx, victim->hm_htable);
+#endif
 	}
 	hment_page_unlock(idx, pfn);
 	return victim;
@@ -588,12 +712,52 @@ spinlock_t *hment_locks_alloc(unsigned int n, struct lock_class_key *class)
 	return locks;
 }
 
+/* Refuse a shape or knob past its bound, naming it. */
+static int hment_param_bound(const char *name, unsigned int val,
+			     unsigned int max)
+{
+	if (val <= max)
+		return 0;
+	pr_warn("hment: %s=%u is above its bound %u\n", name, val, max);
+	return -ERANGE;
+}
+
+/*
+ * Every shape has a bound tied to the machine, so that no parameter can
+ * make the index allocate more than a small part of RAM or try an
+ * allocation bound to fail:
+ *  - locks: one per 16 pages is more than can help, and 65536 lockdep-
+ *    sized spinlocks are the most one kcalloc() gives;
+ *  - hash buckets: one per page of RAM (the default), 8 bytes a page;
+ *  - reserve: see hment_reserve_max();
+ *  - fault injection: the ranges of its counters.
+ */
 static int hment_params_check(const struct hment_params *p)
 {
+	unsigned long locks, buckets = totalram_pages();
+
+	/* one lock per 16 pfns, within [256, HMENT_MAX_LOCKS] */
+	locks = p->max_pfn > 256 * 16 ? roundup_pow_of_two(p->max_pfn) / 16
+				      : 256;
+	if (locks > HMENT_MAX_LOCKS)
+		locks = HMENT_MAX_LOCKS;
+	/* one bucket per page of RAM, at least 4096, at most 2^30 */
+	if (buckets < 4096)
+		buckets = 4096;
+	buckets = buckets > BIT(30) ? BIT(30) : roundup_pow_of_two(buckets);
+
 	if (!p->max_pfn || !is_power_of_2(p->hash_buckets) ||
 	    !is_power_of_2(p->mlist_locks) || !is_power_of_2(p->hash_locks))
 		return -EINVAL;
-	return 0;
+	return hment_param_bound("mlist_locks", p->mlist_locks, locks) ?:
+	       hment_param_bound("hash_locks", p->hash_locks, locks) ?:
+	       hment_param_bound("hash_buckets", p->hash_buckets, buckets) ?:
+	       hment_param_bound("reserve_amount", p->reserve_amount,
+				 hment_reserve_max()) ?:
+	       hment_param_bound("fail_nth", p->fail_nth, INT_MAX) ?:
+	       hment_param_bound("fail_every", p->fail_every, INT_MAX) ?:
+	       hment_param_bound("fail_sites", p->fail_sites,
+				 HMENT_FAULT_ALL_SITES);
 }
 
 /**
@@ -602,7 +766,8 @@ static int hment_params_check(const struct hment_params *p)
  *
  * Context: process context.
  * Return: the index, ERR_PTR(-EINVAL) for counts that are not powers of
- * two, or ERR_PTR(-ENOMEM).
+ * two, ERR_PTR(-ERANGE) for a shape past its bound (see
+ * hment_params_check()), or ERR_PTR(-ENOMEM).
  */
 struct hment_index *hment_index_create(const struct hment_params *params)
 {

@@ -80,7 +80,7 @@ static int __init hment_init(void)
 
 	hment_idx = hment_index_create(&params);
 	if (IS_ERR(hment_idx)) {
-		pr_err("cannot create the index: %pe (lock and bucket counts must be powers of two)\n",
+		pr_err("cannot create the index: %pe (counts must be powers of two, each within its bound)\n",
 		       hment_idx);
 		kmem_cache_destroy(hment_cache);
 		return PTR_ERR(hment_idx);

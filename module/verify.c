@@ -1,10 +1,27 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The invariant check. Every change to the index happens under a
- * mapping-list lock, so with all of them held the index is frozen and can
- * be checked whole while mappers wait.
+ * The invariant check, run while mappers and notifiers go on. It never
+ * holds more than one mapping-list lock (and a bucket lock inside it), and
+ * drops them between records, so a mapper waits for one record's check at
+ * most and the checker stays preemptible in between.
+ *
+ * Two kinds of invariant:
+ *  - per record, true whenever its list lock is held: the record's shape,
+ *    each of its mappings (htable, alignment, shadow) and that each listed
+ *    hment is hashed. Checked with that lock held, always;
+ *  - sums across the index (the hash holds only listed hments, valid
+ *    counts and gauges add up), true only of an index at rest. Every change
+ *    to a record first bumps HMENT_STAT_CHANGES; when that count is the
+ *    same after the check as before, nothing changed in between and the
+ *    sums are compared. Otherwise they are not, and verify_unsettled
+ *    counts it; a quiet verify (the caller says nothing changes) that sees
+ *    a change fails. Clear records and empty buckets are read without
+ *    their locks: a change in flight when the check starts is waited out
+ *    first (hment_wait_changes()), and one that starts later shows in the
+ *    count if the check saw any part of it.
  */
 #include <linux/lockdep.h>
+#include <linux/sched.h>
 #include <kunit/visibility.h>
 
 #include "hment.h"
@@ -18,6 +35,8 @@ struct hment_tally {
 	unsigned long htables;
 	unsigned long stale;
 	unsigned long valid;		/* sum of ht_valid_cnt */
+	unsigned long ht_mismatch;	/* htables whose shadow and count differ */
+	unsigned long ht_example;	/* the first of them */
 };
 
 static __printf(3, 4) void hment_fail(struct hment_tally *t,
@@ -34,38 +53,12 @@ static __printf(3, 4) void hment_fail(struct hment_tally *t,
 	va_end(args);
 }
 
-/*
- * Sparse cannot follow a lock taken in one loop and dropped in another:
- * each lock is handed over with __release()/__acquire(), which only it sees.
- */
-static void hment_freeze_one(spinlock_t *lock, struct mutex *nest)
+static void hment_verify_hook(struct hment_index *idx, bool locked)
 {
-	/* All locks of one class, so tell lockdep they nest under one. */
-	spin_lock_nest_lock(lock, nest);
-	__release(lock);
-}
-
-static void hment_thaw_one(spinlock_t *lock)
-{
-	__acquire(lock);
-	spin_unlock(lock);
-}
-
-static void hment_freeze(struct hment_index *idx)
-{
-	unsigned int i;
-
-	lockdep_assert_held(&idx->freeze_lock);
-	for (i = 0; i <= idx->mlist_lock_mask; i++)
-		hment_freeze_one(&idx->mlist_locks[i], &idx->freeze_lock);
-}
-
-static void hment_thaw(struct hment_index *idx)
-{
-	unsigned int i;
-
-	for (i = 0; i <= idx->mlist_lock_mask; i++)
-		hment_thaw_one(&idx->mlist_locks[i]);
+#if IS_ENABLED(CONFIG_KUNIT)
+	if (idx->verify_hook)
+		idx->verify_hook(idx, locked);
+#endif
 }
 
 static bool hment_ht_ours(struct hment_index *idx, struct hment_htable *ht)
@@ -75,16 +68,11 @@ static bool hment_ht_ours(struct hment_index *idx, struct hment_htable *ht)
 	       hment_htable_lookup(ht->ht_hat, ht->ht_level, ht->ht_va) == ht;
 }
 
+/* Under the pfn's list lock; the bucket is read under its own lock. */
 static bool hment_hashed(struct hment_index *idx, struct hment *want)
 {
-	unsigned int bucket = hment_hash_index(idx, want->hm_htable->ht_pfn,
-					       want->hm_entry);
-	struct hment *hm;
-
-	for (hm = idx->hash[bucket]; hm; hm = hm->hm_hashnext)
-		if (hm == want)
-			return true;
-	return false;
+	return hment_hash_find(idx, want->hm_htable, want->hm_entry,
+			       want->hm_pfn) == want;
 }
 
 /* One mapping of @pfn, embedded or listed: checks common to both. */
@@ -147,6 +135,8 @@ static void hment_check_record(struct hment_index *idx, struct hment_tally *t,
 {
 	bool embedded = pg->flags & HMENT_PAGE_EMBEDDED;
 
+	lockdep_assert_held(hment_page_lockp(idx, pfn));
+	hment_verify_hook(idx, true);
 	if (!pg->hments.first) {
 		if (pg->flags || pg->share || pg->entry)
 			hment_fail(t, s, "pfn %#lx: unmapped record not clear\n",
@@ -168,6 +158,18 @@ static void hment_check_record(struct hment_index *idx, struct hment_tally *t,
 	hment_check_list(idx, t, s, pfn, pg);
 }
 
+/*
+ * A record read without its lock that is all clear is unmapped, or was a
+ * moment ago: nothing to check, and no lock to take (most pfns are like
+ * that). Any other record is checked under its lock.
+ */
+static bool hment_record_clear(const struct hment_page *pg)
+{
+	return !READ_ONCE(pg->hments.first) && !READ_ONCE(pg->flags) &&
+	       !READ_ONCE(pg->share) && !READ_ONCE(pg->entry);
+}
+
+/* Each record under its own lock; preemptible between chunks. */
 static void hment_check_records(struct hment_index *idx,
 				struct hment_tally *t, struct seq_buf *s)
 {
@@ -180,27 +182,65 @@ static void hment_check_records(struct hment_index *idx,
 			pfn |= HMENT_CHUNK_PFNS - 1;
 			continue;
 		}
-		hment_check_record(idx, t, s, pfn, pg);
+		if (!hment_record_clear(pg)) {
+			hment_page_lock(idx, pfn);
+			hment_check_record(idx, t, s, pfn, pg);
+			hment_page_unlock(idx, pfn);
+		}
+		if ((pfn & (HMENT_CHUNK_PFNS - 1)) == HMENT_CHUNK_PFNS - 1) {
+			hment_verify_hook(idx, false);
+			cond_resched();
+		}
 	}
 }
 
 /*
- * Every listed hment was found in the hash above; if the hash holds no
- * more than were listed, the two are the same set. Chains are bounded by
- * the listed count, so a corrupted (cyclic) chain cannot hang us.
+ * Wait out every change in flight when the check starts: each holds one
+ * list lock. After this, a change the check sees any part of (locked or
+ * not) shows in the change count read at the end.
+ */
+static void hment_wait_changes(struct hment_index *idx)
+{
+	unsigned int i;
+
+	for (i = 0; i <= idx->mlist_lock_mask; i++) {
+		spin_lock(&idx->mlist_locks[i]);
+		spin_unlock(&idx->mlist_locks[i]);
+		if (!(i % 1024))
+			cond_resched();
+	}
+}
+
+/*
+ * Every hashed hment sits in the bucket of its key and names one of our
+ * htables (it stays in the hash only while its mapping is indexed, so its
+ * htable is alive). Each bucket under its lock, one at a time; chains are
+ * bounded by what a sane hash could hold, so a cyclic one cannot hang us.
+ * The hash lock array is hash.c's, indexed the same way.
  */
 static void hment_check_hash(struct hment_index *idx, struct hment_tally *t,
 			     struct seq_buf *s)
 {
-	unsigned long bucket;
+	unsigned long bucket, len, limit;
+	spinlock_t *lock;	/* the bucket's, in hash.c's array */
 	struct hment *hm;
 
+	limit = hment_stat_read(idx, HMENT_STAT_LIVE_HMENTS) + t->listed +
+		HMENT_ENTRIES;
 	for (bucket = 0; bucket <= idx->hash_mask; bucket++) {
-		for (hm = idx->hash[bucket]; hm; hm = hm->hm_hashnext) {
-			if (++t->hashed > t->listed) {
-				hment_fail(t, s, "hash holds more hments than the lists (%lu)\n",
-					   t->listed);
-				return;
+		if (!(bucket % 1024))
+			cond_resched();
+		/* an empty bucket needs no lock, as a clear record */
+		if (!READ_ONCE(idx->hash[bucket]))
+			continue;
+		lock = &idx->hash_locks[bucket & idx->hash_lock_mask];
+		spin_lock(lock);
+		for (hm = idx->hash[bucket], len = 0; hm;
+		     hm = hm->hm_hashnext) {
+			if (++len > limit) {
+				hment_fail(t, s, "bucket %lu: chain longer than %lu\n",
+					   bucket, limit);
+				break;
 			}
 			if (!hment_ht_ours(idx, hm->hm_htable)) {
 				hment_fail(t, s, "bucket %lu: foreign htable\n",
@@ -212,42 +252,56 @@ static void hment_check_hash(struct hment_index *idx, struct hment_tally *t,
 				hment_fail(t, s, "bucket %lu: key hashes elsewhere\n",
 					   bucket);
 		}
+		spin_unlock(lock);
+		t->hashed += len;
 	}
-	if (t->hashed != t->listed)
-		hment_fail(t, s, "%lu hments hashed, %lu listed\n", t->hashed,
-			   t->listed);
 }
 
-/* Each htable's valid count equals the entries its shadow holds. */
-static void hment_check_htable(struct hment_tally *t, struct seq_buf *s,
-			       struct hment_htable *ht)
+/*
+ * Each htable's valid count equals the entries its shadow holds: both
+ * change under list locks, so a difference counts only if the index was
+ * at rest throughout (see hment_verify()).
+ */
+static void hment_check_htable(struct hment_tally *t, struct hment_htable *ht)
 {
 	unsigned int entry, shadowed = 0;
 
 	for (entry = 0; entry < HMENT_ENTRIES; entry++)
 		shadowed += hment_htable_shadow(ht, entry) != HMENT_NO_PFN;
-	if (shadowed != atomic_read(&ht->ht_valid_cnt))
-		hment_fail(t, s, "htable %#lx: %u shadowed entries, valid %d\n",
-			   ht->ht_pfn, shadowed, atomic_read(&ht->ht_valid_cnt));
+	if (shadowed != atomic_read(&ht->ht_valid_cnt) && !t->ht_mismatch++)
+		t->ht_example = ht->ht_pfn;
 	t->htables++;
 	t->stale += test_bit(HMENT_HT_STALE, &ht->ht_flags);
 	t->valid += atomic_read(&ht->ht_valid_cnt);
 }
 
+/*
+ * htables are freed after a grace period: each is read under RCU, which
+ * is left now and then to reschedule (xa_for_each() finds its place again
+ * by index).
+ */
 static void hment_check_htables(struct hment_index *idx,
-				struct hment_tally *t, struct seq_buf *s)
+				struct hment_tally *t)
 {
 	struct hment_htable *ht;
 	struct hment_hat *hat;
-	unsigned int level;
+	unsigned int level, n = 0;
 	unsigned long key;
 
 	lockdep_assert_held(&idx->hats_lock);
 	rcu_read_lock();
-	list_for_each_entry(hat, &idx->hats, node)
-		for (level = 0; level < HMENT_LEVELS; level++)
-			xa_for_each(&hat->htables[level], key, ht)
-				hment_check_htable(t, s, ht);
+	list_for_each_entry(hat, &idx->hats, node) {
+		for (level = 0; level < HMENT_LEVELS; level++) {
+			xa_for_each(&hat->htables[level], key, ht) {
+				hment_check_htable(t, ht);
+				if (++n % 64)
+					continue;
+				rcu_read_unlock();
+				cond_resched();
+				rcu_read_lock();
+			}
+		}
+	}
 	rcu_read_unlock();
 }
 
@@ -308,21 +362,44 @@ static void hment_check_quiet(struct hment_index *idx, struct hment_tally *t,
  * nothing else; the sum of the htables' valid counts and the gauges match
  * what was found.
  *
- * Context: process context; mappers spin while it runs.
+ * The per-record checks always run; the sums only when no record changed
+ * while it looked (see the top of this file).
+ *
+ * Context: process context; may sleep. Holds one list lock at a time.
  * Return: the number of violations, 0 when all hold.
  */
 unsigned long hment_verify(struct hment_index *idx, struct seq_buf *s,
 			   bool quiet)
 {
 	struct hment_tally t = {};
+	long changes;
 
 	mutex_lock(&idx->freeze_lock);
 	mutex_lock(&idx->hats_lock);
-	hment_freeze(idx);
+	changes = hment_stat_read(idx, HMENT_STAT_CHANGES);
+	/* the count before what it counts; pairs with hment_changing() */
+	smp_rmb();
+	hment_wait_changes(idx);
 
 	hment_check_records(idx, &t, s);
 	hment_check_hash(idx, &t, s);
-	hment_check_htables(idx, &t, s);
+	hment_check_htables(idx, &t);
+
+	/* a change seen above shows in the count read below */
+	smp_rmb();
+	changes = hment_stat_read(idx, HMENT_STAT_CHANGES) - changes;
+	if (changes && quiet)
+		hment_fail(&t, s, "%ld changes during a quiet verify\n", changes);
+	if (changes) {
+		hment_stat_inc(idx, HMENT_STAT_VERIFY_UNSETTLED);
+		goto out;
+	}
+	if (t.hashed != t.listed)
+		hment_fail(&t, s, "%lu hments hashed, %lu listed\n", t.hashed,
+			   t.listed);
+	if (t.ht_mismatch)
+		hment_fail(&t, s, "%lu htables: shadow != valid count, first %#lx\n",
+			   t.ht_mismatch, t.ht_example);
 	if (t.valid != t.mappings)
 		hment_fail(&t, s, "htables count %lu entries, records %lu\n",
 			   t.valid, t.mappings);
@@ -331,8 +408,7 @@ unsigned long hment_verify(struct hment_index *idx, struct seq_buf *s,
 	hment_check_gauge(idx, &t, s, HMENT_STAT_PAGES_MAPPED, t.pages_mapped);
 	if (quiet)
 		hment_check_quiet(idx, &t, s);
-
-	hment_thaw(idx);
+out:
 	mutex_unlock(&idx->hats_lock);
 	mutex_unlock(&idx->freeze_lock);
 	return t.errors;

@@ -32,6 +32,7 @@ struct hment_walk {
 	struct mm_struct *mm;		/* whose page tables, for their locks */
 	struct vm_area_struct *vma;	/* NULL for the kernel */
 	struct hment_sync_stats *st;
+	struct hment_stock stock;	/* filled before each PTE lock */
 	bool record;			/* false: read and count only */
 };
 
@@ -101,20 +102,6 @@ static struct hment_htable *hment_walk_htable(struct hment_walk *w,
 	return ht;
 }
 
-static void hment_set_mlocked(struct hment_htable *ht, unsigned int entry,
-			      bool locked)
-{
-	/* the common case, nothing to change, without an atomic op */
-	if (test_bit(entry, ht->ht_mlocked) == locked)
-		return;
-	if (locked) {
-		if (!test_and_set_bit(entry, ht->ht_mlocked))
-			atomic_inc(&ht->ht_lock_cnt);
-	} else if (test_and_clear_bit(entry, ht->ht_mlocked)) {
-		atomic_dec(&ht->ht_lock_cnt);
-	}
-}
-
 /*
  * Bring one entry in step. Returns true when it added a mapping, which the
  * caller may have to undo if an invalidation raced with it.
@@ -128,20 +115,18 @@ static bool hment_walk_record(struct hment_walk *w, struct hment_htable *ht,
 
 	__set_bit(entry, ht->ht_seen);
 	if (old == pfn) {
-		hment_set_mlocked(ht, entry, locked);
+		hment_set_mlocked(w->idx, ht, entry, pfn, locked);
 		return false;
 	}
 	if (old != HMENT_NO_PFN && !hment_unmap_entry(w->idx, ht, entry))
 		w->st->removed++;
 
-	/* mlocked before it is indexed, so that it is never stolen */
-	hment_set_mlocked(ht, entry, locked);
-	ret = hment_map(w->idx, ht, entry, pfn);
+	/* marked mlocked as it is indexed, so that it is never stolen */
+	ret = hment_map_stock(w->idx, ht, entry, pfn, &w->stock, locked);
 	if (ret == 1) {
 		w->st->added++;
 		return true;
 	}
-	hment_set_mlocked(ht, entry, false);
 	if (ret < 0) {
 		w->st->errors++;
 		hment_htable_mark_stale(w->idx, ht);
@@ -272,6 +257,8 @@ static bool hment_walk_pte_lock(struct hment_walk *w, struct hment_htable *ht,
 	bool kept = true;
 	pte_t *ptep;
 
+	if (ht)		/* what the pass may need, before its lock */
+		hment_stock_fill(w->idx, &w->stock);
 #ifdef HMENT_PTE_MAP_LOCK_OUT_OF_LINE
 	rcu_read_lock();
 	ptl = pte_lockptr(w->mm, &pmdval);
@@ -468,6 +455,7 @@ int hment_sync_hat(struct hment_hat *hat, struct hment_sync_stats *st,
 	mmap_read_unlock(hat->mm);
 	if (record)
 		hment_sync_reconcile(&w);
+	hment_stock_drain(w.idx, &w.stock);
 	/* may be the last user: exit_mmap() and our release() run here */
 	mmput(hat->mm);
 	st->hats++;

@@ -20,7 +20,8 @@
  *    EINVAL, as for the files above; then kstrtoull(base 0) of the whole
  *    write, so garbage, a sign or white space (but one trailing newline)
  *    is EINVAL and a number beyond a u64 is ERANGE; then the module's own
- *    check, ERANGE above INT_MAX or outside the site mask.
+ *    check, ERANGE above INT_MAX or outside the site mask, and for
+ *    reserve_amount above a 256th of RAM in hments (hment_reserve_max()).
  */
 #include "stress.h"
 
@@ -32,7 +33,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -242,6 +245,16 @@ static void run_case(const struct hcase *c)
 		restore();
 }
 
+/* MemTotal in kB, from /proc/meminfo (0 if it cannot be read). */
+static unsigned long mem_total_kb(void)
+{
+	char buf[4096], *p;
+
+	read_text("/proc/meminfo", buf, sizeof(buf));
+	p = strstr(buf, "MemTotal:");
+	return p ? strtoul(p + 9, NULL, 10) : 0;
+}
+
 static void build_cases(unsigned long max_pfn, pid_t nopid, pid_t zombie,
 			pid_t untracked, pid_t self)
 {
@@ -366,6 +379,10 @@ static void build_cases(unsigned long max_pfn, pid_t nopid, pid_t zombie,
 		ADD(f, "above UINT_MAX", "4294967296", ERANGE);
 		add(f, "above INT_MAX", "2147483648", 10, ERANGE, 64);
 	}
+	/* a fill this large called the guest's OOM killer */
+	ADD("reserve_amount", "INT_MAX", "2147483647", ERANGE);
+	addf("reserve_amount", "a 64th of RAM in hments", ERANGE, "%lu",
+	     mem_total_kb() * 1024 / 64 / 40);
 	ADD("fail_sites", "unknown site", "64", ERANGE);
 	ADD("fail_sites", "unknown site, hex", "0x40", ERANGE);
 	ADD("fail_sites", "unknown and known sites", "255", ERANGE);
@@ -415,6 +432,66 @@ static void good_repeats(pid_t self)
 		tap_ok(bad == 8, "%s: \"%.*s\" written 8 times: each accepted",
 		       *f, (int)strlen(cmd) - 1, cmd);
 	}
+}
+
+/*
+ * A writer in a child pid namespace: its "1" is itself, not the machine's
+ * init; track lists it as 1 to itself and by its global pid to us.
+ */
+static void pidns_checks(void)
+{
+	int up[2], down[2], status;
+	char buf[8192], want[64];
+	pid_t outer, inner = 0;
+	unsigned char bits = 0xff;
+
+	if (pipe(up) || pipe(down))
+		return;
+	outer = fork();
+	if (!outer) {
+		/* EOF on down is the signal to go: keep no write end of it */
+		close(down[1]);
+		close(up[0]);
+		if (unshare(CLONE_NEWPID))
+			_exit(3);
+		inner = fork();
+		if (inner) {
+			if (write(up[1], &inner, sizeof(inner)) < 0)
+				_exit(3);
+			waitpid(inner, &status, 0);
+			_exit(0);
+		}
+		bits = 0;
+		prctl(PR_SET_NAME, "hment-pidns");
+		status = hm_write_str("track", "1");
+		bits |= status && status != -EEXIST;
+		hm_read("track", buf, sizeof(buf));
+		bits |= !strstr(buf, "\n1 hment-pidns ") << 1;
+		bits |= !!hm_write_str("track", "-1") << 2;
+		if (write(up[1], &bits, 1) < 0 || read(down[0], &bits, 1) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	close(up[1]);
+	close(down[0]);
+	if (read(up[0], &inner, sizeof(inner)) != sizeof(inner) ||
+	    read(up[0], &bits, 1) != 1) {
+		tap_diag("pid namespace: no child (unshare: no CLONE_NEWPID?)");
+		tap_ok(false, "pid namespace: a writer in a child namespace ran");
+		goto out;
+	}
+	tap_ok(!(bits & 1), "pid namespace: track 1 tracks the writer");
+	tap_ok(!(bits & 2), "pid namespace: track lists the writer as 1 to itself");
+	tap_ok(!(bits & 4), "pid namespace: track -1 untracks the writer");
+	hm_read("track", buf, sizeof(buf));
+	snprintf(want, sizeof(want), "\n%d hment-pidns ", inner);
+	tap_ok(!strstr(buf, want) && strstr(buf, "\n1 "),
+	       "pid namespace: the writer (global %d) untracked, init still tracked",
+	       inner);
+out:
+	close(down[1]);
+	waitpid(outer, &status, 0);
+	close(up[0]);
 }
 
 int hostile_main(int argc, char **argv)
@@ -512,6 +589,7 @@ int hostile_main(int argc, char **argv)
 			restore();
 	}
 	good_repeats(self);
+	pidns_checks();
 
 	kill(untracked, SIGKILL);
 	waitpid(untracked, &status, 0);

@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hment_verify: the invariant check runs in a sane context whatever the
+ * number of mapping-list locks: never with more than a lock or two held
+ * (so preempt_count's preempt field cannot overflow into the softirq,
+ * hardirq or NMI bits), and preemptible between the records it checks.
+ * It also runs while mappers and notifiers change the index.
+ */
+#include <linux/delay.h>
+#include <linux/kthread.h>
+#include <linux/prandom.h>
+#include <linux/preempt.h>
+
+#include "hment_test.h"
+
+/* What the verify hook saw; one verify runs at a time. */
+static struct hment_verify_seen {
+	unsigned long locked, unlocked;	/* calls of each kind */
+	unsigned long bad_context;	/* in_interrupt(), NMI, irqs off */
+	unsigned long bad_count;	/* preempt_count() not as expected */
+	unsigned int max_count;
+} hment_seen;
+
+static void hment_verify_context_hook(struct hment_index *idx, bool locked)
+{
+	unsigned int pc = preempt_count();
+
+	if (locked)
+		hment_seen.locked++;
+	else
+		hment_seen.unlocked++;
+	hment_seen.max_count = max(hment_seen.max_count, pc);
+	if (in_interrupt() || in_nmi() || irqs_disabled())
+		hment_seen.bad_context++;
+	/* one list lock, perhaps an RCU read section; nothing else */
+	if (pc & ~PREEMPT_MASK || (pc & PREEMPT_MASK) > 2)
+		hment_seen.bad_count++;
+	/* between records: free to be preempted */
+	if (!locked && IS_ENABLED(CONFIG_PREEMPT_COUNT) && pc)
+		hment_seen.bad_count++;
+}
+
+static void hment_verify_context_expect(struct kunit *test)
+{
+	KUNIT_EXPECT_GT(test, hment_seen.locked, 0UL);
+	KUNIT_EXPECT_GT(test, hment_seen.unlocked, 0UL);
+	KUNIT_EXPECT_EQ_MSG(test, hment_seen.bad_context, 0UL,
+			    "max preempt_count %#x", hment_seen.max_count);
+	KUNIT_EXPECT_EQ_MSG(test, hment_seen.bad_count, 0UL,
+			    "max preempt_count %#x", hment_seen.max_count);
+}
+
+static const unsigned int hment_verify_lock_counts[] = { 256, 512, 65536 };
+
+static void hment_verify_locks_desc(const unsigned int *n, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "mlist_locks=%u", *n);
+}
+
+KUNIT_ARRAY_PARAM(hment_verify_locks, hment_verify_lock_counts,
+		  hment_verify_locks_desc);
+
+static struct hment_fx *hment_verify_fx(struct kunit *test)
+{
+	struct hment_params p = hment_fx_params();
+
+	p.mlist_locks = *(const unsigned int *)test->param_value;
+	memset(&hment_seen, 0, sizeof(hment_seen));
+	return hment_fx_create(test, &p);
+}
+
+static unsigned long hment_verify_run(struct kunit *test, bool quiet)
+{
+	char *buf = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
+	struct hment_index *idx = hment_fx_idx(test);
+	unsigned long errors;
+	struct seq_buf s;
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	seq_buf_init(&s, buf, PAGE_SIZE - 1);
+	idx->verify_hook = hment_verify_context_hook;
+	errors = hment_verify(idx, &s, quiet);
+	idx->verify_hook = NULL;
+	KUNIT_EXPECT_EQ_MSG(test, errors, 0UL, "%s", buf);
+	return errors;
+}
+
+static void hment_verify_context(struct kunit *test)
+{
+	struct hment_fx *fx = hment_verify_fx(test);
+	struct hment_htable *a = hment_fx_ht(test, fx->user, 10, 0);
+	struct hment_htable *b = hment_fx_ht(test, fx->user, 11, 0);
+	unsigned int e;
+
+	/* embedded and listed records in a few chunks */
+	for (e = 0; e < 64; e++) {
+		hment_fx_map_ok(test, a, e, e * 700);
+		if (e % 2)
+			hment_fx_map_ok(test, b, e, e * 700);
+	}
+	hment_verify_run(test, true);
+	hment_verify_context_expect(test);
+	kunit_info(test, "%lu records checked, max preempt_count %#x\n",
+		   hment_seen.locked, hment_seen.max_count);
+}
+
+/*
+ * Verify while kthreads map, unmap and forget ranges as the notifier does,
+ * each in its own hat and page table, on pages some of which they share.
+ */
+#define LIVE_MS		1000
+#define LIVE_SHARED	8
+#define LIVE_SHARED_BASE 4096UL
+#define LIVE_BASE	(8 * HMENT_CHUNK_PFNS)
+
+struct hment_live {
+	struct hment_index *idx;
+	struct hment_hat *hat;
+	struct hment_htable *ht;
+	struct task_struct *task;
+	struct rnd_state rnd;
+	unsigned long base, ops, wrong, forgets;
+	u64 max_ns;			/* longest single map or unmap */
+	DECLARE_BITMAP(mapped, HMENT_ENTRIES);
+};
+
+static unsigned long hment_live_pfn(struct hment_live *w, unsigned int entry)
+{
+	if (entry < HMENT_ENTRIES / 2)
+		return LIVE_SHARED_BASE + entry % LIVE_SHARED;
+	return w->base + entry;
+}
+
+static int hment_live_fn(void *data)
+{
+	struct hment_live *w = data;
+	unsigned int entry;
+	u64 t0, dt;
+	int ret;
+
+	while (!kthread_should_stop()) {
+		entry = prandom_u32_state(&w->rnd) % HMENT_ENTRIES;
+		t0 = ktime_get_ns();
+		if (!(prandom_u32_state(&w->rnd) % 64)) {
+			/* a notifier's invalidation of 16 entries */
+			entry = round_down(entry, 16);
+			hment_hat_forget_range(w->hat, w->ht->ht_va +
+					       entry * PAGE_SIZE,
+					       w->ht->ht_va +
+					       (entry + 16) * PAGE_SIZE);
+			bitmap_clear(w->mapped, entry, 16);
+			w->forgets++;
+		} else if (test_bit(entry, w->mapped)) {
+			ret = hment_unmap(w->idx, w->ht, entry,
+					  hment_live_pfn(w, entry));
+			w->wrong += ret != 0;
+			__clear_bit(entry, w->mapped);
+		} else {
+			ret = hment_map(w->idx, w->ht, entry,
+					hment_live_pfn(w, entry));
+			w->wrong += ret != 1;
+			__set_bit(entry, w->mapped);
+		}
+		dt = ktime_get_ns() - t0;
+		w->max_ns = max(w->max_ns, dt);
+		if (!(++w->ops % 64))
+			cond_resched();
+	}
+	return 0;
+}
+
+static void hment_verify_live(struct kunit *test)
+{
+	int i, n = max_t(int, num_online_cpus(), 2);
+	unsigned long deadline, runs = 0;
+	struct hment_live *w;
+	struct hment_fx *fx;
+
+	fx = hment_verify_fx(test);
+	w = kunit_kcalloc(test, n, sizeof(*w), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, w);
+	for (i = 0; i < n; i++) {
+		w[i].idx = fx->idx;
+		w[i].hat = hment_hat_create(fx->idx, 3000 + i, false);
+		KUNIT_ASSERT_NOT_ERR_OR_NULL(test, w[i].hat);
+		w[i].ht = hment_fx_ht(test, w[i].hat, 50000 + i, 0);
+		w[i].base = LIVE_BASE + i * HMENT_ENTRIES;
+		prandom_seed_state(&w[i].rnd, 0x766572696679ULL + i);
+		w[i].task = kthread_create(hment_live_fn, &w[i],
+					   "hment_live/%d", i);
+		KUNIT_ASSERT_NOT_ERR_OR_NULL(test, w[i].task);
+		kthread_bind(w[i].task, i % num_online_cpus());
+	}
+	for (i = 0; i < n; i++)
+		wake_up_process(w[i].task);
+
+	deadline = jiffies + msecs_to_jiffies(LIVE_MS);
+	while (time_before(jiffies, deadline)) {
+		hment_verify_run(test, false);
+		runs++;
+		msleep(LIVE_MS / 50);
+	}
+	for (i = 0; i < n; i++)
+		kthread_stop(w[i].task);
+
+	hment_verify_context_expect(test);
+	for (i = 0; i < n; i++) {
+		KUNIT_EXPECT_GT(test, w[i].ops, 0UL);
+		KUNIT_EXPECT_GT(test, w[i].forgets, 0UL);
+		KUNIT_EXPECT_EQ(test, w[i].wrong, 0UL);
+		kunit_info(test, "thread %d: %lu ops, longest %llu us\n", i,
+			   w[i].ops, w[i].max_ns / NSEC_PER_USEC);
+	}
+	kunit_info(test, "%lu verifies, max preempt_count %#x\n", runs,
+		   hment_seen.max_count);
+}
+
+static struct kunit_case hment_verify_cases[] = {
+	KUNIT_CASE_PARAM(hment_verify_context, hment_verify_locks_gen_params),
+	KUNIT_CASE_PARAM(hment_verify_live, hment_verify_locks_gen_params),
+	{}
+};
+
+static struct kunit_suite hment_verify_suite = {
+	.name = "hment_verify",
+	.exit = hment_fx_exit,
+	.test_cases = hment_verify_cases,
+};
+
+kunit_test_suite(hment_verify_suite);
