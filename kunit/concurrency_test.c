@@ -69,6 +69,8 @@ struct hment_lock_shape {
 static const struct hment_lock_shape hment_lock_shapes[] = {
 	{ "striped", 256, 256, 1024 },
 	{ "one_lock_each", 1, 1, 64 },
+	/* a growing hash, resized back and forth under the threads too */
+	{ "resizing", 256, 256, 0 },
 };
 
 static void hment_lock_shape_desc(const struct hment_lock_shape *s, char *desc)
@@ -120,6 +122,22 @@ static unsigned long hment_workers_mapping(struct hment_worker *w, int n,
 	return cnt;
 }
 
+/* Resize through every size for a while, between two verifies. */
+static void hment_concurrency_resize(struct kunit *test, unsigned int *resizes)
+{
+	static const unsigned int sizes[] = { 4096, 256, 1024, 65536, 512 };
+	unsigned long until = jiffies + msecs_to_jiffies(RUN_MS / 20);
+	unsigned int i = 0;
+
+	while (time_before(jiffies, until)) {
+		KUNIT_EXPECT_EQ(test, hment_hash_resize(hment_fx_idx(test),
+							sizes[i++ % ARRAY_SIZE(sizes)]),
+				0);
+		(*resizes)++;
+		cond_resched();
+	}
+}
+
 static void hment_concurrency_map_unmap(struct kunit *test)
 {
 	const struct hment_lock_shape *s = test->param_value;
@@ -127,6 +145,7 @@ static void hment_concurrency_map_unmap(struct kunit *test)
 	int i, n = max_t(int, num_online_cpus(), 2);
 	unsigned long pfn, total = 0, misses = 0, violations = 0;
 	char *buf = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
+	unsigned int resizes = 0;
 	unsigned long deadline;
 	struct hment_worker *w;
 	struct seq_buf s_buf;
@@ -144,8 +163,13 @@ static void hment_concurrency_map_unmap(struct kunit *test)
 	while (time_before(jiffies, deadline)) {
 		seq_buf_init(&s_buf, buf, PAGE_SIZE - 1);
 		violations += hment_verify(hment_fx_idx(test), &s_buf, false);
-		msleep(RUN_MS / 20);
+		if (!s->buckets)
+			hment_concurrency_resize(test, &resizes);
+		else
+			msleep(RUN_MS / 20);
 	}
+	if (!s->buckets)
+		kunit_info(test, "%u resizes under the threads\n", resizes);
 	for (i = 0; i < n; i++)
 		kthread_stop(w[i].task);
 	KUNIT_EXPECT_EQ_MSG(test, violations, 0UL, "%s", buf);

@@ -34,6 +34,7 @@
 #include <linux/seq_buf.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/workqueue.h>
 #include <linux/xarray.h>
 
 /* Leaves of a page-table page of each level map 4K, 2M or 1G. */
@@ -273,7 +274,8 @@ struct hment_sync_stats {
 /**
  * struct hment_params - shape of an index
  * @max_pfn:	pfns below this may be indexed
- * @hash_buckets: power of two, 0 to size from RAM
+ * @hash_buckets: a fixed number of buckets, a power of two; 0 to size
+ *		the hash by what it holds (it grows and shrinks)
  * @mlist_locks: mapping-list locks, power of two
  * @hash_locks:	hash-bucket locks, power of two
  * @reserve_amount: hments kept in reserve
@@ -293,6 +295,33 @@ struct hment_params {
 };
 
 /**
+ * struct hment_hash_table - one bucket array of the hash
+ * @buckets:	chains, singly linked through hm_hashnext
+ * @mask:	number of buckets minus one
+ */
+struct hment_hash_table {
+	struct hment **buckets;
+	unsigned int mask;
+};
+
+/**
+ * struct hment_hash_stripe - a hash-bucket lock and what it guards
+ * @lock:	guards every bucket whose number is this stripe's modulo the
+ *		number of stripes, in both tables, and the fields below
+ * @cur:	which of hment_index.hash_tab the stripe's buckets are in
+ * @moving:	a resize is moving the stripe's buckets to the other table
+ * @moved:	while @moving, how many of them it has moved (in order)
+ * @count:	hments in the stripe's buckets
+ */
+struct hment_hash_stripe {
+	spinlock_t lock;
+	u8 cur;
+	u8 moving;
+	unsigned int moved;
+	unsigned int count;
+};
+
+/**
  * struct hment_index - one reverse map; the module has one, tests make more
  *
  * Locking: see the top of this file. @reserve_pool and @reserve_count are
@@ -300,10 +329,19 @@ struct hment_params {
  * @hats under @hats_lock. @chunks slots are set once, with cmpxchg.
  */
 struct hment_index {
+	/* the complete table: stable under @freeze_lock (see hash.c) */
 	struct hment **hash;
 	unsigned int hash_mask;
-	spinlock_t *hash_locks;		/* bucket b: hash_locks[b & mask] */
+	struct hment_hash_table hash_tab[2];	/* current, and the next */
+	struct hment_hash_stripe *hash_locks;	/* key k: [k & mask] */
 	unsigned int hash_lock_mask;
+	unsigned int hash_lock_shift;
+	unsigned int hash_min_mask;	/* smallest table, >= one per lock */
+	unsigned int hash_max_mask;	/* == min for a fixed size */
+	unsigned int hash_grow_at;	/* stripe counts that start a resize */
+	unsigned int hash_shrink_at;
+	unsigned long hash_resizes;	/* under @freeze_lock */
+	struct work_struct hash_work;
 	spinlock_t *mlist_locks;	/* see hment_page_lockp() */
 	unsigned int mlist_lock_mask;
 
@@ -335,7 +373,10 @@ struct hment_index {
 	struct hment_sync_stats last_walk;	/* the raw walk's */
 	unsigned long lookup_pfn;	/* what debugfs lookup lists */
 
-	/* serialises hment_verify(), the only taker of every list lock */
+	/*
+	 * Serialises hment_verify(), the only taker of every list lock, and
+	 * hash resizes, which move hments between tables without list locks.
+	 */
 	struct mutex freeze_lock;
 
 	struct hment_fault fault;
@@ -355,7 +396,6 @@ extern struct kmem_cache *hment_cache;
 struct hment_index *hment_index_create(const struct hment_params *params);
 spinlock_t *hment_locks_alloc(unsigned int n, struct lock_class_key *class);
 void hment_index_destroy(struct hment_index *idx);
-unsigned int hment_default_hash_buckets(void);
 struct hment *hment_prepare(struct hment_index *idx, struct hment_htable *ht,
 			    unsigned int entry, unsigned long pfn);
 bool hment_assign(struct hment_index *idx, struct hment_htable *ht,
@@ -394,6 +434,9 @@ struct hment *hment_hash_find(struct hment_index *idx, struct hment_htable *ht,
 			      unsigned int entry, unsigned long pfn);
 void hment_hash_chains(struct hment_index *idx, unsigned long *longest,
 		       unsigned long *used_buckets);
+int hment_hash_resize(struct hment_index *idx, unsigned int buckets);
+unsigned long hment_hash_count(struct hment_index *idx);
+u64 hment_hash_bytes(struct hment_index *idx);
 int hment_hash_init(struct hment_index *idx, const struct hment_params *p);
 void hment_hash_destroy(struct hment_index *idx);
 

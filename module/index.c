@@ -590,7 +590,8 @@ spinlock_t *hment_locks_alloc(unsigned int n, struct lock_class_key *class)
 
 static int hment_params_check(const struct hment_params *p)
 {
-	if (!p->max_pfn || !is_power_of_2(p->hash_buckets) ||
+	if (!p->max_pfn ||
+	    (p->hash_buckets && !is_power_of_2(p->hash_buckets)) ||
 	    !is_power_of_2(p->mlist_locks) || !is_power_of_2(p->hash_locks))
 		return -EINVAL;
 	return 0;
@@ -598,7 +599,7 @@ static int hment_params_check(const struct hment_params *p)
 
 /**
  * hment_index_create - build an empty index
- * @params: its shape; hash_buckets 0 sizes the hash from RAM
+ * @params: its shape; hash_buckets 0 sizes the hash by its contents
  *
  * Context: process context.
  * Return: the index, ERR_PTR(-EINVAL) for counts that are not powers of
@@ -610,8 +611,6 @@ struct hment_index *hment_index_create(const struct hment_params *params)
 	struct hment_index *idx;
 	int err;
 
-	if (!p.hash_buckets)
-		p.hash_buckets = hment_default_hash_buckets();
 	err = hment_params_check(&p);
 	if (err)
 		return ERR_PTR(err);

@@ -15,7 +15,7 @@
 
 static unsigned int hash_buckets;
 module_param(hash_buckets, uint, 0400);
-MODULE_PARM_DESC(hash_buckets, "hash buckets, a power of two (default 0: one per page of RAM)");
+MODULE_PARM_DESC(hash_buckets, "a fixed number of hash buckets, a power of two (default 0: grow and shrink with the hments held)");
 
 static unsigned int mlist_locks = 256;
 module_param(mlist_locks, uint, 0400);

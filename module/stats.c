@@ -80,9 +80,8 @@ static void hment_memory_print(struct hment_index *idx, struct seq_buf *s)
 			(kmalloc_size_roundup(sizeof(struct hment_htable)) +
 			 HMENT_ENTRIES * sizeof(unsigned long));
 	u64 b_hats = (u64)hats * kmalloc_size_roundup(sizeof(struct hment_hat));
-	u64 b_hash = (u64)(idx->hash_mask + 1) * sizeof(*idx->hash) +
-		     (u64)(idx->hash_lock_mask + 1 + idx->mlist_lock_mask + 1) *
-		     sizeof(spinlock_t);
+	u64 b_hash = hment_hash_bytes(idx) +
+		     (u64)(idx->mlist_lock_mask + 1) * sizeof(spinlock_t);
 
 	seq_buf_printf(s, "mem_hments %llu\n", b_hments);
 	seq_buf_printf(s, "mem_records %llu\n", b_records);
