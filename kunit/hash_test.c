@@ -226,7 +226,7 @@ static struct kunit_case hment_hash_cases[] = {
 	{}
 };
 
-static int hment_hash_init(struct kunit *test)
+static int hment_hash_suite_init(struct kunit *test)
 {
 	struct hment_params p = hment_fx_params();
 
@@ -237,7 +237,7 @@ static int hment_hash_init(struct kunit *test)
 
 static struct kunit_suite hment_hash_suite = {
 	.name = "hment_hash",
-	.init = hment_hash_init,
+	.init = hment_hash_suite_init,
 	.exit = hment_fx_exit,
 	.test_cases = hment_hash_cases,
 };

@@ -38,7 +38,7 @@ static void hment_note_added(struct hment_index *idx, struct hment_page *pg,
 			     struct hment_htable *ht, unsigned int entry,
 			     unsigned long pfn)
 {
-	WRITE_ONCE(ht->ht_shadow[entry], pfn + 1);
+	hment_htable_set_shadow(ht, entry, pfn);
 	atomic_inc(&ht->ht_valid_cnt);
 	pg->szc = max(pg->szc, ht->ht_level);
 	hment_stat_inc(idx, HMENT_STAT_MAPPINGS);
@@ -47,7 +47,7 @@ static void hment_note_added(struct hment_index *idx, struct hment_page *pg,
 static void hment_note_removed(struct hment_index *idx, struct hment_page *pg,
 			       struct hment_htable *ht, unsigned int entry)
 {
-	WRITE_ONCE(ht->ht_shadow[entry], 0);
+	hment_htable_set_shadow(ht, entry, HMENT_NO_PFN);
 	if (test_and_clear_bit(entry, ht->ht_mlocked))
 		atomic_dec(&ht->ht_lock_cnt);
 	atomic_dec(&ht->ht_valid_cnt);
@@ -374,7 +374,7 @@ int hment_map(struct hment_index *idx, struct hment_htable *ht,
 	if (old != HMENT_NO_PFN && old != pfn)
 		return -EBUSY;
 	pg = hment_page_get(idx, pfn, GFP_NOWAIT);
-	if (IS_ERR(pg))
+	if (IS_ERR(pg) || hment_htable_shadow_prepare(idx, ht, entry, GFP_NOWAIT))
 		goto stale;
 
 	hment_page_lock(idx, pfn);
@@ -470,7 +470,7 @@ unsigned int hment_htable_clear(struct hment_index *idx,
 	unsigned int entry, removed = 0;
 
 	for (entry = 0; entry < HMENT_ENTRIES; entry++)
-		if (READ_ONCE(ht->ht_shadow[entry]))
+		if (hment_htable_shadow(ht, entry) != HMENT_NO_PFN)
 			removed += !hment_unmap_entry(idx, ht, entry);
 	return removed;
 }
