@@ -122,20 +122,31 @@ static unsigned long hment_workers_mapping(struct hment_worker *w, int n,
 	return cnt;
 }
 
-/* Resize through every size for a while, between two verifies. */
-static void hment_concurrency_resize(struct kunit *test, unsigned int *resizes)
-{
-	static const unsigned int sizes[] = { 4096, 256, 1024, 65536, 512 };
-	unsigned long until = jiffies + msecs_to_jiffies(RUN_MS / 20);
-	unsigned int i = 0;
+struct hment_resizer {
+	struct hment_index *idx;
+	unsigned int resizes;
+	int err;
+};
 
-	while (time_before(jiffies, until)) {
-		KUNIT_EXPECT_EQ(test, hment_hash_resize(hment_fx_idx(test),
-							sizes[i++ % ARRAY_SIZE(sizes)]),
-				0);
-		(*resizes)++;
+/*
+ * Resize through sizes large enough that a stripe moves in several lock
+ * holds, so that the threads meet stripes part way through.
+ */
+static int hment_resizer_fn(void *data)
+{
+	static const unsigned int sizes[] = { 32768, 256, 1024, 65536, 512 };
+	struct hment_resizer *r = data;
+	int err;
+
+	while (!kthread_should_stop()) {
+		err = hment_hash_resize(r->idx,
+					sizes[r->resizes % ARRAY_SIZE(sizes)]);
+		if (err && !r->err)
+			r->err = err;
+		r->resizes++;
 		cond_resched();
 	}
+	return 0;
 }
 
 static void hment_concurrency_map_unmap(struct kunit *test)
@@ -145,7 +156,8 @@ static void hment_concurrency_map_unmap(struct kunit *test)
 	int i, n = max_t(int, num_online_cpus(), 2);
 	unsigned long pfn, total = 0, misses = 0, violations = 0;
 	char *buf = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
-	unsigned int resizes = 0;
+	struct hment_resizer r = { };
+	struct task_struct *resizer = NULL;
 	unsigned long deadline;
 	struct hment_worker *w;
 	struct seq_buf s_buf;
@@ -155,21 +167,27 @@ static void hment_concurrency_map_unmap(struct kunit *test)
 	p.hash_buckets = s->buckets;
 	p.reserve_amount = 16;
 	hment_fx_create(test, &p);
+	r.idx = hment_fx_idx(test);
 	KUNIT_ASSERT_NOT_NULL(test, buf);
 
 	deadline = jiffies + msecs_to_jiffies(RUN_MS);
 	w = hment_workers_start(test, n);
+	if (!s->buckets) {
+		resizer = kthread_run(hment_resizer_fn, &r, "hment_test/resize");
+		KUNIT_ASSERT_NOT_ERR_OR_NULL(test, resizer);
+	}
 	/* the invariants hold even while the threads run */
 	while (time_before(jiffies, deadline)) {
 		seq_buf_init(&s_buf, buf, PAGE_SIZE - 1);
 		violations += hment_verify(hment_fx_idx(test), &s_buf, false);
-		if (!s->buckets)
-			hment_concurrency_resize(test, &resizes);
-		else
-			msleep(RUN_MS / 20);
+		msleep(RUN_MS / 20);
 	}
-	if (!s->buckets)
-		kunit_info(test, "%u resizes under the threads\n", resizes);
+	if (!s->buckets) {
+		kthread_stop(resizer);
+		KUNIT_EXPECT_EQ(test, r.err, 0);
+		KUNIT_EXPECT_GT(test, r.resizes, 0U);
+		kunit_info(test, "%u resizes under the threads\n", r.resizes);
+	}
 	for (i = 0; i < n; i++)
 		kthread_stop(w[i].task);
 	KUNIT_EXPECT_EQ_MSG(test, violations, 0UL, "%s", buf);

@@ -24,9 +24,10 @@ static void hment_steal_setup(struct kunit *test, struct hment_steal_env *env)
 	hment_fx_map_ok(test, env->k[1], 1, TARGET);
 }
 
-/* From now on every cache allocation fails. */
+/* From now on every cache allocation fails (hments; not shadow blocks). */
 static void hment_steal_fail_cache(struct kunit *test)
 {
+	atomic_set(&hment_fx_idx(test)->fault.sites, BIT(HMENT_FAULT_HMENT));
 	atomic_set(&hment_fx_idx(test)->fault.every, 1);
 }
 

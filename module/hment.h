@@ -16,7 +16,9 @@
  * The mapping-list lock of a pfn protects its record and its list, and
  * every change to the index goes through it, so holding all of them
  * freezes the index (see hment_verify()). No two mapping-list locks are
- * ever held at once except there.
+ * ever held at once except there. A hash resize (hash.c) holds
+ * hment_index.freeze_lock, so it never overlaps hment_verify(), and takes
+ * one hash-bucket lock at a time under it, no list lock.
  */
 #ifndef _HMENT_H
 #define _HMENT_H
