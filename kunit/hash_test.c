@@ -120,6 +120,95 @@ static void hment_hash_lookups_across_resizes(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, hment_hash_resize(idx, 3000), -EINVAL);
 }
 
+struct hment_hash_midway {
+	struct kunit *test;
+	struct hment_htable *a, *b;
+	DECLARE_BITMAP(mapped, HMENT_ENTRIES);
+	DECLARE_BITMAP(unmapped, HMENT_ENTRIES);
+	unsigned int calls;
+};
+
+#define HMENT_HASH_MIDWAY_PFN	20000UL
+
+/*
+ * Between two batches of a stripe: map (a promotion: two hments hashed)
+ * and unmap every mapping whose bucket has just moved, so that mappers
+ * must use the new table for them and the old one for the rest.
+ */
+static void hment_hash_midway_hook(struct hment_index *idx, void *data)
+{
+	struct hment_hash_midway *m = data;
+	unsigned long pfn;
+	unsigned int e;
+
+	m->calls++;
+	for (e = 0; e < HMENT_ENTRIES; e++) {
+		pfn = HMENT_HASH_MIDWAY_PFN + e;
+		if (e & 1) {
+			/* odd entries: listed before the resize; unmap b's */
+			if (test_bit(e, m->unmapped) ||
+			    !hment_hash_key_moved(idx, m->b->ht_pfn, e))
+				continue;
+			KUNIT_EXPECT_EQ(m->test, hment_unmap(idx, m->b, e, pfn), 0);
+			__set_bit(e, m->unmapped);
+		} else {
+			if (test_bit(e, m->mapped) ||
+			    !hment_hash_key_moved(idx, m->b->ht_pfn, e))
+				continue;
+			KUNIT_EXPECT_EQ(m->test, hment_map(idx, m->b, e, pfn), 1);
+			__set_bit(e, m->mapped);
+		}
+	}
+}
+
+/*
+ * Mappings added and removed while a stripe is half moved are found (or
+ * not) once the resize is over: from 64K buckets, 256 per stripe, each
+ * stripe moves in four batches.
+ */
+static void hment_hash_midway_mappers(struct kunit *test)
+{
+	struct hment_fx *fx = test->priv;
+	struct hment_index *idx = fx->idx;
+	struct hment_hash_midway *m;
+	unsigned int e;
+
+	m = kunit_kzalloc(test, sizeof(*m), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, m);
+	m->test = test;
+	m->a = hment_fx_ht(test, fx->user, 700, 0);
+	m->b = hment_fx_ht(test, fx->user, 701, 0);
+	for (e = 0; e < HMENT_ENTRIES; e++) {
+		hment_fx_map_ok(test, m->a, e, HMENT_HASH_MIDWAY_PFN + e);
+		if (e & 1)
+			hment_fx_map_ok(test, m->b, e, HMENT_HASH_MIDWAY_PFN + e);
+	}
+	KUNIT_ASSERT_EQ(test, hment_hash_resize(idx, 1 << 16), 0);
+
+	idx->resize_hook_data = m;
+	idx->resize_hook = hment_hash_midway_hook;
+	KUNIT_EXPECT_EQ(test, hment_hash_resize(idx, 256), 0);
+	idx->resize_hook = NULL;
+
+	kunit_info(test, "%u hook calls: %u mapped, %u unmapped midway\n",
+		   m->calls, bitmap_weight(m->mapped, HMENT_ENTRIES),
+		   bitmap_weight(m->unmapped, HMENT_ENTRIES));
+	/* most buckets move before a stripe's last batch */
+	KUNIT_EXPECT_GT(test, bitmap_weight(m->mapped, HMENT_ENTRIES), 64U);
+	KUNIT_EXPECT_GT(test, bitmap_weight(m->unmapped, HMENT_ENTRIES), 64U);
+	for (e = 0; e < HMENT_ENTRIES; e++) {
+		bool listed = (e & 1) ? !test_bit(e, m->unmapped) :
+					test_bit(e, m->mapped);
+
+		KUNIT_EXPECT_EQ(test, hment_fx_hashed(test, m->b, e,
+						      HMENT_HASH_MIDWAY_PFN + e),
+				listed);
+		KUNIT_EXPECT_EQ(test, hment_mapcnt(idx, HMENT_HASH_MIDWAY_PFN + e),
+				listed ? 2UL : 1UL);
+	}
+	KUNIT_EXPECT_EQ(test, hment_fx_stat(test, HMENT_STAT_REMOVE_MISSING), 0);
+}
+
 /* A fixed size stays put however full it gets. */
 static void hment_hash_fixed_size_stays(struct kunit *test)
 {
@@ -220,6 +309,7 @@ static struct kunit_case hment_hash_cases[] = {
 	KUNIT_CASE(hment_hash_starts_small),
 	KUNIT_CASE(hment_hash_grows_and_shrinks),
 	KUNIT_CASE(hment_hash_lookups_across_resizes),
+	KUNIT_CASE(hment_hash_midway_mappers),
 	KUNIT_CASE(hment_hash_fixed_size_stays),
 	KUNIT_CASE_PARAM(hment_hash_shape_checked, hment_hash_shape_gen_params),
 	KUNIT_CASE(hment_hash_chains_shared_library),

@@ -209,6 +209,35 @@ unsigned long hment_hash_count(struct hment_index *idx)
 }
 EXPORT_SYMBOL_IF_KUNIT(hment_hash_count);
 
+#if IS_ENABLED(CONFIG_KUNIT)
+/**
+ * hment_hash_key_moved - is a key's bucket part way through a resize, moved?
+ * @idx: index
+ * @ptpfn: pfn of the page-table page
+ * @entry: entry within it
+ *
+ * For tests that map and unmap between two batches of a resize.
+ *
+ * Return: true when the key's stripe is being moved and its bucket already
+ * was: mappers must find the key in the new table.
+ */
+bool hment_hash_key_moved(struct hment_index *idx, unsigned long ptpfn,
+			  unsigned int entry)
+{
+	unsigned long key = hment_hash_key(ptpfn, entry);
+	struct hment_hash_stripe *s = hment_stripe(idx, key);
+	bool moved;
+
+	spin_lock(&s->lock);
+	moved = s->moving &&
+		((key & idx->hash_tab[s->cur].mask) >> idx->hash_lock_shift) <
+		s->moved;
+	spin_unlock(&s->lock);
+	return moved;
+}
+EXPORT_SYMBOL_IF_KUNIT(hment_hash_key_moved);
+#endif
+
 /**
  * hment_hash_chains - measure the hash chains
  * @idx: index
@@ -351,6 +380,14 @@ static bool hment_stripe_move(struct hment_index *idx,
 	return s->moved == n;
 }
 
+static void hment_run_resize_hook(struct hment_index *idx)
+{
+#if IS_ENABLED(CONFIG_KUNIT)
+	if (idx->resize_hook)
+		idx->resize_hook(idx, idx->resize_hook_data);
+#endif
+}
+
 /* Caller holds freeze_lock; the table size changes to @mask + 1. */
 static int hment_hash_resize_locked(struct hment_index *idx, unsigned int mask)
 {
@@ -381,6 +418,7 @@ static int hment_hash_resize_locked(struct hment_index *idx, unsigned int mask)
 			if (done)
 				break;
 			spin_unlock(&s->lock);
+			hment_run_resize_hook(idx);
 			cond_resched();
 			spin_lock(&s->lock);
 		}

@@ -404,6 +404,9 @@ struct hment_index {
 	/* called by hment_prepare() while the list lock is dropped */
 	void (*unlocked_hook)(struct hment_index *idx, void *data);
 	void *unlocked_hook_data;
+	/* called by a hash resize between two batches of a stripe */
+	void (*resize_hook)(struct hment_index *idx, void *data);
+	void *resize_hook_data;
 #endif
 };
 
@@ -455,6 +458,8 @@ void hment_hash_chains(struct hment_index *idx, unsigned long *longest,
 		       unsigned long *used_buckets);
 int hment_hash_resize(struct hment_index *idx, unsigned int buckets);
 unsigned long hment_hash_count(struct hment_index *idx);
+bool hment_hash_key_moved(struct hment_index *idx, unsigned long ptpfn,
+			  unsigned int entry);
 u64 hment_hash_bytes(struct hment_index *idx);
 int hment_hash_init(struct hment_index *idx, const struct hment_params *p);
 void hment_hash_destroy(struct hment_index *idx);
