@@ -69,6 +69,8 @@ struct hment_lock_shape {
 static const struct hment_lock_shape hment_lock_shapes[] = {
 	{ "striped", 256, 256, 1024 },
 	{ "one_lock_each", 1, 1, 64 },
+	/* a growing hash, resized back and forth under the threads too */
+	{ "resizing", 256, 256, 0 },
 };
 
 static void hment_lock_shape_desc(const struct hment_lock_shape *s, char *desc)
@@ -120,6 +122,33 @@ static unsigned long hment_workers_mapping(struct hment_worker *w, int n,
 	return cnt;
 }
 
+struct hment_resizer {
+	struct hment_index *idx;
+	unsigned int resizes;
+	int err;
+};
+
+/*
+ * Resize through sizes large enough that a stripe moves in several lock
+ * holds, so that the threads meet stripes part way through.
+ */
+static int hment_resizer_fn(void *data)
+{
+	static const unsigned int sizes[] = { 32768, 256, 1024, 65536, 512 };
+	struct hment_resizer *r = data;
+	int err;
+
+	while (!kthread_should_stop()) {
+		err = hment_hash_resize(r->idx,
+					sizes[r->resizes % ARRAY_SIZE(sizes)]);
+		if (err && !r->err)
+			r->err = err;
+		r->resizes++;
+		cond_resched();
+	}
+	return 0;
+}
+
 static void hment_concurrency_map_unmap(struct kunit *test)
 {
 	const struct hment_lock_shape *s = test->param_value;
@@ -127,6 +156,8 @@ static void hment_concurrency_map_unmap(struct kunit *test)
 	int i, n = max_t(int, num_online_cpus(), 2);
 	unsigned long pfn, total = 0, misses = 0, violations = 0;
 	char *buf = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
+	struct hment_resizer r = { };
+	struct task_struct *resizer = NULL;
 	unsigned long deadline;
 	struct hment_worker *w;
 	struct seq_buf s_buf;
@@ -136,15 +167,31 @@ static void hment_concurrency_map_unmap(struct kunit *test)
 	p.hash_buckets = s->buckets;
 	p.reserve_amount = 16;
 	hment_fx_create(test, &p);
+	r.idx = hment_fx_idx(test);
 	KUNIT_ASSERT_NOT_NULL(test, buf);
 
 	deadline = jiffies + msecs_to_jiffies(RUN_MS);
 	w = hment_workers_start(test, n);
-	/* the invariants hold even while the threads run */
-	while (time_before(jiffies, deadline)) {
+	if (!s->buckets) {
+		resizer = kthread_run(hment_resizer_fn, &r, "hment_test/resize");
+		KUNIT_ASSERT_NOT_ERR_OR_NULL(test, resizer);
+	}
+	/*
+	 * The invariants hold even while the threads run. A verify holds off
+	 * resizes and mappers alike: with a resizer, verify less often.
+	 */
+	for (i = 0; time_before(jiffies, deadline); i++) {
 		seq_buf_init(&s_buf, buf, PAGE_SIZE - 1);
-		violations += hment_verify(hment_fx_idx(test), &s_buf, false);
+		if (s->buckets || !(i % 5))
+			violations += hment_verify(hment_fx_idx(test), &s_buf,
+						   false);
 		msleep(RUN_MS / 20);
+	}
+	if (!s->buckets) {
+		kthread_stop(resizer);
+		KUNIT_EXPECT_EQ(test, r.err, 0);
+		KUNIT_EXPECT_GT(test, r.resizes, 0U);
+		kunit_info(test, "%u resizes under the threads\n", r.resizes);
 	}
 	for (i = 0; i < n; i++)
 		kthread_stop(w[i].task);

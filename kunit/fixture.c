@@ -16,7 +16,7 @@ struct hment_params hment_fx_params(void)
 {
 	return (struct hment_params) {
 		.max_pfn = HMENT_FX_MAX_PFN,
-		.hash_buckets = 1024,
+		.hash_buckets = 0,
 		.mlist_locks = 256,
 		.hash_locks = 256,
 		.reserve_amount = 0,

@@ -75,8 +75,8 @@ static void hment_htable_forget_range(struct kunit *test)
 	for (e = 0; e < 10; e++)
 		hment_fx_map_ok(test, pte, e, PFN + e);
 	/* 2M leaves at entries 1 and 2 of the PMD table */
-	hment_fx_map_ok(test, pmd, 1, 4 * HMENT_CHUNK_PFNS);
-	hment_fx_map_ok(test, pmd, 2, 5 * HMENT_CHUNK_PFNS);
+	hment_fx_map_ok(test, pmd, 1, 4 * HMENT_LEVEL_PAGES(1));
+	hment_fx_map_ok(test, pmd, 2, 5 * HMENT_LEVEL_PAGES(1));
 
 	/* pages 3, 4 and 5 of the PTE table */
 	KUNIT_EXPECT_EQ(test, hment_hat_forget_range(fx->user,
@@ -95,7 +95,7 @@ static void hment_htable_forget_range(struct kunit *test)
 			1UL);
 	KUNIT_EXPECT_EQ(test, hment_htable_shadow(pmd, 1), HMENT_NO_PFN);
 	KUNIT_EXPECT_EQ(test, hment_htable_shadow(pmd, 2),
-			5 * HMENT_CHUNK_PFNS);
+			5 * HMENT_LEVEL_PAGES(1));
 
 	/* everything: what release() does when the mm exits */
 	KUNIT_EXPECT_EQ(test, hment_hat_forget_range(fx->user, 0, ULONG_MAX),

@@ -114,6 +114,8 @@ static struct hment *hment_promotion_prepare(struct kunit *test,
 	struct hment *hm;
 
 	KUNIT_ASSERT_FALSE(test, IS_ERR(hment_page_get(idx, PFN, GFP_KERNEL)));
+	KUNIT_ASSERT_EQ(test, hment_htable_shadow_prepare(idx, ht, entry,
+							  GFP_KERNEL), 0);
 	hment_page_lock(idx, PFN);
 	hm = hment_prepare(idx, ht, entry, PFN);
 	if (!IS_ERR(hm))

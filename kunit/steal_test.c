@@ -24,9 +24,10 @@ static void hment_steal_setup(struct kunit *test, struct hment_steal_env *env)
 	hment_fx_map_ok(test, env->k[1], 1, TARGET);
 }
 
-/* From now on every cache allocation fails. */
+/* From now on every cache allocation fails (hments; not shadow blocks). */
 static void hment_steal_fail_cache(struct kunit *test)
 {
+	atomic_set(&hment_fx_idx(test)->fault.sites, BIT(HMENT_FAULT_HMENT));
 	atomic_set(&hment_fx_idx(test)->fault.every, 1);
 }
 
@@ -83,6 +84,18 @@ static void hment_steal_from_user(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, hment_fx_stat(test, HMENT_STAT_REMOVE_MISSING), 0);
 }
 
+/* Records that exist in [first, last]: the ones a steal examines. */
+static long hment_steal_records(struct kunit *test, unsigned long first,
+				unsigned long last)
+{
+	unsigned long pfn;
+	long n = 0;
+
+	for (pfn = first; pfn <= last; pfn++)
+		n += !!hment_page(hment_fx_idx(test), pfn);
+	return n;
+}
+
 static void hment_steal_skips_protected(struct kunit *test)
 {
 	struct hment_fx *fx = test->priv;
@@ -114,7 +127,8 @@ static void hment_steal_skips_protected(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, test_bit(HMENT_HT_STALE, &user[1]->ht_flags));
 	/* every record from the start of the first chunk up to the victim */
 	KUNIT_EXPECT_EQ(test, hment_fx_stat(test, HMENT_STAT_STEAL_EXAM),
-			(long)(900 - round_down(600, HMENT_CHUNK_PFNS) + 1));
+			hment_steal_records(test, round_down(600, HMENT_CHUNK_PFNS),
+					    900));
 	for (i = 0; i < 2; i++) {
 		atomic_set(&busy[i]->ht_busy, 0);
 		atomic_set(&locked[i]->ht_lock_cnt, 0);

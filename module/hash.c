@@ -5,13 +5,55 @@
  * Only hments are hashed: a page mapped once keeps its mapping embedded in
  * its record, where the remover finds it without the hash. Chains are
  * singly linked; a remover has to walk the chain to find its hment anyway.
+ *
+ * The table is sized by what it holds: it starts with one bucket per lock
+ * stripe and doubles (or halves) when the hments outgrow it (or leave it).
+ * Bucket b is guarded by stripe b modulo the number of stripes, in every
+ * table size, since both are powers of two and a table never has fewer
+ * buckets than there are stripes; so a stripe's hments stay under its lock
+ * when they move to a table of another size. A resize therefore moves one
+ * stripe at a time, a bounded batch of buckets per lock hold, and never
+ * holds two stripe locks: a stripe that is part way through notes how many
+ * of its buckets have moved, and a mapper under that stripe's lock looks in
+ * the old table or the new one accordingly.
+ *
+ * Resizes run from a work item (mappers only count their stripe's hments
+ * and queue it when a count crosses a threshold), never under a page-table
+ * lock, and under &hment_index.freeze_lock, which hment_verify() holds to
+ * see the hash whole.
  */
 #include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
+#include <linux/vmalloc.h>
 #include <kunit/visibility.h>
 
 #include "hment.h"
+
+/* Buckets moved per hold of a stripe lock during a resize. */
+#define HMENT_HASH_BATCH	64
+
+/*
+ * Largest table: 16M buckets (128 MB) keep chains short up to 24M hments,
+ * a terabyte of shared mappings.
+ */
+#define HMENT_HASH_MAX_SHIFT	24
+
+/*
+ * The seed hashed the entry and the page-table pfn together. The same entry
+ * recurs in every process that maps a shared library at the same address,
+ * so the page-table pfn is mixed into the high bits too (the shift by 9
+ * matches the 512 entries of a table). The low bits pick the stripe.
+ */
+static unsigned long hment_hash_key(unsigned long ptpfn, unsigned int entry)
+{
+	return (ptpfn << HMENT_LEVEL_SHIFT) + entry + ptpfn;
+}
+
+static unsigned long hment_key_of(const struct hment *hm)
+{
+	return hment_hash_key(hm->hm_htable->ht_pfn, hm->hm_entry);
+}
 
 /**
  * hment_hash_index - bucket of a (page-table pfn, entry) key
@@ -19,29 +61,33 @@
  * @ptpfn: pfn of the page-table page
  * @entry: entry within it
  *
- * The same entry recurs in every process that maps a shared library at the
- * same address, so the page-table pfn is mixed into the high bits too (the
- * shift by 9 matches the 512 entries of a table).
- *
- * Return: the bucket number.
+ * Return: the bucket number in the complete table (&hment_index.hash),
+ * meaningful while no resize runs (under &hment_index.freeze_lock).
  */
 unsigned int hment_hash_index(struct hment_index *idx, unsigned long ptpfn,
 			      unsigned int entry)
 {
-	return ((ptpfn << HMENT_LEVEL_SHIFT) + entry + ptpfn) & idx->hash_mask;
+	return hment_hash_key(ptpfn, entry) & idx->hash_mask;
 }
 EXPORT_SYMBOL_IF_KUNIT(hment_hash_index);
 
-static spinlock_t *hment_hash_lockp(struct hment_index *idx,
-				    unsigned int bucket)
+static struct hment_hash_stripe *hment_stripe(struct hment_index *idx,
+					      unsigned long key)
 {
-	return &idx->hash_locks[bucket & idx->hash_lock_mask];
+	return &idx->hash_locks[key & idx->hash_lock_mask];
 }
 
-static unsigned int hment_bucket_of(struct hment_index *idx,
-				    const struct hment *hm)
+/* The bucket a key lives in right now, old table or new. */
+static struct hment **hment_bucketp(struct hment_index *idx,
+				    struct hment_hash_stripe *s,
+				    unsigned long key)
 {
-	return hment_hash_index(idx, hm->hm_htable->ht_pfn, hm->hm_entry);
+	struct hment_hash_table *t = &idx->hash_tab[s->cur];
+
+	lockdep_assert_held(&s->lock);
+	if (s->moving && ((key & t->mask) >> idx->hash_lock_shift) < s->moved)
+		t = &idx->hash_tab[!s->cur];
+	return &t->buckets[key & t->mask];
 }
 
 static bool hment_matches(const struct hment *hm,
@@ -50,6 +96,14 @@ static bool hment_matches(const struct hment *hm,
 {
 	return hm->hm_htable == ht && hm->hm_entry == entry &&
 	       hm->hm_pfn == pfn;
+}
+
+/* Queue a resize when a stripe's count crosses a threshold. */
+static void hment_hash_check(struct hment_index *idx,
+			     struct hment_hash_stripe *s, unsigned int at)
+{
+	if (s->count == at)
+		queue_work(system_unbound_wq, &idx->hash_work);
 }
 
 /**
@@ -61,14 +115,18 @@ static bool hment_matches(const struct hment *hm,
  */
 void hment_hash_insert(struct hment_index *idx, struct hment *hm)
 {
-	unsigned int bucket = hment_bucket_of(idx, hm);
-	spinlock_t *lock = hment_hash_lockp(idx, bucket);
+	unsigned long key = hment_key_of(hm);
+	struct hment_hash_stripe *s = hment_stripe(idx, key);
+	struct hment **bucket;
 
 	lockdep_assert_held(hment_page_lockp(idx, hm->hm_pfn));
-	spin_lock(lock);
-	hm->hm_hashnext = idx->hash[bucket];
-	idx->hash[bucket] = hm;
-	spin_unlock(lock);
+	spin_lock(&s->lock);
+	bucket = hment_bucketp(idx, s, key);
+	hm->hm_hashnext = *bucket;
+	*bucket = hm;
+	s->count++;
+	hment_hash_check(idx, s, READ_ONCE(idx->hash_grow_at));
+	spin_unlock(&s->lock);
 }
 
 /**
@@ -84,16 +142,16 @@ void hment_hash_insert(struct hment_index *idx, struct hment *hm)
 struct hment *hment_hash_find(struct hment_index *idx, struct hment_htable *ht,
 			      unsigned int entry, unsigned long pfn)
 {
-	unsigned int bucket = hment_hash_index(idx, ht->ht_pfn, entry);
-	spinlock_t *lock = hment_hash_lockp(idx, bucket);
+	unsigned long key = hment_hash_key(ht->ht_pfn, entry);
+	struct hment_hash_stripe *s = hment_stripe(idx, key);
 	struct hment *hm;
 
 	lockdep_assert_held(hment_page_lockp(idx, pfn));
-	spin_lock(lock);
-	for (hm = idx->hash[bucket]; hm; hm = hm->hm_hashnext)
+	spin_lock(&s->lock);
+	for (hm = *hment_bucketp(idx, s, key); hm; hm = hm->hm_hashnext)
 		if (hment_matches(hm, ht, entry, pfn))
 			break;
-	spin_unlock(lock);
+	spin_unlock(&s->lock);
 	return hm;
 }
 EXPORT_SYMBOL_IF_KUNIT(hment_hash_find);
@@ -112,22 +170,73 @@ struct hment *hment_hash_remove(struct hment_index *idx,
 				struct hment_htable *ht, unsigned int entry,
 				unsigned long pfn)
 {
-	unsigned int bucket = hment_hash_index(idx, ht->ht_pfn, entry);
-	spinlock_t *lock = hment_hash_lockp(idx, bucket);
+	unsigned long key = hment_hash_key(ht->ht_pfn, entry);
+	struct hment_hash_stripe *s = hment_stripe(idx, key);
 	struct hment **link, *hm;
 
 	lockdep_assert_held(hment_page_lockp(idx, pfn));
-	spin_lock(lock);
-	for (link = &idx->hash[bucket]; (hm = *link); link = &hm->hm_hashnext) {
+	spin_lock(&s->lock);
+	for (link = hment_bucketp(idx, s, key); (hm = *link);
+	     link = &hm->hm_hashnext) {
 		if (hment_matches(hm, ht, entry, pfn)) {
 			*link = hm->hm_hashnext;
 			hm->hm_hashnext = NULL;
+			s->count--;
+			hment_hash_check(idx, s,
+					 READ_ONCE(idx->hash_shrink_at));
 			break;
 		}
 	}
-	spin_unlock(lock);
+	spin_unlock(&s->lock);
 	return hm;
 }
+
+/**
+ * hment_hash_count - hments in the hash
+ * @idx: index
+ *
+ * Return: the sum of the stripes' counts, read without their locks: exact
+ * only when the index is quiet.
+ */
+unsigned long hment_hash_count(struct hment_index *idx)
+{
+	unsigned long n = 0;
+	unsigned int i;
+
+	for (i = 0; i <= idx->hash_lock_mask; i++)
+		n += READ_ONCE(idx->hash_locks[i].count);
+	return n;
+}
+EXPORT_SYMBOL_IF_KUNIT(hment_hash_count);
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/**
+ * hment_hash_key_moved - is a key's bucket part way through a resize, moved?
+ * @idx: index
+ * @ptpfn: pfn of the page-table page
+ * @entry: entry within it
+ *
+ * For tests that map and unmap between two batches of a resize.
+ *
+ * Return: true when the key's stripe is being moved and its bucket already
+ * was: mappers must find the key in the new table.
+ */
+bool hment_hash_key_moved(struct hment_index *idx, unsigned long ptpfn,
+			  unsigned int entry)
+{
+	unsigned long key = hment_hash_key(ptpfn, entry);
+	struct hment_hash_stripe *s = hment_stripe(idx, key);
+	bool moved;
+
+	spin_lock(&s->lock);
+	moved = s->moving &&
+		((key & idx->hash_tab[s->cur].mask) >> idx->hash_lock_shift) <
+		s->moved;
+	spin_unlock(&s->lock);
+	return moved;
+}
+EXPORT_SYMBOL_IF_KUNIT(hment_hash_key_moved);
+#endif
 
 /**
  * hment_hash_chains - measure the hash chains
@@ -135,86 +244,298 @@ struct hment *hment_hash_remove(struct hment_index *idx,
  * @longest: set to the longest chain
  * @used_buckets: set to the number of non-empty buckets
  *
- * Each bucket is read under its lock; the figures are a snapshot only when
- * the index is quiet.
+ * Each bucket is read under its lock, with resizes held off; the figures
+ * are a snapshot only when the index is quiet.
+ *
+ * Context: process context; takes &hment_index.freeze_lock.
  */
 void hment_hash_chains(struct hment_index *idx, unsigned long *longest,
 		       unsigned long *used_buckets)
 {
 	unsigned long bucket, len;
+	struct hment_hash_stripe *s;
 	struct hment *hm;
 
 	*longest = 0;
 	*used_buckets = 0;
+	mutex_lock(&idx->freeze_lock);
 	for (bucket = 0; bucket <= idx->hash_mask; bucket++) {
-		spinlock_t *lock = hment_hash_lockp(idx, bucket);
-
+		s = hment_stripe(idx, bucket);
 		len = 0;
-		spin_lock(lock);
+		spin_lock(&s->lock);
 		for (hm = idx->hash[bucket]; hm; hm = hm->hm_hashnext)
 			len++;
-		spin_unlock(lock);
+		spin_unlock(&s->lock);
 		if (len)
 			(*used_buckets)++;
 		*longest = max(*longest, len);
 		if (!(bucket & 4095))
 			cond_resched();
 	}
+	mutex_unlock(&idx->freeze_lock);
 }
 EXPORT_SYMBOL_IF_KUNIT(hment_hash_chains);
 
-/**
- * hment_default_hash_buckets - hash size for this machine
- *
- * The seed fixed 64K buckets and wished for sizing by memory. One bucket
- * per page of RAM (8 bytes a page, 0.2% of RAM) keeps the mean chain under
- * two until there are twice as many shared mappings as pages, as a fork
- * tree of a million mappings in a 3G guest has; bounded so small guests
- * still get a useful table and huge hosts don't get a huge one.
- *
- * Return: a power of two.
- */
-unsigned int hment_default_hash_buckets(void)
+/* Bytes a bucket array of @n takes, slab or vmalloc rounding included. */
+static u64 hment_buckets_bytes(struct hment **buckets, unsigned int n)
 {
-	unsigned long want = totalram_pages();
+	size_t size = array_size(n, sizeof(*buckets));
 
-	return roundup_pow_of_two(clamp(want, 1UL << 12, 1UL << 24));
+	if (is_vmalloc_addr(buckets))
+		return PAGE_ALIGN(size);
+	return kmalloc_size_roundup(size);
 }
-EXPORT_SYMBOL_IF_KUNIT(hment_default_hash_buckets);
 
 /**
- * hment_hash_init - allocate the buckets and their locks
+ * hment_hash_bytes - memory the hash holds
+ * @idx: index
+ *
+ * Return: bytes of the complete table and of the stripes.
+ */
+u64 hment_hash_bytes(struct hment_index *idx)
+{
+	unsigned int stripes = idx->hash_lock_mask + 1;
+
+	return hment_buckets_bytes(idx->hash, idx->hash_mask + 1) +
+	       kmalloc_size_roundup(array_size(stripes,
+					       sizeof(*idx->hash_locks)));
+}
+
+/*
+ * What the table should be for @n hments: grow past a load of 1.5 (at
+ * which the mean chain of a used bucket is just under 2), shrink below
+ * 0.25, and after either land between 0.75 and 1.5: a bucket (8 bytes)
+ * per hment at most, and the gap keeps a table from flapping.
+ */
+static unsigned int hment_hash_want_mask(struct hment_index *idx,
+					 unsigned long n)
+{
+	unsigned long size = idx->hash_mask + 1UL, want = size;
+
+	if (n > size + size / 2 || n < size / 4)
+		want = roundup_pow_of_two(max(DIV_ROUND_UP(2 * n, 3), 1UL));
+	return clamp(want - 1, (unsigned long)idx->hash_min_mask,
+		     (unsigned long)idx->hash_max_mask);
+}
+
+/* Stripe counts at which mappers ask for a resize (see hment_hash_check). */
+static void hment_hash_set_thresholds(struct hment_index *idx)
+{
+	unsigned int per = (idx->hash_mask + 1) >> idx->hash_lock_shift;
+
+	if (idx->hash_min_mask == idx->hash_max_mask) {
+		WRITE_ONCE(idx->hash_grow_at, UINT_MAX);
+		WRITE_ONCE(idx->hash_shrink_at, UINT_MAX);
+		return;
+	}
+	/*
+	 * A little above and below a stripe's share at the real thresholds:
+	 * a stripe crosses them a bit early or late, and the work item
+	 * decides from the exact total; some stripe always crosses again.
+	 */
+	WRITE_ONCE(idx->hash_grow_at, per + per / 2 + 2);
+	WRITE_ONCE(idx->hash_shrink_at,
+		   idx->hash_mask == idx->hash_min_mask ? UINT_MAX :
+		   per / 4 > 2 ? per / 4 - 2 : 0);
+}
+
+static int hment_table_alloc(struct hment_index *idx,
+			     struct hment_hash_table *t, unsigned int mask)
+{
+	if (hment_should_fail(&idx->fault, HMENT_FAULT_INDEX))
+		return -ENOMEM;
+	t->buckets = kvcalloc(mask + 1UL, sizeof(*t->buckets), GFP_KERNEL);
+	if (!t->buckets)
+		return -ENOMEM;
+	t->mask = mask;
+	return 0;
+}
+
+/*
+ * Move up to HMENT_HASH_BATCH of @s's buckets to the other table.
+ * Return: true when the stripe has none left in the old one.
+ */
+static bool hment_stripe_move(struct hment_index *idx,
+			      struct hment_hash_stripe *s, unsigned int stripe)
+{
+	struct hment_hash_table *from = &idx->hash_tab[s->cur];
+	struct hment_hash_table *to = &idx->hash_tab[!s->cur];
+	unsigned int n = (from->mask + 1) >> idx->hash_lock_shift;
+	unsigned int end = min(n, s->moved + HMENT_HASH_BATCH);
+	struct hment *hm, **old, **new;
+	unsigned long key;
+
+	lockdep_assert_held(&s->lock);
+	for (; s->moved < end; s->moved++) {
+		old = &from->buckets[stripe + (s->moved << idx->hash_lock_shift)];
+		while ((hm = *old)) {
+			*old = hm->hm_hashnext;
+			key = hment_key_of(hm);
+			/* same stripe in every size: still under our lock */
+			new = &to->buckets[key & to->mask];
+			hm->hm_hashnext = *new;
+			*new = hm;
+		}
+	}
+	return s->moved == n;
+}
+
+static void hment_run_resize_hook(struct hment_index *idx)
+{
+#if IS_ENABLED(CONFIG_KUNIT)
+	if (idx->resize_hook)
+		idx->resize_hook(idx, idx->resize_hook_data);
+#endif
+}
+
+/* Caller holds freeze_lock; the table size changes to @mask + 1. */
+static int hment_hash_resize_locked(struct hment_index *idx, unsigned int mask)
+{
+	struct hment_hash_stripe *s;
+	struct hment_hash_table *from, *to;
+	unsigned int cur, i;
+	bool done;
+	int err;
+
+	lockdep_assert_held(&idx->freeze_lock);
+	if (mask == idx->hash_mask)
+		return 0;
+	/* every stripe is in the same table between resizes */
+	cur = idx->hash_locks[0].cur;
+	from = &idx->hash_tab[cur];
+	to = &idx->hash_tab[!cur];
+	err = hment_table_alloc(idx, to, mask);
+	if (err)
+		return err;
+
+	for (i = 0; i <= idx->hash_lock_mask; i++) {
+		s = &idx->hash_locks[i];
+		spin_lock(&s->lock);
+		s->moving = 1;
+		s->moved = 0;
+		for (;;) {
+			done = hment_stripe_move(idx, s, i);
+			if (done)
+				break;
+			spin_unlock(&s->lock);
+			hment_run_resize_hook(idx);
+			cond_resched();
+			spin_lock(&s->lock);
+		}
+		s->cur = !cur;
+		s->moving = 0;
+		s->moved = 0;
+		spin_unlock(&s->lock);
+	}
+
+	/* no stripe points at the old table any more, nor can again */
+	kvfree(from->buckets);
+	from->buckets = NULL;
+	idx->hash = to->buckets;
+	idx->hash_mask = to->mask;
+	idx->hash_resizes++;
+	hment_hash_set_thresholds(idx);
+	return 0;
+}
+
+/**
+ * hment_hash_resize - give the hash a number of buckets
+ * @idx: index
+ * @buckets: a power of two within the index's bounds; 0 to size it by the
+ *	     hments it holds now
+ *
+ * Mappers go on meanwhile; see the top of this file.
+ *
+ * Context: process context; takes &hment_index.freeze_lock.
+ * Return: 0, -EINVAL for a size out of bounds, -ENOMEM.
+ */
+int hment_hash_resize(struct hment_index *idx, unsigned int buckets)
+{
+	unsigned int mask;
+	int err;
+
+	mutex_lock(&idx->freeze_lock);
+	mask = buckets ? buckets - 1 :
+	       hment_hash_want_mask(idx, hment_hash_count(idx));
+	if (!is_power_of_2(mask + 1UL) || mask < idx->hash_min_mask ||
+	    mask > idx->hash_max_mask)
+		err = -EINVAL;
+	else
+		err = hment_hash_resize_locked(idx, mask);
+	mutex_unlock(&idx->freeze_lock);
+	return err;
+}
+EXPORT_SYMBOL_IF_KUNIT(hment_hash_resize);
+
+static void hment_hash_work(struct work_struct *work)
+{
+	struct hment_index *idx = container_of(work, struct hment_index,
+					       hash_work);
+	unsigned int mask;
+
+	mutex_lock(&idx->freeze_lock);
+	mask = hment_hash_want_mask(idx, hment_hash_count(idx));
+	/* a failed allocation leaves the old table, which still works */
+	hment_hash_resize_locked(idx, mask);
+	mutex_unlock(&idx->freeze_lock);
+}
+
+/**
+ * hment_hash_init - allocate the first table and the stripes
  * @idx: index being built
- * @p: its parameters (power-of-two counts, already checked)
+ * @p: its parameters (power-of-two counts, already checked): a fixed size,
+ *     or 0 to grow and shrink from one bucket per stripe
  *
  * Return: 0 or -ENOMEM.
  */
 int hment_hash_init(struct hment_index *idx, const struct hment_params *p)
 {
 	static struct lock_class_key hash_lock_class;
+	unsigned int i, stripes = p->hash_locks;
+	int err;
+
+	INIT_WORK(&idx->hash_work, hment_hash_work);
+	/* a fixed table smaller than the stripes needs no more of them */
+	if (p->hash_buckets)
+		stripes = min(stripes, p->hash_buckets);
+	idx->hash_lock_mask = stripes - 1;
+	idx->hash_lock_shift = ilog2(stripes);
+	idx->hash_min_mask = (p->hash_buckets ?: stripes) - 1;
+	idx->hash_max_mask = p->hash_buckets ? p->hash_buckets - 1 :
+			     max_t(unsigned int, BIT(HMENT_HASH_MAX_SHIFT), stripes) - 1;
 
 	if (hment_should_fail(&idx->fault, HMENT_FAULT_INDEX))
 		return -ENOMEM;
-	idx->hash_mask = p->hash_buckets - 1;
-	idx->hash = kvcalloc(p->hash_buckets, sizeof(*idx->hash), GFP_KERNEL);
-	if (!idx->hash)
+	idx->hash_locks = kcalloc(stripes, sizeof(*idx->hash_locks),
+				  GFP_KERNEL);
+	if (!idx->hash_locks)
 		return -ENOMEM;
-
-	idx->hash_lock_mask = p->hash_locks - 1;
-	idx->hash_locks = hment_locks_alloc(p->hash_locks, &hash_lock_class);
-	if (!idx->hash_locks) {
-		kvfree(idx->hash);
-		return -ENOMEM;
+	for (i = 0; i < stripes; i++) {
+		spin_lock_init(&idx->hash_locks[i].lock);
+		lockdep_set_class(&idx->hash_locks[i].lock, &hash_lock_class);
 	}
+	err = hment_table_alloc(idx, &idx->hash_tab[0], idx->hash_min_mask);
+	if (err) {
+		kfree(idx->hash_locks);
+		return err;
+	}
+	idx->hash = idx->hash_tab[0].buckets;
+	idx->hash_mask = idx->hash_min_mask;
+	hment_hash_set_thresholds(idx);
 	return 0;
 }
 
 /**
- * hment_hash_destroy - free the buckets and locks of an emptied index
+ * hment_hash_destroy - free the table and stripes of an emptied index
  * @idx: index
+ *
+ * Context: process context; waits for a resize in flight.
  */
 void hment_hash_destroy(struct hment_index *idx)
 {
-	kvfree(idx->hash);
+	cancel_work_sync(&idx->hash_work);
+	WARN_ON_ONCE(hment_hash_count(idx));
+	kvfree(idx->hash_tab[0].buckets);
+	kvfree(idx->hash_tab[1].buckets);
 	kfree(idx->hash_locks);
 }

@@ -103,7 +103,7 @@ unsigned long hment_hat_forget_range(struct hment_hat *hat,
 				 ((end - 1) >> (shift - HMENT_LEVEL_SHIFT)) %
 				 HMENT_ENTRIES : HMENT_ENTRIES - 1;
 			for (e = e_first; e <= e_last; e++)
-				if (READ_ONCE(ht->ht_shadow[e]))
+				if (hment_htable_shadow(ht, e) != HMENT_NO_PFN)
 					removed += !hment_unmap_entry(hat->idx,
 								      ht, e);
 		}

@@ -16,7 +16,10 @@
  * The mapping-list lock of a pfn protects its record and its list, and
  * every change to the index goes through it. No two mapping-list locks are
  * ever held at once: hment_verify() checks one record at a time under its
- * lock, and compares the sums only if nothing changed meanwhile.
+ * lock, and compares the sums only if nothing changed meanwhile. A hash
+ * resize (hash.c) holds hment_index.freeze_lock, so it never overlaps
+ * hment_verify(), and takes one hash-bucket lock at a time under it, no
+ * list lock.
  */
 #ifndef _HMENT_H
 #define _HMENT_H
@@ -34,6 +37,7 @@
 #include <linux/seq_buf.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/workqueue.h>
 #include <linux/xarray.h>
 
 /* Leaves of a page-table page of each level map 4K, 2M or 1G. */
@@ -47,9 +51,20 @@
  */
 #define HMENT_STEAL_SCAN	1024
 
-/* Records come in chunks covering the pfns of one 2M page. */
-#define HMENT_CHUNK_SHIFT	HMENT_LEVEL_SHIFT
+/*
+ * Records come in chunks of 64 pfns (1 KB), allocated when one of them is
+ * first mapped: the pages a workload maps cluster, but rarely fill 2M.
+ */
+#define HMENT_CHUNK_SHIFT	6
 #define HMENT_CHUNK_PFNS	BIT(HMENT_CHUNK_SHIFT)
+
+/*
+ * An htable's shadow comes in blocks of 64 entries (256 bytes), allocated
+ * when one of them is first indexed: most page tables map a few runs.
+ */
+#define HMENT_SHADOW_SHIFT	6
+#define HMENT_SHADOW_ENTRIES	BIT(HMENT_SHADOW_SHIFT)
+#define HMENT_SHADOW_BLOCKS	(HMENT_ENTRIES >> HMENT_SHADOW_SHIFT)
 
 /* Base pages covered by one leaf at @level (1, 512, 262144). */
 #define HMENT_LEVEL_PAGES(level) (1UL << ((level) * HMENT_LEVEL_SHIFT))
@@ -93,7 +108,7 @@ struct hment {
  *		unmapped; tells hment_mapcnt() which group leaders to visit
  *
  * Protected by the pfn's mapping-list lock. Records are allocated in chunks
- * on first use and live as long as the index.
+ * on first use and live as long as the index: a pointer to one stays good.
  */
 struct hment_page {
 	union {
@@ -108,6 +123,7 @@ struct hment_page {
 
 /* Bit numbers in hment_htable.ht_flags */
 #define HMENT_HT_STALE		0
+#define HMENT_HT_WIDE		1	/* shadow holds unsigned longs, not u32 */
 
 /* What hment_htable.ht_shadow holds for an entry the index lacks. */
 #define HMENT_NO_PFN		(~0UL)
@@ -122,9 +138,13 @@ struct hment_page {
  * @ht_shadow:	per entry, the pfn the index holds for it plus one, or 0;
  *		written under that pfn's mapping-list lock. It lets a
  *		mapping be removed by (htable, entry) alone, without reading
- *		a page table that may be gone
+ *		a page table that may be gone. In blocks of
+ *		HMENT_SHADOW_ENTRIES u32 (unsigned long when HMENT_HT_WIDE),
+ *		each set once, before its first entry is, and NULL until
+ *		then; see hment_htable_shadow()
  * @ht_flags:	HMENT_HT_STALE: some of its entries could not be indexed
- *		(allocation failed) or were stolen; the next sync redoes it
+ *		(allocation failed) or were stolen; the next sync redoes it.
+ *		HMENT_HT_WIDE: pfns past 32 bits, set at creation
  * @ht_busy:	non-zero while a sync works on it: never stolen from then
  * @ht_lock_cnt: leaves in VM_LOCKED VMAs: never stolen from while non-zero
  * @ht_valid_cnt: index entries (embedded or hment) that name this htable
@@ -141,7 +161,7 @@ struct hment_htable {
 	unsigned long ht_pfn;
 	unsigned long ht_va;
 	struct hment_hat *ht_hat;
-	unsigned long *ht_shadow;
+	void *ht_shadow[HMENT_SHADOW_BLOCKS];
 	unsigned long ht_flags;
 	atomic_t ht_busy;
 	atomic_t ht_lock_cnt;
@@ -217,6 +237,7 @@ enum hment_stat_item {
 	HMENT_STAT_HTABLES,		/* gauge */
 	HMENT_STAT_STALE_HTABLES,	/* gauge */
 	HMENT_STAT_HATS,		/* gauge */
+	HMENT_STAT_SHADOW_BLOCKS,	/* gauge */
 	HMENT_NR_STATS
 };
 
@@ -282,7 +303,8 @@ struct hment_sync_stats {
 /**
  * struct hment_params - shape of an index
  * @max_pfn:	pfns below this may be indexed
- * @hash_buckets: power of two, 0 to size from RAM
+ * @hash_buckets: a fixed number of buckets, a power of two; 0 to size
+ *		the hash by what it holds (it grows and shrinks)
  * @mlist_locks: mapping-list locks, power of two
  * @hash_locks:	hash-bucket locks, power of two
  * @reserve_amount: hments kept in reserve
@@ -302,22 +324,57 @@ struct hment_params {
 };
 
 /**
+ * struct hment_hash_table - one bucket array of the hash
+ * @buckets:	chains, singly linked through hm_hashnext
+ * @mask:	number of buckets minus one
+ */
+struct hment_hash_table {
+	struct hment **buckets;
+	unsigned int mask;
+};
+
+/**
+ * struct hment_hash_stripe - a hash-bucket lock and what it guards
+ * @lock:	guards every bucket whose number is this stripe's modulo the
+ *		number of stripes, in both tables, and the fields below
+ * @cur:	which of hment_index.hash_tab the stripe's buckets are in
+ * @moving:	a resize is moving the stripe's buckets to the other table
+ * @moved:	while @moving, how many of them it has moved (in order)
+ * @count:	hments in the stripe's buckets
+ */
+struct hment_hash_stripe {
+	spinlock_t lock;		/* see @lock above */
+	u8 cur;
+	u8 moving;
+	unsigned int moved;
+	unsigned int count;
+};
+
+/**
  * struct hment_index - one reverse map; the module has one, tests make more
  *
  * Locking: see the top of this file. @reserve_pool and @reserve_count are
  * under @reserve_lock (@reserve_count is read without it for heuristics).
- * @hats under @hats_lock. @chunks slots are set once, with cmpxchg.
+ * @hats under @hats_lock. @records slots are set once, with xa_cmpxchg().
  */
 struct hment_index {
+	/* the complete table: stable under @freeze_lock (see hash.c) */
 	struct hment **hash;
 	unsigned int hash_mask;
-	spinlock_t *hash_locks;		/* bucket b: hash_locks[b & mask] */
+	struct hment_hash_table hash_tab[2];	/* current, and the next */
+	struct hment_hash_stripe *hash_locks;	/* key k: [k & mask] */
 	unsigned int hash_lock_mask;
+	unsigned int hash_lock_shift;
+	unsigned int hash_min_mask;	/* smallest table, >= one per lock */
+	unsigned int hash_max_mask;	/* == min for a fixed size */
+	unsigned int hash_grow_at;	/* stripe counts that start a resize */
+	unsigned int hash_shrink_at;
+	unsigned long hash_resizes;	/* under @freeze_lock */
+	struct work_struct hash_work;
 	spinlock_t *mlist_locks;	/* see hment_page_lockp() */
 	unsigned int mlist_lock_mask;
 
-	struct hment_page **chunks;
-	unsigned long nr_chunks;
+	struct xarray records;		/* pfn / HMENT_CHUNK_PFNS -> chunk */
 	unsigned long max_pfn;
 
 	spinlock_t reserve_lock;	/* innermost; guards the pool */
@@ -344,7 +401,10 @@ struct hment_index {
 	struct hment_sync_stats last_walk;	/* the raw walk's */
 	unsigned long lookup_pfn;	/* what debugfs lookup lists */
 
-	/* serialises hment_verify() */
+	/*
+	 * Serialises hment_verify() and hash resizes, which move hments
+	 * between tables without list locks.
+	 */
 	struct mutex freeze_lock;
 
 	struct hment_fault fault;
@@ -358,6 +418,9 @@ struct hment_index {
 	void (*verify_hook)(struct hment_index *idx, bool locked);
 	/* called by the stealer with the victim unlinked, its lock held */
 	void (*steal_hook)(struct hment_index *idx, struct hment_htable *ht);
+	/* called by a hash resize between two batches of a stripe */
+	void (*resize_hook)(struct hment_index *idx, void *data);
+	void *resize_hook_data;
 #endif
 };
 
@@ -382,12 +445,12 @@ struct hment_stock {
 
 /* main.c */
 extern struct kmem_cache *hment_cache;
+extern struct kmem_cache *hment_htable_cache;
 
 /* index.c */
 struct hment_index *hment_index_create(const struct hment_params *params);
 spinlock_t *hment_locks_alloc(unsigned int n, struct lock_class_key *class);
 void hment_index_destroy(struct hment_index *idx);
-unsigned int hment_default_hash_buckets(void);
 struct hment *hment_prepare(struct hment_index *idx, struct hment_htable *ht,
 			    unsigned int entry, unsigned long pfn);
 bool hment_assign(struct hment_index *idx, struct hment_htable *ht,
@@ -431,6 +494,11 @@ struct hment *hment_hash_find(struct hment_index *idx, struct hment_htable *ht,
 			      unsigned int entry, unsigned long pfn);
 void hment_hash_chains(struct hment_index *idx, unsigned long *longest,
 		       unsigned long *used_buckets);
+int hment_hash_resize(struct hment_index *idx, unsigned int buckets);
+unsigned long hment_hash_count(struct hment_index *idx);
+bool hment_hash_key_moved(struct hment_index *idx, unsigned long ptpfn,
+			  unsigned int entry);
+u64 hment_hash_bytes(struct hment_index *idx);
 int hment_hash_init(struct hment_index *idx, const struct hment_params *p);
 void hment_hash_destroy(struct hment_index *idx);
 
@@ -456,6 +524,10 @@ struct hment_htable *hment_htable_get(struct hment_hat *hat,
 struct hment_htable *hment_htable_lookup(struct hment_hat *hat,
 					 unsigned int level, unsigned long va);
 int hment_htable_put(struct hment_htable *ht);
+int hment_htable_shadow_prepare(struct hment_index *idx,
+				struct hment_htable *ht, unsigned int entry,
+				gfp_t gfp);
+size_t hment_shadow_block_size(const struct hment_htable *ht);
 void hment_htable_free(struct hment_htable *ht);
 void hment_htable_mark_stale(struct hment_index *idx, struct hment_htable *ht);
 void hment_htable_clear_stale(struct hment_index *idx,
@@ -545,8 +617,8 @@ static inline struct hment_page *hment_page(struct hment_index *idx,
 
 	if (pfn >= idx->max_pfn)
 		return NULL;
-	/* Pairs with the cmpxchg() in hment_page_get(): the chunk is zeroed. */
-	chunk = smp_load_acquire(&idx->chunks[pfn >> HMENT_CHUNK_SHIFT]);
+	/* The xarray publishes a chunk after it was zeroed, and never frees it. */
+	chunk = xa_load(&idx->records, pfn >> HMENT_CHUNK_SHIFT);
 	if (!chunk)
 		return NULL;
 	return &chunk[pfn & (HMENT_CHUNK_PFNS - 1)];
@@ -593,7 +665,39 @@ static inline void hment_page_unlock(struct hment_index *idx,
 static inline unsigned long hment_htable_shadow(const struct hment_htable *ht,
 						unsigned int entry)
 {
-	return READ_ONCE(ht->ht_shadow[entry]) - 1;
+	/* a block is set once, zeroed, and stays until the htable goes */
+	const void *blk = READ_ONCE(ht->ht_shadow[entry >> HMENT_SHADOW_SHIFT]);
+	unsigned int i = entry & (HMENT_SHADOW_ENTRIES - 1);
+
+	if (!blk)
+		return HMENT_NO_PFN;
+	if (unlikely(test_bit(HMENT_HT_WIDE, &ht->ht_flags)))
+		return READ_ONCE(((const unsigned long *)blk)[i]) - 1;
+	/* 0 - 1 is HMENT_NO_PFN in unsigned long too */
+	return (unsigned long)READ_ONCE(((const u32 *)blk)[i]) - 1;
+}
+
+/**
+ * hment_htable_set_shadow - note the pfn the index holds for an entry
+ * @ht: the htable
+ * @entry: the entry; its block was set by hment_htable_shadow_prepare()
+ * @pfn: the pfn, or HMENT_NO_PFN
+ *
+ * Context: the mapping-list lock of the pfn named before and after.
+ */
+static inline void hment_htable_set_shadow(struct hment_htable *ht,
+					   unsigned int entry,
+					   unsigned long pfn)
+{
+	void *blk = ht->ht_shadow[entry >> HMENT_SHADOW_SHIFT];
+	unsigned int i = entry & (HMENT_SHADOW_ENTRIES - 1);
+
+	if (WARN_ON_ONCE(!blk))
+		return;
+	if (unlikely(test_bit(HMENT_HT_WIDE, &ht->ht_flags)))
+		WRITE_ONCE(((unsigned long *)blk)[i], pfn + 1);
+	else
+		WRITE_ONCE(((u32 *)blk)[i], (u32)(pfn + 1));
 }
 
 /* verify.c */

@@ -57,17 +57,61 @@ static struct hment_htable *hment_htable_alloc(struct hment_index *idx)
 		hment_stat_inc(idx, HMENT_STAT_FAULT_INJECTED);
 		return NULL;
 	}
-	ht = kzalloc(sizeof(*ht), GFP_KERNEL);
-	if (!ht)
-		return NULL;
-	ht->ht_shadow = kcalloc(HMENT_ENTRIES, sizeof(*ht->ht_shadow),
-				GFP_KERNEL);
-	if (!ht->ht_shadow) {
-		kfree(ht);
-		return NULL;
-	}
+	/* the shadow comes later, a block at a time */
+	ht = kmem_cache_zalloc(hment_htable_cache, GFP_KERNEL);
+	if (ht && idx->max_pfn > U32_MAX)
+		__set_bit(HMENT_HT_WIDE, &ht->ht_flags);
 	return ht;
 }
+
+/**
+ * hment_shadow_block_size - bytes of one block of an htable's shadow
+ * @ht: the htable
+ *
+ * Return: the size, 256 unless pfns need more than 32 bits.
+ */
+size_t hment_shadow_block_size(const struct hment_htable *ht)
+{
+	return HMENT_SHADOW_ENTRIES * (test_bit(HMENT_HT_WIDE, &ht->ht_flags) ?
+				       sizeof(unsigned long) : sizeof(u32));
+}
+
+/**
+ * hment_htable_shadow_prepare - make room in the shadow for an entry
+ * @idx: index
+ * @ht: the htable
+ * @entry: the entry about to be indexed
+ * @gfp: allocation flags for a new block
+ *
+ * Called before the mapping-list lock is taken, so that recording the
+ * mapping under it cannot fail for want of a shadow block.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int hment_htable_shadow_prepare(struct hment_index *idx,
+				struct hment_htable *ht, unsigned int entry,
+				gfp_t gfp)
+{
+	void **slot = &ht->ht_shadow[entry >> HMENT_SHADOW_SHIFT];
+	void *blk;
+
+	if (likely(READ_ONCE(*slot)))
+		return 0;
+	if (hment_should_fail(&idx->fault, HMENT_FAULT_HTABLE)) {
+		hment_stat_inc(idx, HMENT_STAT_FAULT_INJECTED);
+		return -ENOMEM;
+	}
+	blk = kzalloc(hment_shadow_block_size(ht), gfp | __GFP_NOWARN);
+	if (!blk)
+		return -ENOMEM;
+	/* fully ordered: a reader that sees the block sees it zeroed */
+	if (cmpxchg(slot, NULL, blk))
+		kfree(blk);
+	else
+		hment_stat_inc(idx, HMENT_STAT_SHADOW_BLOCKS);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(hment_htable_shadow_prepare);
 
 /**
  * hment_htable_get - find or create the htable of a page-table page
@@ -106,8 +150,7 @@ struct hment_htable *hment_htable_get(struct hment_hat *hat,
 	err = xa_insert(&hat->htables[level], hment_htable_key(level, va), ht,
 			GFP_KERNEL);
 	if (err) {
-		kfree(ht->ht_shadow);
-		kfree(ht);
+		kmem_cache_free(hment_htable_cache, ht);
 		return ERR_PTR(err == -EBUSY ? -EEXIST : err);
 	}
 	hment_stat_inc(idx, HMENT_STAT_HTABLES);
@@ -119,9 +162,11 @@ static void hment_htable_free_rcu(struct rcu_head *head)
 {
 	struct hment_htable *ht = container_of(head, struct hment_htable,
 					       ht_rcu);
+	unsigned int i;
 
-	kfree(ht->ht_shadow);
-	kfree(ht);
+	for (i = 0; i < HMENT_SHADOW_BLOCKS; i++)
+		kfree(ht->ht_shadow[i]);
+	kmem_cache_free(hment_htable_cache, ht);
 }
 
 /**
@@ -131,10 +176,15 @@ static void hment_htable_free_rcu(struct rcu_head *head)
 void hment_htable_free(struct hment_htable *ht)
 {
 	struct hment_index *idx = ht->ht_hat->idx;
+	unsigned int i;
 
 	if (test_bit(HMENT_HT_STALE, &ht->ht_flags))
 		hment_stat_dec(idx, HMENT_STAT_STALE_HTABLES);
 	hment_stat_dec(idx, HMENT_STAT_HTABLES);
+	/* counted now: the index may be gone when the blocks are freed */
+	for (i = 0; i < HMENT_SHADOW_BLOCKS; i++)
+		if (ht->ht_shadow[i])
+			hment_stat_dec(idx, HMENT_STAT_SHADOW_BLOCKS);
 	call_rcu(&ht->ht_rcu, hment_htable_free_rcu);
 }
 

@@ -52,7 +52,7 @@ static void hment_note_added(struct hment_index *idx, struct hment_page *pg,
 			     struct hment_htable *ht, unsigned int entry,
 			     unsigned long pfn)
 {
-	WRITE_ONCE(ht->ht_shadow[entry], pfn + 1);
+	hment_htable_set_shadow(ht, entry, pfn);
 	atomic_inc(&ht->ht_valid_cnt);
 	pg->szc = max(pg->szc, ht->ht_level);
 	hment_stat_inc(idx, HMENT_STAT_MAPPINGS);
@@ -61,7 +61,7 @@ static void hment_note_added(struct hment_index *idx, struct hment_page *pg,
 static void hment_note_removed(struct hment_index *idx, struct hment_page *pg,
 			       struct hment_htable *ht, unsigned int entry)
 {
-	WRITE_ONCE(ht->ht_shadow[entry], 0);
+	hment_htable_set_shadow(ht, entry, HMENT_NO_PFN);
 	if (test_and_clear_bit(entry, ht->ht_mlocked))
 		atomic_dec(&ht->ht_lock_cnt);
 	atomic_dec(&ht->ht_valid_cnt);
@@ -436,7 +436,7 @@ int hment_map_stock(struct hment_index *idx, struct hment_htable *ht,
 	if (old != HMENT_NO_PFN && old != pfn)
 		return -EBUSY;
 	pg = hment_page_get(idx, pfn, GFP_NOWAIT);
-	if (IS_ERR(pg))
+	if (IS_ERR(pg) || hment_htable_shadow_prepare(idx, ht, entry, GFP_NOWAIT))
 		goto stale;
 
 	hment_page_lock(idx, pfn);
@@ -587,7 +587,7 @@ unsigned int hment_htable_clear(struct hment_index *idx,
 	unsigned int entry, removed = 0;
 
 	for (entry = 0; entry < HMENT_ENTRIES; entry++)
-		if (READ_ONCE(ht->ht_shadow[entry]))
+		if (hment_htable_shadow(ht, entry) != HMENT_NO_PFN)
 			removed += !hment_unmap_entry(idx, ht, entry);
 	return removed;
 }
@@ -746,7 +746,8 @@ static int hment_params_check(const struct hment_params *p)
 		buckets = 4096;
 	buckets = buckets > BIT(30) ? BIT(30) : roundup_pow_of_two(buckets);
 
-	if (!p->max_pfn || !is_power_of_2(p->hash_buckets) ||
+	if (!p->max_pfn ||
+	    (p->hash_buckets && !is_power_of_2(p->hash_buckets)) ||
 	    !is_power_of_2(p->mlist_locks) || !is_power_of_2(p->hash_locks))
 		return -EINVAL;
 	return hment_param_bound("mlist_locks", p->mlist_locks, locks) ?:
@@ -762,7 +763,7 @@ static int hment_params_check(const struct hment_params *p)
 
 /**
  * hment_index_create - build an empty index
- * @params: its shape; hash_buckets 0 sizes the hash from RAM
+ * @params: its shape; hash_buckets 0 sizes the hash by its contents
  *
  * Context: process context.
  * Return: the index, ERR_PTR(-EINVAL) for counts that are not powers of
@@ -775,8 +776,6 @@ struct hment_index *hment_index_create(const struct hment_params *params)
 	struct hment_index *idx;
 	int err;
 
-	if (!p.hash_buckets)
-		p.hash_buckets = hment_default_hash_buckets();
 	err = hment_params_check(&p);
 	if (err)
 		return ERR_PTR(err);

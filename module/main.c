@@ -15,7 +15,7 @@
 
 static unsigned int hash_buckets;
 module_param(hash_buckets, uint, 0400);
-MODULE_PARM_DESC(hash_buckets, "hash buckets, a power of two (default 0: one per page of RAM)");
+MODULE_PARM_DESC(hash_buckets, "a fixed number of hash buckets, a power of two (default 0: grow and shrink with the hments held)");
 
 static unsigned int mlist_locks = 256;
 module_param(mlist_locks, uint, 0400);
@@ -47,6 +47,7 @@ MODULE_PARM_DESC(fail_sites, "mask of allocation sites fail_nth/fail_every apply
 
 /* Shared by every index, so a leak anywhere shows when it is destroyed. */
 struct kmem_cache *hment_cache;
+struct kmem_cache *hment_htable_cache;
 
 static struct hment_index *hment_idx;
 
@@ -73,17 +74,22 @@ static int __init hment_init(void)
 		.fail_every = fail_every,
 		.fail_sites = fail_sites,
 	};
+	int err = -ENOMEM;
 
 	hment_cache = KMEM_CACHE(hment, 0);
 	if (!hment_cache)
 		return -ENOMEM;
+	/* its own cache: 264 bytes would take 512 from kmalloc */
+	hment_htable_cache = KMEM_CACHE(hment_htable, 0);
+	if (!hment_htable_cache)
+		goto destroy_hment_cache;
 
 	hment_idx = hment_index_create(&params);
 	if (IS_ERR(hment_idx)) {
+		err = PTR_ERR(hment_idx);
 		pr_err("cannot create the index: %pe (counts must be powers of two, each within its bound)\n",
 		       hment_idx);
-		kmem_cache_destroy(hment_cache);
-		return PTR_ERR(hment_idx);
+		goto destroy_htable_cache;
 	}
 	hment_reserve(hment_idx, 0);
 	if (track_all) {
@@ -97,6 +103,12 @@ static int __init hment_init(void)
 		hment_idx->max_pfn, hment_idx->hash_mask + 1,
 		sizeof(struct hment));
 	return 0;
+
+destroy_htable_cache:
+	kmem_cache_destroy(hment_htable_cache);
+destroy_hment_cache:
+	kmem_cache_destroy(hment_cache);
+	return err;
 }
 
 static void __exit hment_exit(void)
@@ -105,6 +117,7 @@ static void __exit hment_exit(void)
 	hment_index_destroy(hment_idx);
 	/* htables are freed after a grace period */
 	rcu_barrier();
+	kmem_cache_destroy(hment_htable_cache);
 	kmem_cache_destroy(hment_cache);
 }
 

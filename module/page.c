@@ -2,10 +2,10 @@
 /*
  * Per-pfn records and the striped mapping-list locks that guard them.
  *
- * Records sit in chunks of HMENT_CHUNK_PFNS, found through a flat directory
- * indexed by pfn / HMENT_CHUNK_PFNS: O(1) from pfn to record, and memory
- * that never gets mapped costs one directory slot per chunk, not a record
- * per page.
+ * Records sit in chunks of HMENT_CHUNK_PFNS, in an xarray indexed by
+ * pfn / HMENT_CHUNK_PFNS: memory that is never mapped costs nothing, not
+ * even a directory slot, and the xarray's nodes grow with the chunks.
+ * Chunks live as long as the index, so a record found stays valid.
  */
 #include <linux/slab.h>
 #include <kunit/visibility.h>
@@ -16,7 +16,7 @@
  * hment_page_get - find the record of a pfn, allocating its chunk if needed
  * @idx: index
  * @pfn: page frame number
- * @gfp: allocation flags for a new chunk
+ * @gfp: allocation flags for a new chunk and xarray nodes
  *
  * Return: the record, ERR_PTR(-ERANGE) when @pfn is beyond the index, or
  * ERR_PTR(-ENOMEM).
@@ -24,13 +24,12 @@
 struct hment_page *hment_page_get(struct hment_index *idx, unsigned long pfn,
 				  gfp_t gfp)
 {
-	struct hment_page **slot, *chunk, *theirs;
+	unsigned long key = pfn >> HMENT_CHUNK_SHIFT;
+	struct hment_page *chunk, *theirs;
 
 	if (pfn >= idx->max_pfn)
 		return ERR_PTR(-ERANGE);
-	slot = &idx->chunks[pfn >> HMENT_CHUNK_SHIFT];
-	/* Pairs with the cmpxchg() below: a published chunk is seen zeroed. */
-	chunk = smp_load_acquire(slot);
+	chunk = xa_load(&idx->records, key);
 	if (chunk)
 		return &chunk[pfn & (HMENT_CHUNK_PFNS - 1)];
 
@@ -43,10 +42,16 @@ struct hment_page *hment_page_get(struct hment_index *idx, unsigned long pfn,
 		return ERR_PTR(-ENOMEM);
 
 	/*
-	 * Fully ordered: whoever sees our pointer sees zeroed records, and if
-	 * another mapper got there first we see theirs zeroed too.
+	 * The xarray publishes with release semantics: whoever finds our
+	 * chunk finds it zeroed. If another mapper got there first, use
+	 * theirs.
 	 */
-	theirs = cmpxchg(slot, NULL, chunk);
+	theirs = xa_cmpxchg(&idx->records, key, NULL, chunk,
+			    gfp | __GFP_NOWARN);
+	if (xa_is_err(theirs)) {
+		kfree(chunk);
+		return ERR_PTR(xa_err(theirs));
+	}
 	if (theirs) {
 		kfree(chunk);
 		chunk = theirs;
@@ -58,7 +63,7 @@ struct hment_page *hment_page_get(struct hment_index *idx, unsigned long pfn,
 EXPORT_SYMBOL_IF_KUNIT(hment_page_get);
 
 /**
- * hment_pages_init - set up the record directory and mapping-list locks
+ * hment_pages_init - set up the record xarray and mapping-list locks
  * @idx: index being built
  * @p: its parameters
  *
@@ -71,18 +76,12 @@ int hment_pages_init(struct hment_index *idx, const struct hment_params *p)
 	if (hment_should_fail(&idx->fault, HMENT_FAULT_INDEX))
 		return -ENOMEM;
 	idx->max_pfn = p->max_pfn;
-	idx->nr_chunks = DIV_ROUND_UP(p->max_pfn, HMENT_CHUNK_PFNS);
-	idx->chunks = kvcalloc(idx->nr_chunks, sizeof(*idx->chunks),
-			       GFP_KERNEL);
-	if (!idx->chunks)
-		return -ENOMEM;
+	xa_init(&idx->records);
 
 	idx->mlist_lock_mask = p->mlist_locks - 1;
 	idx->mlist_locks = hment_locks_alloc(p->mlist_locks, &mlist_lock_class);
-	if (!idx->mlist_locks) {
-		kvfree(idx->chunks);
+	if (!idx->mlist_locks)
 		return -ENOMEM;
-	}
 	return 0;
 }
 
@@ -92,14 +91,13 @@ int hment_pages_init(struct hment_index *idx, const struct hment_params *p)
  */
 void hment_pages_destroy(struct hment_index *idx)
 {
-	unsigned long i;
+	struct hment_page *chunk;
+	unsigned long key;
 
-	for (i = 0; i < idx->nr_chunks; i++) {
-		if (!idx->chunks[i])
-			continue;
-		kfree(idx->chunks[i]);
+	xa_for_each(&idx->records, key, chunk) {
+		kfree(chunk);
 		hment_stat_add(idx, HMENT_STAT_RECORDS, -HMENT_CHUNK_PFNS);
 	}
-	kvfree(idx->chunks);
+	xa_destroy(&idx->records);
 	kfree(idx->mlist_locks);
 }

@@ -6,6 +6,7 @@
  */
 #include <linux/percpu.h>
 #include <linux/slab.h>
+#include <linux/xarray.h>
 #include <kunit/visibility.h>
 
 #include "hment.h"
@@ -34,6 +35,7 @@ static const char * const hment_stat_names[HMENT_NR_STATS] = {
 	[HMENT_STAT_HTABLES]		= "htables",
 	[HMENT_STAT_STALE_HTABLES]	= "stale_htables",
 	[HMENT_STAT_HATS]		= "hats",
+	[HMENT_STAT_SHADOW_BLOCKS]	= "shadow_blocks",
 };
 
 /**
@@ -66,8 +68,66 @@ const char *hment_stat_name(enum hment_stat_item item)
 }
 
 /*
+ * Nodes of an xarray: each entry's node and its ancestors, counted once.
+ * Iteration is in index order, so a node's entries come together and one
+ * remembered node per height is enough.
+ */
+static unsigned long hment_xa_nodes(struct xarray *xa)
+{
+	struct xa_node *seen[BITS_PER_LONG / XA_CHUNK_SHIFT + 1] = {};
+	XA_STATE(xas, xa, 0);
+	unsigned long nodes = 0;
+	struct xa_node *node;
+	void *entry;
+
+	rcu_read_lock();
+	xas_for_each(&xas, entry, ULONG_MAX) {
+		if (xas_retry(&xas, entry))
+			continue;
+		for (node = xas.xa_node; node && !xas_invalid(&xas) &&
+		     node->shift / XA_CHUNK_SHIFT < ARRAY_SIZE(seen);
+		     node = xa_parent(xa, node)) {
+			if (seen[node->shift / XA_CHUNK_SHIFT] == node)
+				break;
+			seen[node->shift / XA_CHUNK_SHIFT] = node;
+			nodes++;
+		}
+	}
+	rcu_read_unlock();
+	return nodes;
+}
+
+/*
+ * An xarray node as the slab holds it: the radix_tree_node cache has a
+ * constructor, so the free pointer sits after the object.
+ */
+#define HMENT_XA_NODE_BYTES	(sizeof(struct xa_node) + sizeof(void *))
+
+/* A kmem_cache object as its slab holds it, alignment included. */
+static u64 hment_cache_bytes(struct kmem_cache *cache, long objects)
+{
+	return (u64)objects * ALIGN(kmem_cache_size(cache), sizeof(void *));
+}
+
+/* xarray nodes under the hats' htable xarrays */
+static unsigned long hment_hat_xa_nodes(struct hment_index *idx)
+{
+	unsigned long nodes = 0;
+	struct hment_hat *hat;
+	unsigned int level;
+
+	mutex_lock(&idx->hats_lock);
+	list_for_each_entry(hat, &idx->hats, node)
+		for (level = 0; level < HMENT_LEVELS; level++)
+			nodes += hment_xa_nodes(&hat->htables[level]);
+	mutex_unlock(&idx->hats_lock);
+	return nodes;
+}
+
+/*
  * Bytes the index holds, by kind: what a mapping costs, all in. Slab
- * rounding is included where the object size is known.
+ * rounding, xarray nodes and per-cpu data are included; what the kernel
+ * keeps per mm for any notifier (mmu_notifier_subscriptions) is not.
  */
 static void hment_memory_print(struct hment_index *idx, struct seq_buf *s)
 {
@@ -75,25 +135,37 @@ static void hment_memory_print(struct hment_index *idx, struct seq_buf *s)
 		      hment_stat_read(idx, HMENT_STAT_CACHE_FREE);
 	long htables = hment_stat_read(idx, HMENT_STAT_HTABLES);
 	long records = hment_stat_read(idx, HMENT_STAT_RECORDS);
+	long blocks = hment_stat_read(idx, HMENT_STAT_SHADOW_BLOCKS);
 	long hats = hment_stat_read(idx, HMENT_STAT_HATS);
-	u64 b_hments = (u64)hments * kmem_cache_size(hment_cache);
-	u64 b_records = (u64)records * sizeof(struct hment_page) +
-			idx->nr_chunks * sizeof(*idx->chunks);
-	u64 b_htables = (u64)htables *
-			(kmalloc_size_roundup(sizeof(struct hment_htable)) +
-			 HMENT_ENTRIES * sizeof(unsigned long));
-	u64 b_hats = (u64)hats * kmalloc_size_roundup(sizeof(struct hment_hat));
-	u64 b_hash = (u64)(idx->hash_mask + 1) * sizeof(*idx->hash) +
-		     (u64)(idx->hash_lock_mask + 1 + idx->mlist_lock_mask + 1) *
-		     sizeof(spinlock_t);
+	size_t block = HMENT_SHADOW_ENTRIES * (idx->max_pfn > U32_MAX ?
+					       sizeof(unsigned long) :
+					       sizeof(u32));
+	unsigned long record_nodes = hment_xa_nodes(&idx->records);
+	unsigned long hat_nodes = hment_hat_xa_nodes(idx);
+	u64 b_hments = hment_cache_bytes(hment_cache, hments);
+	u64 b_records = (u64)(records / HMENT_CHUNK_PFNS) *
+			kmalloc_size_roundup(HMENT_CHUNK_PFNS *
+					     sizeof(struct hment_page)) +
+			record_nodes * HMENT_XA_NODE_BYTES;
+	u64 b_htables = hment_cache_bytes(hment_htable_cache, htables) +
+			(u64)blocks * kmalloc_size_roundup(block);
+	u64 b_hats = (u64)hats * kmalloc_size_roundup(sizeof(struct hment_hat)) +
+		     hat_nodes * HMENT_XA_NODE_BYTES;
+	u64 b_hash = hment_hash_bytes(idx) +
+		     kmalloc_size_roundup(array_size(idx->mlist_lock_mask + 1,
+						     sizeof(spinlock_t)));
+	u64 b_fixed = kmalloc_size_roundup(sizeof(*idx)) +
+		      (u64)num_possible_cpus() * sizeof(struct hment_stats);
 
 	seq_buf_printf(s, "mem_hments %llu\n", b_hments);
 	seq_buf_printf(s, "mem_records %llu\n", b_records);
 	seq_buf_printf(s, "mem_htables %llu\n", b_htables);
 	seq_buf_printf(s, "mem_hats %llu\n", b_hats);
 	seq_buf_printf(s, "mem_hash %llu\n", b_hash);
-	seq_buf_printf(s, "mem_total %llu\n",
-		       b_hments + b_records + b_htables + b_hats + b_hash);
+	seq_buf_printf(s, "mem_fixed %llu\n", b_fixed);
+	seq_buf_printf(s, "mem_xa_nodes %lu\n", record_nodes + hat_nodes);
+	seq_buf_printf(s, "mem_total %llu\n", b_hments + b_records + b_htables +
+		       b_hats + b_hash + b_fixed);
 }
 
 /**
@@ -118,6 +190,7 @@ void hment_stats_print(struct hment_index *idx, struct seq_buf *s)
 	seq_buf_printf(s, "hash_longest_chain %lu\n", longest);
 	seq_buf_printf(s, "mlist_locks %u\n", idx->mlist_lock_mask + 1);
 	seq_buf_printf(s, "hash_locks %u\n", idx->hash_lock_mask + 1);
+	seq_buf_printf(s, "hash_resizes %lu\n", READ_ONCE(idx->hash_resizes));
 	seq_buf_printf(s, "max_pfn %lu\n", idx->max_pfn);
 	seq_buf_printf(s, "hment_size %zu\n", sizeof(struct hment));
 	seq_buf_printf(s, "record_size %zu\n", sizeof(struct hment_page));

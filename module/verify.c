@@ -233,7 +233,7 @@ static void hment_check_hash(struct hment_index *idx, struct hment_tally *t,
 		/* an empty bucket needs no lock, as a clear record */
 		if (!READ_ONCE(idx->hash[bucket]))
 			continue;
-		lock = &idx->hash_locks[bucket & idx->hash_lock_mask];
+		lock = &idx->hash_locks[bucket & idx->hash_lock_mask].lock;
 		spin_lock(lock);
 		for (hm = idx->hash[bucket], len = 0; hm;
 		     hm = hm->hm_hashnext) {

@@ -9,7 +9,9 @@
 # of the unchanged system, a sync after 10% of the mappings changed,
 # debugfs lookups against the peer's rescan, the peer's index build,
 # kpagecount against /proc/kpagecount, and 1 against 2 concurrent syncers
-# with default and with single locks. Then one "single" workload (pages
+# with default and with single locks; and the module's memory by its
+# stats against the kernel's accounting around insmod, sync and rmmod.
+# Then the demo's workload (memory only) and one "single" workload (pages
 # mapped once) for the memory cost of a page against an extra mapping.
 #
 # Output: "BENCH TAG KEY MEDIAN V1,V2,..." lines, which scripts/bench
@@ -44,7 +46,9 @@ emit_file() {	# TAG FILE PREFIX KEY...: values read from a debugfs file
 	tag=$1 file=$2 prefix=$3
 	shift 3
 	for k in "$@"; do
-		emit "$tag" "$prefix$k" "$(get "$k" <"$file")"
+		v=$(get "$k" <"$file")
+		# an older module may lack a figure: leave it out
+		[ -z "$v" ] || emit "$tag" "$prefix$k" "$v"
 	done
 }
 
@@ -119,6 +123,58 @@ syncers() {	# TAG SUFFIX: 1 then 2 syncers over all the workload's mms
 	emit "$1" "sync2_$2" $two
 }
 
+# The kernel's own accounting, against the stats' mem_total: unreclaimable
+# slab (kmalloc, large kmalloc and the module's caches; debugfs dentries
+# and inodes are reclaimable and left out), vmalloc and per-cpu memory,
+# in bytes. The module's code (vmalloc'd too) is taken off below.
+kmem() {
+	awk '/^(SUnreclaim|VmallocUsed|Percpu):/ { kb += $2 }
+		END { print kb * 1024 }' /proc/meminfo
+}
+
+settle() { sleep 2; }	# RCU frees, a resize queued by the sync
+
+# shellcheck disable=SC2086 # HMENT_ARGS is a word list
+mem_check() {	# TAG: the module's part, before insmod / after sync / rmmod
+	kern='' stats='' left=''
+	for r in $(seq "$BENCH_REPS"); do
+		rmmod hment || fail rmmod
+		settle
+		k0=$(kmem)
+		insmod /hment/hment.ko $HMENT_ARGS || fail insmod
+		trigger sync 1
+		settle
+		k1=$(kmem)
+		code=$((($(cat /sys/module/hment/coresize) + 4095) / 4096 * 4096))
+		stats="$stats $(get mem_total <$D/stats)"
+		rmmod hment || fail rmmod
+		settle
+		k2=$(kmem)
+		insmod /hment/hment.ko $HMENT_ARGS || fail insmod
+		kern="$kern $((k1 - k0 - code))"
+		left="$left $((k2 - k0))"
+	done
+	# shellcheck disable=SC2086
+	{ emit "$1" kmem_index $kern; emit "$1" kmem_stats $stats
+	  emit "$1" kmem_left $left; }
+}
+
+# The demo's workload (tools/workload.sh), when scripts/bench sent it.
+bench_demo() {
+	# shellcheck source=tools/workload.sh
+	. /hment/workload.sh
+	log "demo: starting hment-workload"
+	workload_setup && workload_start >/dev/null || fail "demo workload"
+	mem_check demo
+	trigger sync 1
+	emit_file demo $D/stats "" mappings pages_mapped live_hments records \
+		htables shadow_blocks hats hash_buckets hash_buckets_used \
+		hash_longest_chain mem_hments mem_records mem_htables mem_hats \
+		mem_hash mem_fixed mem_total
+	workload_stop
+	log "demo: done"
+}
+
 # With scripts/bench --perf: profiles of a full sync and of the lookups,
 # as "PERF" lines. The host's perf runs through its own loader and libs.
 perf() {
@@ -145,6 +201,8 @@ bench_size() {	# SIZE
 	log "$s: starting the workload"
 	wl_start "$s"
 	log "$s: workload ready"
+	mem_check "$s"
+	log "$s: memory against the kernel's accounting done"
 	walk='' full='' resync='' peer='' tuples=''
 	for r in $(seq "$BENCH_REPS"); do
 		reload
@@ -168,9 +226,10 @@ bench_size() {	# SIZE
 	emit_file "$s" $D/walk walk_ leaves tables hats
 	emit_file "$s" /tmp/full full_ added errors retries hats
 	emit_file "$s" /tmp/stats "" mappings pages_mapped live_hments \
-		records htables hats hash_buckets hash_buckets_used \
-		hash_longest_chain mlist_locks hash_locks hment_size \
-		mem_hments mem_records mem_htables mem_hats mem_hash mem_total
+		records htables shadow_blocks hats hash_buckets \
+		hash_buckets_used hash_longest_chain mlist_locks hash_locks \
+		hment_size mem_hments mem_records mem_htables mem_hats \
+		mem_hash mem_fixed mem_total
 	emit "$s" verify "$(head -n 1 $D/verify)"
 	log "$s: walk, syncs and peer done"
 
@@ -229,6 +288,8 @@ for last in $BENCH_SIZES; do :; done
 for size in $BENCH_SIZES; do
 	bench_size "$size"
 done
+
+[ ! -x /hment/hment-workload ] || bench_demo
 
 log "single: starting the workload"
 wl_start -s single "$BENCH_SINGLE"

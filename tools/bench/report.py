@@ -37,7 +37,8 @@ def parse(path):
             tag, key = w[1], w[2]
             reps = [num(v) for v in w[4].split(',')] if len(w) > 4 else []
             raw.setdefault(tag, {})[key] = {'median': num(w[3]), 'reps': reps}
-            if tag not in ('info', 'single', 'host') and tag not in sizes:
+            if tag not in ('info', 'single', 'host', 'demo') and \
+                    tag not in sizes:
                 sizes.append(tag)
     return raw, sizes
 
@@ -98,6 +99,34 @@ def derive(r, reps):
     }
     for kind in ('hments', 'records', 'htables', 'hats', 'hash'):
         d['bytes_per_mapping_' + kind] = r['mem_' + kind] / m
+    d.update(kmem(r, reps))
+    return d
+
+
+def kmem(r, reps):
+    """The stats' memory against the kernel's accounting, same boot."""
+    if 'kmem_index' not in r:
+        return {}
+    s, k = reps['kmem_stats']['reps'], reps['kmem_index']['reps']
+    return {
+        'kmem_stats': r['kmem_stats'],
+        'kmem_index': r['kmem_index'],
+        # the worse repetition: each must agree
+        'kmem_agree': max(abs(a / b - 1) if b > 0 else float('inf')
+                          for a, b in zip(s, k)),
+        'kmem_left': r['kmem_left'],
+        'kmem_left_max': max(reps['kmem_left']['reps']),
+    }
+
+
+def demo_figures(r, reps):
+    """Memory of the demo's workload: bytes per mapping, both ways."""
+    m = r['mappings']
+    d = {'mappings': m, 'pages_mapped': r['pages_mapped'],
+         'bytes_per_mapping': r['mem_total'] / m}
+    for kind in ('hments', 'records', 'htables', 'hats', 'hash'):
+        d['bytes_per_mapping_' + kind] = r['mem_' + kind] / m
+    d.update(kmem(r, reps))
     return d
 
 
@@ -157,6 +186,14 @@ ROWS = [
     ('  of which hments / records / htables / hats / hash',
      lambda d: ' / '.join(fmt(d['bytes_per_mapping_' + k], 2) for k in
                           ('hments', 'records', 'htables', 'hats', 'hash'))),
+    ('index memory, KB: stats / kernel accounting (worst gap)',
+     lambda d: '%s / %s (%s%%)' % (fmt(d['kmem_stats'] / 1024),
+                                   fmt(d['kmem_index'] / 1024),
+                                   fmt(100 * d['kmem_agree'], 2))
+     if 'kmem_index' in d else '-'),
+    ('bytes not back after rmmod (kernel accounting; worst)',
+     lambda d: '%d (%d)' % (d['kmem_left'], d['kmem_left_max'])
+     if 'kmem_left' in d else '-'),
     ('hash chain mean / max (buckets)',
      lambda d: '%s / %d (%d)' % (fmt(d['chain_mean']), d['chain_max'],
                                  d['hash_buckets'])),
@@ -174,12 +211,31 @@ ROWS = [
 ]
 
 
-def targets(der, sizes):
+def targets(der, sizes, demo):
     big, small = der[sizes[-1]], der[sizes[0]]
     lin_t = big['full_ns_per_mapping'] / small['full_ns_per_mapping']
     lin_m = big['bytes_per_mapping'] / small['bytes_per_mapping']
     worst = max(der[s]['chain_mean'] for s in sizes)
-    return [
+    mem = [der[s] for s in sizes if 'kmem_index' in der[s]]
+    if demo and 'kmem_index' in demo:
+        mem.append(demo)
+    extra = []
+    if demo:
+        extra.append(('<= 48 bytes per mapping, all in, on the demo\'s '
+                      'workload', '%s B' % fmt(demo['bytes_per_mapping']),
+                      demo['bytes_per_mapping'] <= 48))
+    if mem:
+        gap = max(d['kmem_agree'] for d in mem)
+        left = max(d['kmem_left'] for d in mem)
+        worst = max(d['kmem_left_max'] for d in mem)
+        extra += [
+            ('stats and kernel accounting agree within 10% (worst run)',
+             '%s%%' % fmt(100 * gap, 2), gap <= 0.10),
+            # slab is counted in pages: a page is the accounting's grain
+            ('every byte back after rmmod (median within a page; worst)',
+             '%d B; %d B' % (left, worst), left <= 4096),
+        ]
+    return extra + [
         ('full sync <= 2x the raw walk', '%sx' % fmt(big['full_x_walk']),
          big['full_x_walk'] <= 2),
         ('full sync >= 2x faster than the peer',
@@ -210,7 +266,8 @@ def main():
     der = {s: derive(med[s], raw[s]) for s in sizes}
     model = memory_model(med[sizes[0]], med['single']) \
         if 'single' in med else None
-    tgt = targets(der, sizes)
+    demo = demo_figures(med['demo'], raw['demo']) if 'demo' in med else None
+    tgt = targets(der, sizes, demo)
     reps = len(raw[sizes[0]]['full_ns']['reps'])
 
     print('| figure (median of %d; ratios: median of paired ratios) | %s |'
@@ -223,6 +280,21 @@ def main():
     print('|---|---|---|')
     for name, got, ok in tgt:
         print('| %s | %s | %s |' % (name, got, 'yes' if ok else '**no**'))
+    if demo:
+        print()
+        print('The demo\'s workload: %d mappings of %d pages, %s B per '
+              'mapping all in (hments / records / htables / hats / hash '
+              '%s); %s.' % (
+                  demo['mappings'], demo['pages_mapped'],
+                  fmt(demo['bytes_per_mapping']),
+                  ' / '.join(fmt(demo['bytes_per_mapping_' + k], 2) for k in
+                             ('hments', 'records', 'htables', 'hats',
+                              'hash')),
+                  'stats %s KB, kernel accounting %s KB, %d B not back '
+                  'after rmmod' % (fmt(demo['kmem_stats'] / 1024),
+                                   fmt(demo['kmem_index'] / 1024),
+                                   demo['kmem_left_max'])
+                  if 'kmem_index' in demo else 'no kernel accounting'))
     if model:
         print()
         print('Index memory per mapped page %s B, per extra mapping %s B '
@@ -254,7 +326,7 @@ def main():
 
     with open(sys.argv[2], 'w') as f:
         json.dump({'sizes': sizes, 'repetitions': reps, 'raw': raw,
-                   'figures': der, 'memory_model': model,
+                   'figures': der, 'demo': demo, 'memory_model': model,
                    'targets': [{'target': n, 'measured': g, 'met': ok}
                                for n, g, ok in tgt]}, f, indent=1)
         f.write('\n')
