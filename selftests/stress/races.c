@@ -8,8 +8,9 @@
  *            elsewhere with MADV_DONTNEED without pause, as allocators do;
  *            after every single `sync pid` all of its stable pages are
  *            indexed (hment's kpagecount equals /proc/kpagecount for each);
- *  thp       THPs are faulted, zapped, split, partly zapped and remapped
- *            while another process syncs in a loop; at quiescent points
+ *  thp       THPs are faulted, zapped, split, partly zapped and remapped,
+ *            and 4K pages purged beside them, while another process syncs
+ *            in a loop; at quiescent points
  *            (both parked, no sync running) hment's kpagecount is never
  *            above /proc/kpagecount for any pfn of RAM;
  *  collapse  shmem (memfd) and tmpfs file pages mapped by two processes
@@ -17,7 +18,9 @@
  *            at full speed, while syncs of both run in a loop; at each
  *            quiescent point no pfn is over-counted and, after one sync,
  *            every page of both processes is indexed. Skipped where the
- *            kernel has no MADV_COLLAPSE.
+ *            kernel has no MADV_COLLAPSE;
+ *  reap      an exited process leaves `track` at the next `sync pid` of
+ *            another process, and within 2 s with no sync at all.
  *
  * Mismatches are counted at first look, then the pfn is read again (the
  * kernel's count first, then hment's: between the two, hment can only
@@ -57,7 +60,7 @@ struct race_shared {
 	int pause;
 	int parked[NPARK];
 	int ready;
-	unsigned long syncs, sync_err, ops;
+	unsigned long syncs, sync_err, ops, purges;
 	pid_t sync_pids[2];
 };
 
@@ -305,7 +308,7 @@ static void *purger(void *arg)
 		if (!(i % 64))
 			*pg = 1;
 		madvise(pg, PAGE, MADV_DONTNEED);
-		__atomic_add_fetch(&rs->ops, 1, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&rs->purges, 1, __ATOMIC_RELAXED);
 	}
 	return NULL;
 }
@@ -384,7 +387,7 @@ static void race_converge(double seconds)
 	} while (now() - t0 < seconds);
 	stop_child(child);
 	tap_diag("converge: %lu syncs, %lu table passes retried, %lu purges meanwhile",
-		 rounds, retries, (unsigned long)rs->ops);
+		 rounds, retries, (unsigned long)rs->purges);
 	tap_ok(!bad_rounds && rounds,
 	       "converge: after each of %lu syncs all %d stable pages are indexed while 4K pages are purged elsewhere (%lu syncs short, worst %lu pages; first-look %lu, persisting %lu)",
 	       rounds, STABLE_PAGES, bad_rounds, worst, total.first,
@@ -402,10 +405,20 @@ static void fault_in(char *t, int v)
 		t[off] = v;
 }
 
+/*
+ * A thread purges 4K pages elsewhere meanwhile, as allocators do: the
+ * syncer's passes race with invalidations all the time, and every undone
+ * pass must read its leaf again rather than record what it read first.
+ */
 static void thp_child(char *base, uint64_t seed)
 {
+	char *purge = map_aligned(PURGE_PAGES * PAGE, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS, -1);
 	uint64_t rng = seed;
+	pthread_t t;
 
+	if (!purge || pthread_create(&t, NULL, purger, purge))
+		_exit(1);
 	for (int s = 0; s < NTHP; s++)
 		memset(base + s * HPAGE, 1, HPAGE);
 	__atomic_store_n(&rs->ready, 1, __ATOMIC_RELEASE);
@@ -476,9 +489,9 @@ static void race_thp(double seconds, uint64_t seed)
 		points++;
 		resume_all();
 	} while (now() - t0 < seconds);
-	tap_diag("thp: %lu syncs (%lu failed), %lu THP operations",
+	tap_diag("thp: %lu syncs (%lu failed), %lu THP operations, %lu purges",
 		 (unsigned long)rs->syncs, (unsigned long)rs->sync_err,
-		 (unsigned long)rs->ops);
+		 (unsigned long)rs->ops, (unsigned long)rs->purges);
 	tap_ok(!m.first && points && rs->syncs && !rs->sync_err,
 	       "thp: at %lu quiescent points no pfn is above /proc/kpagecount (%lu pfns compared; first-look %lu, persisting %lu)",
 	       points, m.checked, m.first, m.persist);
@@ -671,6 +684,92 @@ out:
 	}
 }
 
+/* ---- reap ---- */
+
+/* Is @pid listed by track? */
+static bool tracked(pid_t pid)
+{
+	static char buf[65536];
+	char *p = buf;
+
+	if (hm_read("track", buf, sizeof(buf)) < 0)
+		return false;
+	while (p && *p) {
+		if (atoi(p) == pid && *p != '#')
+			return true;
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return false;
+}
+
+/*
+ * A process that exits lets go of its hat, htables and mm at once, with
+ * no `sync 1`: a `sync pid` of another process reaps it, and so does its
+ * own exit without any sync.
+ */
+static void race_reap(void)
+{
+	static const char *const names[] = { "hats", "htables" };
+	char cmd[32];
+	long before[2], after[2];
+	int exited_sync = -1, exited_none = -1;
+
+	for (int round = 0; round < 2; round++) {
+		int *res = round ? &exited_none : &exited_sync;
+		int p[2];
+		char c;
+		pid_t kid;
+
+		if (pipe(p))
+			break;
+		hm_stats(before, names, 2);
+		kid = fork();
+		if (!kid) {
+			char *m = mmap(NULL, 8 << 20, PROT_READ | PROT_WRITE,
+				       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+			if (m != MAP_FAILED)
+				memset(m, 1, 8 << 20);
+			close(p[0]);
+			if (write(p[1], "r", 1) != 1)
+				_exit(1);
+			for (;;)
+				pause();	/* until killed */
+		}
+		close(p[1]);
+		if (read(p[0], &c, 1) != 1)
+			*res = -3;
+		track(kid);
+		snprintf(cmd, sizeof(cmd), "pid %d", kid);
+		hm_write_str("sync", cmd);
+		if (!tracked(kid)) {
+			*res = -2;
+			close(p[0]);
+			stop_child(kid);
+			continue;
+		}
+		stop_child(kid);	/* SIGKILL, reaped */
+		close(p[0]);
+		if (!round)
+			sync_pid(getpid());	/* syncs another pid only */
+		*res = 0;
+		for (int i = 0; i < 200 && tracked(kid); i++)
+			msleep(10);
+		*res = tracked(kid) ? 1 : 0;
+		hm_stats(after, names, 2);
+		tap_diag("reap: round %d: hats %ld -> %ld, htables %ld -> %ld",
+			 round, before[0], after[0], before[1], after[1]);
+	}
+	tap_ok(exited_sync == 0,
+	       "reap: an exited process leaves track at the next sync pid of another (%s)",
+	       exited_sync == 1 ? "still listed" : exited_sync ? "not tracked" : "gone");
+	tap_ok(exited_none == 0,
+	       "reap: an exited process leaves track within 2 s with no sync (%s)",
+	       exited_none == 1 ? "still listed" : exited_none ? "not tracked" : "gone");
+}
+
 int races_main(int argc, char **argv)
 {
 	double seconds = 30;
@@ -690,6 +789,7 @@ int races_main(int argc, char **argv)
 		tap_plan();
 		return 1;
 	}
+	race_reap();
 	race_converge(seconds / 3);
 	race_thp(seconds / 3, seed);
 	race_collapse(seconds / 3);
