@@ -57,8 +57,8 @@ struct hment_track_case {
 static const struct hment_track_case hment_track_cases[] = {
 	{ "all", 0, HMENT_TRACK_ALL, 0 },
 	{ "-all", 0, HMENT_UNTRACK_ALL, 0 },
-	{ "kernel", 0, HMENT_TRACK_KERNEL, 0 },
-	{ "-kernel", 0, HMENT_UNTRACK_KERNEL, 0 },
+	{ "kernel", -EINVAL },	/* the kernel's tables are not walked */
+	{ "-kernel", -EINVAL },
 	{ "42", 0, HMENT_TRACK_PID, 42 },
 	{ "-42", 0, HMENT_UNTRACK_PID, 42 },
 	{ "2147483647", 0, HMENT_TRACK_PID, 2147483647 },

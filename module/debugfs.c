@@ -4,7 +4,7 @@
  *
  *   kpagecount	  binary, like /proc/kpagecount: a little-endian u64 per pfn
  *   lookup	  write a pfn, read who maps it
- *   track	  write <pid>, -<pid>, all, -all, kernel, -kernel; read the hats
+ *   track	  write <pid>, -<pid>, all, -all; read the hats
  *   sync	  write 1 (or "pid <n>") to sync now; read what the last did
  *   walk	  the same, reading the page tables without recording: the
  *		  raw walk benchmarks compare a sync against
@@ -411,10 +411,10 @@ static int track_show(struct seq_file *m, void *v)
 	struct hment_hat *hat;
 
 	mutex_lock(&idx->sync_lock);
-	seq_printf(m, "# pid comm htables mappings (all %d, kernel %d)\n",
-		   idx->track_all, idx->track_kernel);
+	seq_printf(m, "# pid comm htables mappings (all %d)\n",
+		   idx->track_all);
 	list_for_each_entry(hat, &idx->hats, node) {
-		if (hat->kernel && !idx->track_kernel)
+		if (hat->kernel)
 			continue;
 		mappings = hment_hat_mappings(hat, &htables);
 		seq_printf(m, "%d %s %lu %lu%s\n",
@@ -422,25 +422,6 @@ static int track_show(struct seq_file *m, void *v)
 			   mappings, READ_ONCE(hat->dead) ? " exited" : "");
 	}
 	mutex_unlock(&idx->sync_lock);
-	return 0;
-}
-
-static int hment_untrack_kernel(struct hment_index *idx)
-{
-	struct hment_hat *hat = idx->kernel_hat;
-	struct hment_htable *ht;
-	unsigned int level;
-	unsigned long key;
-
-	idx->track_kernel = false;
-	mutex_lock(&hat->lock);
-	for (level = 0; level < HMENT_LEVELS; level++) {
-		xa_for_each(&hat->htables[level], key, ht) {
-			hment_htable_clear(idx, ht);
-			hment_htable_put(ht);
-		}
-	}
-	mutex_unlock(&hat->lock);
 	return 0;
 }
 
@@ -459,11 +440,6 @@ static int hment_track_command(struct hment_index *idx,
 	case HMENT_UNTRACK_ALL:
 		idx->track_all = false;
 		return 0;
-	case HMENT_TRACK_KERNEL:
-		idx->track_kernel = true;
-		return 0;
-	case HMENT_UNTRACK_KERNEL:
-		return hment_untrack_kernel(idx);
 	case HMENT_TRACK_PID:
 		return hment_hat_track(idx, cmd->pid);
 	case HMENT_UNTRACK_PID:

@@ -7,11 +7,11 @@
  *
  *  - invalidate_range_start removes every index entry in the range before
  *    the page tables change, so the index never claims a mapping that is
- *    gone; invalidate_range_end counts the invalidation as finished, which
- *    tells a sync that raced with it to undo what it added (see
- *    hment_hat_inv_begin());
- *  - release removes every entry of the hat when the mm exits; the hat
- *    itself is freed later by its owner.
+ *    gone, and notes the range; invalidate_range_end counts it finished. A
+ *    sync's pass over a table that overlapped one undoes what it added
+ *    (see hment_hat_inv_begin());
+ *  - release removes every entry of the hat when the mm exits and queues
+ *    the reaper, which frees the hat (hment_hat_reap()).
  *
  * A hat is counted: the list of hats holds one reference, and so does each
  * sync or lookup using it. Tracking and untracking happen under
@@ -121,15 +121,35 @@ static bool hment_inv_keeps_mappings(const struct mmu_notifier_range *range)
 	       range->event == MMU_NOTIFY_SOFT_DIRTY;
 }
 
+static bool hment_inv_overlaps(const struct hment_inv_range *r,
+			       unsigned long start, unsigned long end)
+{
+	return r->end && r->start < end && start < r->end;
+}
+
 static int hment_inv_start(struct mmu_notifier *mn,
 			   const struct mmu_notifier_range *range)
 {
 	struct hment_hat *hat = container_of(mn, struct hment_hat, mn);
+	struct hment_inv_range *r;
+	unsigned int i;
 
-	if (hment_inv_keeps_mappings(range))
+	if (hment_inv_keeps_mappings(range) || range->start >= range->end)
 		return 0;
 	spin_lock(&hat->inv_lock);
-	hat->inv_active++;
+	r = &hat->inv_log[hat->inv_started++ % HMENT_INV_SLOTS];
+	r->start = range->start;
+	r->end = range->end;
+	for (i = 0; i < HMENT_INV_SLOTS; i++) {
+		r = &hat->inv_active[i];
+		if (!r->end) {
+			r->start = range->start;
+			r->end = range->end;
+			break;
+		}
+	}
+	if (i == HMENT_INV_SLOTS)
+		hat->inv_overflow++;
 	spin_unlock(&hat->inv_lock);
 	hment_hat_forget_range(hat, range->start, range->end);
 	return 0;
@@ -139,22 +159,42 @@ static void hment_inv_end(struct mmu_notifier *mn,
 			  const struct mmu_notifier_range *range)
 {
 	struct hment_hat *hat = container_of(mn, struct hment_hat, mn);
+	struct hment_inv_range *r;
+	unsigned int i;
 
-	if (hment_inv_keeps_mappings(range))
+	if (hment_inv_keeps_mappings(range) || range->start >= range->end)
 		return;
 	spin_lock(&hat->inv_lock);
-	hat->inv_active--;
-	hat->inv_seq++;
+	/* a twin range in a slot stands for this one just as well */
+	for (i = 0; i < HMENT_INV_SLOTS; i++) {
+		r = &hat->inv_active[i];
+		if (r->start == range->start && r->end == range->end) {
+			r->end = 0;
+			break;
+		}
+	}
+	if (i == HMENT_INV_SLOTS && !WARN_ON_ONCE(!hat->inv_overflow))
+		hat->inv_overflow--;
 	spin_unlock(&hat->inv_lock);
 }
 
-/* Every mapping goes with the mm; the hat waits for its owner. */
+/*
+ * The mm is exiting (exit_mmap(), or an unregister of a live mm): every
+ * mapping goes now. The hat itself, its htables and the mm it pins are
+ * let go by the reaper: this may run inside a sync's mmput() with the
+ * hat's lock held, or in track with the index's sync_lock held, so it
+ * takes neither and does not wait.
+ */
 static void hment_release(struct mmu_notifier *mn, struct mm_struct *mm)
 {
 	struct hment_hat *hat = container_of(mn, struct hment_hat, mn);
+	bool was_dead = READ_ONCE(hat->dead);
 
 	WRITE_ONCE(hat->dead, true);
 	hment_hat_forget_range(hat, 0, ULONG_MAX);
+	/* untrack and unload mark it dead first, and free it themselves */
+	if (!was_dead)
+		schedule_work(&hat->idx->reap_work);
 }
 
 static const struct mmu_notifier_ops hment_mn_ops = {
@@ -164,40 +204,63 @@ static const struct mmu_notifier_ops hment_mn_ops = {
 };
 
 /**
- * hment_hat_inv_begin - note where invalidations of @hat's mm stand
+ * hment_hat_inv_begin - note where invalidations of a range stand
  * @hat: address space about to be read
+ * @start: first address the pass will read
+ * @end: end of that range (exclusive)
  *
  * A sync reads page-table entries and adds them to the index while the
  * notifier may be removing entries for a range that is about to change.
- * Whatever the sync added after an invalidation started, or while one
- * was running, may be gone by the time the sync is done: it asks
- * hment_hat_inv_unchanged() after adding, and undoes if told so.
+ * Whatever the sync added for [@start, @end) while an invalidation of an
+ * overlapping range was in progress, or after one started, may be gone by
+ * the time the sync is done: it asks hment_hat_inv_unchanged() after
+ * adding, and undoes if told so. Invalidations elsewhere in the mm do not
+ * matter, as with mmu_interval_read_begin() of an interval notifier.
  *
  * Return: a cookie for hment_hat_inv_unchanged().
  */
-unsigned long hment_hat_inv_begin(struct hment_hat *hat)
+unsigned long hment_hat_inv_begin(struct hment_hat *hat, unsigned long start,
+				  unsigned long end)
 {
 	unsigned long seq;
+	unsigned int i;
 
 	spin_lock(&hat->inv_lock);
-	seq = hat->inv_active ? ULONG_MAX : hat->inv_seq;
+	seq = hat->inv_started;
+	if (hat->inv_overflow)
+		seq = ULONG_MAX;
+	for (i = 0; i < HMENT_INV_SLOTS; i++)
+		if (hment_inv_overlaps(&hat->inv_active[i], start, end))
+			seq = ULONG_MAX;
 	spin_unlock(&hat->inv_lock);
 	return seq;
 }
 
 /**
- * hment_hat_inv_unchanged - did no invalidation run since the cookie?
+ * hment_hat_inv_unchanged - did no invalidation of a range run since?
  * @hat: address space
- * @cookie: from hment_hat_inv_begin()
+ * @cookie: from hment_hat_inv_begin() for the same range
+ * @start: first address
+ * @end: end of the range (exclusive)
  *
- * Return: true if what was added since is still valid.
+ * Compares with the ranges of the invalidations started since the cookie;
+ * when more started than the log holds, assumes one overlapped.
+ *
+ * Return: true if what was added for the range since is still valid.
  */
-bool hment_hat_inv_unchanged(struct hment_hat *hat, unsigned long cookie)
+bool hment_hat_inv_unchanged(struct hment_hat *hat, unsigned long cookie,
+			     unsigned long start, unsigned long end)
 {
-	bool same;
+	bool same = cookie != ULONG_MAX;
+	unsigned long n;
 
 	spin_lock(&hat->inv_lock);
-	same = !hat->inv_active && hat->inv_seq == cookie;
+	if (same && hat->inv_started - cookie > HMENT_INV_SLOTS)
+		same = false;
+	for (n = cookie; same && n != hat->inv_started; n++)
+		if (hment_inv_overlaps(&hat->inv_log[n % HMENT_INV_SLOTS],
+				       start, end))
+			same = false;
 	spin_unlock(&hat->inv_lock);
 	return same;
 }
@@ -398,6 +461,42 @@ static void hment_hat_release(struct kref *ref)
 	hment_stat_dec(idx, HMENT_STAT_HATS);
 	if (!stuck)
 		kfree(hat);
+}
+
+/**
+ * hment_hat_reap - free the hats of processes that exited
+ * @idx: index
+ *
+ * Their mappings left the index when the mm exited (hment_release()); this
+ * lets go of their htables and of the mm they pin.
+ *
+ * Context: hment_index.sync_lock held; takes each dead hat's lock; may
+ * sleep.
+ */
+void hment_hat_reap(struct hment_index *idx)
+{
+	struct hment_hat *hat, *next;
+
+	lockdep_assert_held(&idx->sync_lock);
+	list_for_each_entry_safe(hat, next, &idx->hats, node)
+		if (READ_ONCE(hat->dead))
+			hment_hat_destroy(hat);
+}
+
+/**
+ * hment_hat_reap_work - hment_hat_reap() queued by a release
+ * @work: &hment_index.reap_work
+ *
+ * Context: a workqueue; takes hment_index.sync_lock.
+ */
+void hment_hat_reap_work(struct work_struct *work)
+{
+	struct hment_index *idx = container_of(work, struct hment_index,
+					       reap_work);
+
+	mutex_lock(&idx->sync_lock);
+	hment_hat_reap(idx);
+	mutex_unlock(&idx->sync_lock);
 }
 
 /**

@@ -172,6 +172,23 @@ struct hment_htable {
 	DECLARE_BITMAP(ht_mlocked, HMENT_ENTRIES);
 };
 
+/*
+ * Invalidation ranges a hat remembers, both of those in progress and of
+ * those started last: a sync's table pass checks its own range against
+ * them, a bounded number of comparisons under a spinlock.
+ */
+#define HMENT_INV_SLOTS		8
+
+/**
+ * struct hment_inv_range - an invalidated range of virtual addresses
+ * @start:	first address
+ * @end:	end of the range (exclusive)
+ */
+struct hment_inv_range {
+	unsigned long start;
+	unsigned long end;
+};
+
 /**
  * struct hment_hat - an address space whose page tables are indexed
  * @idx:	index it belongs to
@@ -186,9 +203,14 @@ struct hment_htable {
  * @kernel:	the kernel's address space: never stolen from
  * @mm:		the process's mm (mmgrab'd), NULL for the kernel and tests
  * @mn:		notifier on @mm: its invalidations remove index entries
- * @inv_lock:	guards @inv_active and @inv_seq
- * @inv_active:	invalidations of @mm in progress
- * @inv_seq:	invalidations of @mm completed
+ * @inv_lock:	guards the @inv_ fields
+ * @inv_active:	ranges of the invalidations of @mm in progress, a slot
+ *		with end 0 is free
+ * @inv_overflow: invalidations in progress that found no free slot: while
+ *		non-zero, every range counts as invalidated
+ * @inv_started: invalidations of @mm started so far
+ * @inv_log:	the ranges of the last HMENT_INV_SLOTS invalidations started,
+ *		the n-th at n % HMENT_INV_SLOTS
  * @dead:	@mm has exited or the hat was untracked: its mappings are gone
  *		from the index and syncs leave it alone
  * @gen:	count of this hat's syncs
@@ -205,8 +227,10 @@ struct hment_hat {
 	struct mm_struct *mm;
 	struct mmu_notifier mn;
 	spinlock_t inv_lock;		/* innermost */
-	int inv_active;
-	unsigned long inv_seq;
+	struct hment_inv_range inv_active[HMENT_INV_SLOTS];
+	unsigned int inv_overflow;
+	unsigned long inv_started;
+	struct hment_inv_range inv_log[HMENT_INV_SLOTS];
 	bool dead;
 	u32 gen;
 	char comm[TASK_COMM_LEN];
@@ -395,8 +419,9 @@ struct hment_index {
 	 * syncs of different hats run in parallel. Outside mmap_lock.
 	 */
 	struct mutex sync_lock;
+	/* frees the hats of exited processes, queued by their release */
+	struct work_struct reap_work;
 	bool track_all;			/* pick up new processes at sync */
-	bool track_kernel;		/* walk the kernel's mappings too */
 	struct hment_sync_stats last_sync;	/* under @sync_lock */
 	struct hment_sync_stats last_walk;	/* the raw walk's */
 	unsigned long lookup_pfn;	/* what debugfs lookup lists */
@@ -542,8 +567,12 @@ bool hment_hat_get(struct hment_hat *hat);
 void hment_hat_put(struct hment_hat *hat);
 unsigned long hment_hat_forget_range(struct hment_hat *hat,
 				     unsigned long start, unsigned long end);
-unsigned long hment_hat_inv_begin(struct hment_hat *hat);
-bool hment_hat_inv_unchanged(struct hment_hat *hat, unsigned long cookie);
+unsigned long hment_hat_inv_begin(struct hment_hat *hat, unsigned long start,
+				  unsigned long end);
+bool hment_hat_inv_unchanged(struct hment_hat *hat, unsigned long cookie,
+			     unsigned long start, unsigned long end);
+void hment_hat_reap(struct hment_index *idx);
+void hment_hat_reap_work(struct work_struct *work);
 struct hment_hat *hment_hat_find(struct hment_index *idx, pid_t pid);
 int hment_hat_track(struct hment_index *idx, pid_t pid);
 int hment_hat_track_all(struct hment_index *idx);
@@ -551,7 +580,6 @@ int hment_hat_track_all(struct hment_index *idx);
 /* walker.c */
 int hment_sync_hat(struct hment_hat *hat, struct hment_sync_stats *st,
 		   bool record);
-int hment_sync_kernel(struct hment_hat *hat, struct hment_sync_stats *st);
 int hment_sync_all(struct hment_index *idx, struct hment_sync_stats *st,
 		   bool record);
 int hment_sync_pid(struct hment_index *idx, pid_t pid,
@@ -587,8 +615,6 @@ enum hment_track_op {
 	HMENT_UNTRACK_PID,
 	HMENT_TRACK_ALL,
 	HMENT_UNTRACK_ALL,
-	HMENT_TRACK_KERNEL,
-	HMENT_UNTRACK_KERNEL,
 };
 
 struct hment_track_cmd {

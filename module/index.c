@@ -789,6 +789,7 @@ struct hment_index *hment_index_create(const struct hment_params *params)
 	mutex_init(&idx->freeze_lock);
 	mutex_init(&idx->sync_lock);
 	INIT_LIST_HEAD(&idx->hats);
+	INIT_WORK(&idx->reap_work, hment_hat_reap_work);
 	atomic_set(&idx->fault.nth, p.fail_nth);
 	atomic_set(&idx->fault.every, p.fail_every);
 	atomic_set(&idx->fault.sites, p.fail_sites);
@@ -839,6 +840,8 @@ void hment_index_destroy(struct hment_index *idx)
 	list_for_each_entry_safe(hat, next, &idx->hats, node)
 		hment_hat_destroy(hat);
 	mutex_unlock(&idx->sync_lock);
+	/* no notifier is left to queue it again */
+	cancel_work_sync(&idx->reap_work);
 	WARN_ON_ONCE(hment_stat_read(idx, HMENT_STAT_MAPPINGS));
 	hment_reserve_drain(idx);
 	hment_pages_destroy(idx);

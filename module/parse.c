@@ -55,7 +55,7 @@ static int hment_parse_pid(const char *s, pid_t *pid)
 
 /**
  * hment_parse_track - a command for the track file
- * @s: "all", "-all", "kernel", "-kernel", "<pid>" or "-<pid>"
+ * @s: "all", "-all", "<pid>" or "-<pid>"
  * @cmd: set on success
  *
  * Return: 0, -EINVAL for anything else (pid 0, signs other than one
@@ -69,8 +69,6 @@ int hment_parse_track(const char *s, struct hment_track_cmd *cmd)
 	} words[] = {
 		{ "all", HMENT_TRACK_ALL },
 		{ "-all", HMENT_UNTRACK_ALL },
-		{ "kernel", HMENT_TRACK_KERNEL },
-		{ "-kernel", HMENT_UNTRACK_KERNEL },
 	};
 	unsigned int i;
 

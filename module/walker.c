@@ -4,9 +4,14 @@
  * in step with them.
  *
  * One function per level, as mm/mincore.c does it, except that a module
- * on 6.1 cannot use walk_page_range() or pmd_trans_unstable(): each upper
- * entry is read once (READ_ONCE) and that one value decides none, leaf or
- * table. PTEs are read under the page-table lock.
+ * cannot use walk_page_range() or pmd_trans_unstable(): each upper entry
+ * is read once without a lock and that one value decides none, leaf or
+ * table. A PTE table is then locked as the kernel locks it (on 6.12, with
+ * the RCU protocol of __pte_offset_map_lock(), since tables can be freed
+ * under mmap_lock held for read), and a 2M/1G leaf is read again under
+ * its PMD/PUD lock; when the entry changed meanwhile, it is decided again.
+ * Shareable hugetlb VMAs are walked with their file's i_mmap_rwsem held.
+ * Only user address spaces are walked, never the kernel's.
  *
  * Only what /proc/kpagecount counts is recorded: present leaves of pages
  * with an online struct page, not special PTEs, not the zero pages, not in
@@ -18,11 +23,14 @@
  * walk did not find is removed, and so is every htable the walk did not
  * find at all. A second sync of an unchanged process changes nothing.
  */
+#include <linux/hugetlb_inline.h>
 #include <linux/ktime.h>
 #include <linux/memory_hotplug.h>
 #include <linux/mm.h>
 #include <linux/pgtable.h>
 #include <linux/sched/mm.h>
+#include <linux/swap.h>
+#include <linux/swapops.h>
 
 #include "hment.h"
 
@@ -30,7 +38,7 @@ struct hment_walk {
 	struct hment_hat *hat;
 	struct hment_index *idx;
 	struct mm_struct *mm;		/* whose page tables, for their locks */
-	struct vm_area_struct *vma;	/* NULL for the kernel */
+	struct vm_area_struct *vma;	/* being walked */
 	struct hment_sync_stats *st;
 	struct hment_stock stock;	/* filled before each PTE lock */
 	bool record;			/* false: read and count only */
@@ -135,12 +143,20 @@ static bool hment_walk_record(struct hment_walk *w, struct hment_htable *ht,
 }
 
 /*
- * A pass over a table races with the notifier: what it added after an
- * invalidation of the mm started may be gone already. Such a pass is
- * undone and tried again a few times (the racing change is usually one
- * fault); after that the table is left stale for the next sync.
+ * A pass over a table, or over one large leaf, races with the notifier:
+ * what it added while an invalidation of an overlapping range ran may be
+ * gone already. Such a pass is undone and tried again a few times (the
+ * racing change is usually one fault); after that the table is left stale
+ * for the next sync. A pass also starts again from the upper entry when
+ * that entry changed before its table was locked.
  */
 #define HMENT_WALK_TRIES	4
+
+enum hment_pass {
+	HMENT_PASS_DONE,	/* in step, or nothing to do */
+	HMENT_PASS_RACED,	/* an invalidation overlapped: undone */
+	HMENT_PASS_CHANGED,	/* the upper entry changed: read it again */
+};
 
 /* Take back what this pass added: an invalidation may have missed it. */
 static void hment_walk_undo(struct hment_walk *w, struct hment_htable *ht,
@@ -155,12 +171,18 @@ static void hment_walk_undo(struct hment_walk *w, struct hment_htable *ht,
 	}
 }
 
-/* After a pass undone: try again, or give up and leave @ht stale. */
+/*
+ * After a pass that did not finish: try again, or give up and leave the
+ * table stale.
+ */
 static bool hment_walk_again(struct hment_walk *w, struct hment_htable *ht,
-			     unsigned int *tries)
+			     enum hment_pass pass, unsigned int *tries)
 {
+	if (pass == HMENT_PASS_DONE)
+		return false;
 	if (++*tries >= HMENT_WALK_TRIES) {
-		hment_htable_mark_stale(w->idx, ht);
+		if (ht)
+			hment_htable_mark_stale(w->idx, ht);
 		return false;
 	}
 	w->st->retries++;
@@ -168,37 +190,85 @@ static bool hment_walk_again(struct hment_walk *w, struct hment_htable *ht,
 	return true;
 }
 
-/* A 2M or 1G leaf: one entry of a PMD or PUD table. */
-static void hment_walk_leaf(struct hment_walk *w, unsigned int level,
-			    unsigned long addr, unsigned long ptpfn,
-			    unsigned int entry, unsigned long pfn)
+static void hment_walk_leaf_record(struct hment_walk *w,
+				   struct hment_htable *ht, unsigned int entry,
+				   unsigned long pfn, unsigned long *added)
 {
+	if (hment_counted_leaf(w, pfn) &&
+	    hment_walk_record(w, ht, entry, pfn))
+		__set_bit(entry, added);
+}
+
+/*
+ * A 2M or 1G leaf, one entry of a PMD or PUD table. The cookie comes
+ * first; then the leaf is read, and recorded, under the lock the kernel
+ * changes it under (pmd_lock()/pud_lock()): a leaf zapped, split or
+ * migrated before that is not seen, and one changed after it is in the
+ * cookie's range. The lock is also what keeps the page's flags stable
+ * while they are read.
+ */
+static enum hment_pass hment_walk_leaf(struct hment_walk *w,
+				       unsigned int level, void *entryp,
+				       unsigned long addr, unsigned long ptpfn,
+				       struct hment_htable **htp)
+{
+	unsigned long size = PAGE_SIZE << (level * HMENT_LEVEL_SHIFT);
+	unsigned int entry = (addr >> (PAGE_SHIFT + level * HMENT_LEVEL_SHIFT)) %
+			     HMENT_ENTRIES;
 	DECLARE_BITMAP(added, HMENT_ENTRIES);
-	unsigned int tries = 0;
+	enum hment_pass pass = HMENT_PASS_DONE;
 	struct hment_htable *ht;
 	unsigned long cookie;
+	spinlock_t *ptl;	/* the PMD or PUD table's lock */
+	pmd_t pmdval;
+	pud_t pudval;
 
-	w->st->entries++;
-	if (!hment_counted_leaf(w, pfn))
-		return;
-	if (!w->record) {
-		w->st->leaves++;
-		return;
-	}
+	addr &= ~(size - 1);
 	ht = hment_walk_htable(w, level, addr, ptpfn);
+	*htp = ht;
 	if (!ht)
-		return;
+		return HMENT_PASS_DONE;
 	atomic_inc(&ht->ht_busy);
-	do {
-		bitmap_zero(added, HMENT_ENTRIES);
-		cookie = hment_hat_inv_begin(w->hat);
-		if (hment_walk_record(w, ht, entry, pfn))
-			__set_bit(entry, added);
-		if (!w->mm || hment_hat_inv_unchanged(w->hat, cookie))
-			break;
+	bitmap_zero(added, HMENT_ENTRIES);
+	cookie = hment_hat_inv_begin(w->hat, addr, addr + size);
+	if (level == 1) {
+		ptl = pmd_lock(w->mm, entryp);
+		pmdval = *(pmd_t *)entryp;
+		if (pmd_present(pmdval) && pmd_leaf(pmdval))
+			hment_walk_leaf_record(w, ht, entry, pmd_pfn(pmdval),
+					       added);
+		else
+			pass = HMENT_PASS_CHANGED;
+	} else {
+		ptl = pud_lock(w->mm, entryp);
+		pudval = *(pud_t *)entryp;
+		if (pud_present(pudval) && pud_leaf(pudval))
+			hment_walk_leaf_record(w, ht, entry, pud_pfn(pudval),
+					       added);
+		else
+			pass = HMENT_PASS_CHANGED;
+	}
+	spin_unlock(ptl);
+	if (pass == HMENT_PASS_DONE)
+		w->st->entries++;
+	if (!hment_hat_inv_unchanged(w->hat, cookie, addr, addr + size)) {
 		hment_walk_undo(w, ht, added);
-	} while (hment_walk_again(w, ht, &tries));
+		if (pass == HMENT_PASS_DONE)
+			pass = HMENT_PASS_RACED;
+	}
 	atomic_dec(&ht->ht_busy);
+	return pass;
+}
+
+/*
+ * The raw walk's view of a leaf: counted from the value read without a
+ * lock, as the benchmark's baseline always did.
+ */
+static void hment_walk_leaf_count(struct hment_walk *w, unsigned long pfn)
+{
+	w->st->entries++;
+	if (hment_counted_leaf(w, pfn))
+		w->st->leaves++;
 }
 
 static void hment_walk_ptes(struct hment_walk *w, struct hment_htable *ht,
@@ -224,88 +294,159 @@ static void hment_walk_ptes(struct hment_walk *w, struct hment_htable *ht,
 }
 
 /*
- * The PTEs of one table under its lock. Return: false when an invalidation
- * raced, and what the pass added was undone.
+ * Lock the PTE table a PMD points to, if it still is the table of @ptpfn,
+ * and bring its entries of [addr, end) in step.
+ *
+ * From 6.5 on, a PTE table can be freed while mmap_lock is held for read
+ * (retract_page_tables() of khugepaged and MADV_COLLAPSE hold no mmap
+ * lock, and free it with pte_free_defer()), and pte_offset_map_lock() is
+ * out of line and unexported. Its steps are redone from 6.12's
+ * __pte_offset_map() and __pte_offset_map_lock() (mm/pgtable-generic.c):
+ * inside RCU, read the PMD with pmdp_get_lockless(), classify it, lock the
+ * table it names, check with pmd_same() that it still names it, and start
+ * over when it does not. Left out: pmd_clear_bad() on a bad entry (a
+ * reader leaves that to the kernel), and pmdp_get_lockless_start()/_end(),
+ * which disable interrupts only where a PMD is read in two halves
+ * (CONFIG_GUP_GET_PXX_LOW_HIGH, 32-bit). Added: a table other than
+ * @ptpfn's is not walked, so that the caller reads the PMD again.
+ *
+ * Before 6.5 (6.1), tables are freed only under mmap_lock held for write,
+ * so a PMD that names a table keeps naming it while we hold it for read:
+ * that PMD is classified as pmd_trans_unstable() does (its
+ * pmd_none_or_trans_huge_or_clear_bad() calls the unexported
+ * pmd_clear_bad()) and then locked as pte_offset_map_lock() does, through
+ * the value that was checked.
+ *
+ * Return: false when the PMD no longer names the table of @ptpfn.
  */
 static bool hment_walk_ptes_locked(struct hment_walk *w,
-				   struct hment_htable *ht, pte_t *ptep,
-				   unsigned long addr, unsigned long end,
-				   unsigned long cookie)
+				   struct hment_htable *ht, pmd_t *pmdp,
+				   unsigned long ptpfn, unsigned long addr,
+				   unsigned long end, unsigned long *added)
 {
-	DECLARE_BITMAP(added, HMENT_ENTRIES);
-
-	bitmap_zero(added, HMENT_ENTRIES);
+	spinlock_t *ptl;	/* the PTE table's lock */
+	pte_t *ptep;
+	pmd_t pmdval;
+#ifdef HMENT_PTE_MAP_LOCK_OUT_OF_LINE
+again:
+	rcu_read_lock();
+	pmdval = pmdp_get_lockless(pmdp);
+	if (unlikely(pmd_none(pmdval) || is_pmd_migration_entry(pmdval) ||
+		     pmd_trans_huge(pmdval) || pmd_devmap(pmdval) ||
+		     pmd_bad(pmdval) || pmd_pfn(pmdval) != ptpfn)) {
+		rcu_read_unlock();
+		return false;
+	}
+	ptl = pte_lockptr(w->mm, &pmdval);
+	spin_lock(ptl);
+	if (unlikely(!pmd_same(pmdval, pmdp_get_lockless(pmdp)))) {
+		spin_unlock(ptl);
+		rcu_read_unlock();
+		goto again;
+	}
+	ptep = __pte_map(&pmdval, addr);
+#else
+	pmdval = pmd_read_atomic(pmdp);
+	barrier();
+	if (pmd_none(pmdval) || pmd_trans_huge(pmdval) ||
+	    !pmd_present(pmdval) || pmd_bad(pmdval) ||
+	    pmd_pfn(pmdval) != ptpfn)
+		return false;
+	ptl = pte_lockptr(w->mm, &pmdval);
+	spin_lock(ptl);
+	if (unlikely(!pmd_same(pmdval, READ_ONCE(*pmdp)))) {
+		spin_unlock(ptl);
+		return false;
+	}
+	ptep = pte_offset_map(&pmdval, addr);
+#endif
 	hment_walk_ptes(w, ht, ptep, addr, end, added);
-	if (!ht || !w->mm || hment_hat_inv_unchanged(w->hat, cookie))
-		return true;
-	hment_walk_undo(w, ht, added);
-	return false;
+	pte_unmap_unlock(ptep, ptl);
+	return true;
+}
+
+/* A PMD read without a lock, as the kernel's lockless walkers read it. */
+static pmd_t hment_pmd_read(pmd_t *pmdp)
+{
+#ifdef HMENT_PTE_MAP_LOCK_OUT_OF_LINE
+	return pmdp_get_lockless(pmdp);
+#else
+	return pmd_read_atomic(pmdp);
+#endif
 }
 
 /*
- * Lock the table as pte_offset_map_lock() does. Where that is out of line
- * and unexported (6.5 on), and tables may be freed under RCU, its steps are
- * done by hand: the table stays while RCU is held, and if the PMD changed
- * before the lock was taken the table is left for the next sync.
- * Return: false when the pass was undone.
+ * One pass over the PTEs of [addr, end) in the table of @ptpfn. Its htable
+ * is found (or made, which may sleep) before the table is locked; the
+ * lock then checks that the PMD still names that table.
  */
-static bool hment_walk_pte_lock(struct hment_walk *w, struct hment_htable *ht,
-				pmd_t *pmdp, pmd_t pmdval, unsigned long addr,
-				unsigned long end, unsigned long cookie)
+static enum hment_pass hment_walk_pte_table(struct hment_walk *w,
+					    pmd_t *pmdp, unsigned long ptpfn,
+					    unsigned long addr,
+					    unsigned long end,
+					    struct hment_htable **htp)
 {
-	spinlock_t *ptl;	/* the PTE table's lock */
-	bool kept = true;
-	pte_t *ptep;
+	DECLARE_BITMAP(added, HMENT_ENTRIES);
+	enum hment_pass pass = HMENT_PASS_DONE;
+	struct hment_htable *ht = NULL;
+	unsigned long cookie = 0;
 
-	if (ht)		/* what the pass may need, before its lock */
+	if (w->record) {
+		ht = hment_walk_htable(w, 0, addr, ptpfn);
+		*htp = ht;
+		if (!ht)
+			return HMENT_PASS_DONE;
+		atomic_inc(&ht->ht_busy);
+		bitmap_zero(added, HMENT_ENTRIES);
+		/* what the pass may need, before its lock */
 		hment_stock_fill(w->idx, &w->stock);
-#ifdef HMENT_PTE_MAP_LOCK_OUT_OF_LINE
-	rcu_read_lock();
-	ptl = pte_lockptr(w->mm, &pmdval);
-	spin_lock(ptl);
-	if (pmd_same(pmdval, READ_ONCE(*pmdp))) {
-		ptep = pte_offset_kernel(&pmdval, addr);
-		kept = hment_walk_ptes_locked(w, ht, ptep, addr, end, cookie);
+		cookie = hment_hat_inv_begin(w->hat, addr, end);
 	}
-	spin_unlock(ptl);
-	rcu_read_unlock();
-#else
-	ptep = pte_offset_map_lock(w->mm, pmdp, addr, &ptl);
-	kept = hment_walk_ptes_locked(w, ht, ptep, addr, end, cookie);
-	pte_unmap_unlock(ptep, ptl);
-#endif
-	return kept;
+	if (!hment_walk_ptes_locked(w, ht, pmdp, ptpfn, addr, end, added)) {
+		pass = HMENT_PASS_CHANGED;
+	} else if (ht && !hment_hat_inv_unchanged(w->hat, cookie, addr, end)) {
+		hment_walk_undo(w, ht, added);
+		pass = HMENT_PASS_RACED;
+	}
+	if (ht)
+		atomic_dec(&ht->ht_busy);
+	return pass;
 }
 
-static void hment_walk_pte_table(struct hment_walk *w, pmd_t *pmdp,
-				 pmd_t pmdval, unsigned long addr,
-				 unsigned long end)
+/*
+ * One PMD entry: none, a leaf or a PTE table, decided from one value read
+ * without a lock, and decided again from the top whenever the pass finds
+ * that the entry changed.
+ */
+static void hment_walk_pmd(struct hment_walk *w, pmd_t *pmdp,
+			   unsigned long pmd_ptpfn, unsigned long addr,
+			   unsigned long end)
 {
 	struct hment_htable *ht = NULL;
 	unsigned int tries = 0;
+	enum hment_pass pass;
+	pmd_t pmdval;
 
-	w->st->tables++;
-	if (!w->mm) {
-		/* kernel mappings: no lock to take, no notifier to race */
-		ht = hment_walk_htable(w, 0, addr, pmd_pfn(pmdval));
-		if (ht)
-			hment_walk_ptes_locked(w, ht,
-					       pte_offset_kernel(pmdp, addr),
-					       addr, end, 0);
-	} else if (!w->record) {
-		hment_walk_pte_lock(w, NULL, pmdp, pmdval, addr, end, 0);
-	} else {
-		ht = hment_walk_htable(w, 0, addr, pmd_pfn(pmdval));
-		if (!ht)
+	do {
+		pmdval = hment_pmd_read(pmdp);
+		/* none, or a swap or migration entry: nothing mapped */
+		if (pmd_none(pmdval) || !pmd_present(pmdval))
 			return;
-		atomic_inc(&ht->ht_busy);
-		while (!hment_walk_pte_lock(w, ht, pmdp, pmdval, addr, end,
-					    hment_hat_inv_begin(w->hat)) &&
-		       hment_walk_again(w, ht, &tries))
-			;
-		atomic_dec(&ht->ht_busy);
-	}
-	cond_resched();
+		if (!pmd_leaf(pmdval) && pmd_bad(pmdval))
+			return;
+		if (!pmd_leaf(pmdval)) {
+			w->st->tables++;
+			pass = hment_walk_pte_table(w, pmdp, pmd_pfn(pmdval),
+						    addr, end, &ht);
+			cond_resched();
+		} else if (w->record) {
+			pass = hment_walk_leaf(w, 1, pmdp, addr, pmd_ptpfn,
+					       &ht);
+		} else {
+			hment_walk_leaf_count(w, pmd_pfn(pmdval));
+			return;
+		}
+	} while (hment_walk_again(w, ht, pass, &tries));
 }
 
 static void hment_walk_pmd_range(struct hment_walk *w, pud_t *pudp,
@@ -314,21 +455,39 @@ static void hment_walk_pmd_range(struct hment_walk *w, pud_t *pudp,
 {
 	pmd_t *pmdp = pmd_offset(&pudval, addr);
 	unsigned long next;
-	pmd_t pmdval;
 
 	w->st->tables++;
 	for (; addr != end; pmdp++, addr = next) {
 		next = pmd_addr_end(addr, end);
-		pmdval = READ_ONCE(*pmdp);
-		/* none, or a swap or migration entry: nothing mapped */
-		if (pmd_none(pmdval) || !pmd_present(pmdval))
-			continue;
-		if (pmd_leaf(pmdval))
-			hment_walk_leaf(w, 1, addr, pud_pfn(pudval),
-					pmd_index(addr), pmd_pfn(pmdval));
-		else if (!pmd_bad(pmdval))
-			hment_walk_pte_table(w, pmdp, pmdval, addr, next);
+		hment_walk_pmd(w, pmdp, pud_pfn(pudval), addr, next);
 	}
+}
+
+/* One PUD entry: none, a 1G leaf or a PMD table, like hment_walk_pmd(). */
+static void hment_walk_pud(struct hment_walk *w, pud_t *pudp,
+			   unsigned long pud_ptpfn, unsigned long addr,
+			   unsigned long end)
+{
+	struct hment_htable *ht = NULL;
+	unsigned int tries = 0;
+	enum hment_pass pass;
+	pud_t pudval;
+
+	do {
+		pudval = READ_ONCE(*pudp);
+		if (pud_none(pudval) || !pud_present(pudval))
+			return;
+		/* PMD tables are freed only under mmap_lock for write */
+		if (!pud_leaf(pudval) && !pud_bad(pudval))
+			hment_walk_pmd_range(w, pudp, pudval, addr, end);
+		if (!pud_leaf(pudval))
+			return;
+		if (!w->record) {
+			hment_walk_leaf_count(w, pud_pfn(pudval));
+			return;
+		}
+		pass = hment_walk_leaf(w, 2, pudp, addr, pud_ptpfn, &ht);
+	} while (hment_walk_again(w, ht, pass, &tries));
 }
 
 static void hment_walk_pud_range(struct hment_walk *w, p4d_t *p4dp,
@@ -337,19 +496,11 @@ static void hment_walk_pud_range(struct hment_walk *w, p4d_t *p4dp,
 {
 	pud_t *pudp = pud_offset(&p4dval, addr);
 	unsigned long next;
-	pud_t pudval;
 
 	w->st->tables++;
 	for (; addr != end; pudp++, addr = next) {
 		next = pud_addr_end(addr, end);
-		pudval = READ_ONCE(*pudp);
-		if (pud_none(pudval) || !pud_present(pudval))
-			continue;
-		if (pud_leaf(pudval))
-			hment_walk_leaf(w, 2, addr, p4d_pfn(p4dval),
-					pud_index(addr), pud_pfn(pudval));
-		else if (!pud_bad(pudval))
-			hment_walk_pmd_range(w, pudp, pudval, addr, next);
+		hment_walk_pud(w, pudp, p4d_pfn(p4dval), addr, next);
 	}
 }
 
@@ -409,8 +560,28 @@ static void hment_sync_reconcile(struct hment_walk *w)
 	}
 }
 
+/*
+ * A hugetlb VMA that may share PMD tables with other processes: another
+ * process unsharing one (huge_pmd_unshare()) can free it while we read
+ * it. hugetlb_vma_lock_read() is what the kernel's own walkers take, but
+ * it is not exported; __huge_pmd_unshare() asserts the file's i_mmap_rwsem
+ * held for write (i_mmap_assert_write_locked(), 6.1 and 6.12 alike), so
+ * holding it for read keeps every shared table of the file in place. It
+ * nests inside mmap_lock and outside the page-table locks (mm/rmap.c).
+ * Return: the mapping to lock, or NULL.
+ */
+static struct address_space *
+hment_vma_shared_pmds(struct vm_area_struct *vma)
+{
+	if (!is_vm_hugetlb_page(vma) || !(vma->vm_flags & VM_MAYSHARE) ||
+	    !vma->vm_file)
+		return NULL;
+	return vma->vm_file->f_mapping;
+}
+
 static void hment_walk_vmas(struct hment_walk *w)
 {
+	struct address_space *mapping;
 	struct vm_area_struct *vma;
 
 	VMA_ITERATOR(vmi, w->mm, 0);
@@ -419,8 +590,14 @@ static void hment_walk_vmas(struct hment_walk *w)
 		if (vma->vm_flags & (VM_PFNMAP | VM_IO))
 			continue;
 		w->vma = vma;
+		mapping = hment_vma_shared_pmds(vma);
+		if (mapping)
+			i_mmap_lock_read(mapping);
 		hment_walk_range(w, pgd_offset(w->mm, vma->vm_start),
 				 vma->vm_start, vma->vm_end);
+		if (mapping)
+			i_mmap_unlock_read(mapping);
+		cond_resched();
 	}
 	w->vma = NULL;
 }
@@ -466,38 +643,6 @@ out:
 }
 
 /**
- * hment_sync_kernel - index the kernel's vmalloc and module mappings
- * @hat: the kernel hat
- * @st: counts of this sync, added to
- *
- * The kernel's page tables above the user half are shared by every mm, so
- * they are read through the caller's. They have no notifier: a sync is
- * the only thing that brings them up to date.
- *
- * Context: process context, in a process with an mm; takes the hat's lock.
- * Return: 0, or -EINVAL without an mm to read through.
- */
-int hment_sync_kernel(struct hment_hat *hat, struct hment_sync_stats *st)
-{
-	struct hment_walk w = { .hat = hat, .idx = hat->idx, .st = st,
-				.record = true };
-	struct mm_struct *mm = current->mm;
-
-	if (!mm)
-		return -EINVAL;
-	mutex_lock(&hat->lock);
-	hat->gen++;
-	hment_walk_range(&w, pgd_offset(mm, VMALLOC_START), VMALLOC_START,
-			 VMALLOC_END);
-	hment_walk_range(&w, pgd_offset(mm, MODULES_VADDR), MODULES_VADDR,
-			 MODULES_END);
-	hment_sync_reconcile(&w);
-	mutex_unlock(&hat->lock);
-	st->hats++;
-	return 0;
-}
-
-/**
  * hment_sync_pid - sync one tracked process
  * @idx: index
  * @pid: its thread-group id
@@ -519,6 +664,7 @@ int hment_sync_pid(struct hment_index *idx, pid_t pid,
 	memset(st, 0, sizeof(*st));
 	if (mutex_lock_interruptible(&idx->sync_lock))
 		return -EINTR;
+	hment_hat_reap(idx);
 	hat = hment_hat_find(idx, pid);
 	if (hat && (hat->kernel || !hment_hat_get(hat)))
 		hat = NULL;
@@ -538,24 +684,21 @@ int hment_sync_pid(struct hment_index *idx, pid_t pid,
 static struct hment_hat **hment_sync_pick(struct hment_index *idx,
 					  bool record, unsigned int *count)
 {
-	struct hment_hat *hat, *next, **hats;
+	struct hment_hat *hat, **hats;
 	unsigned int n = 0;
 
 	lockdep_assert_held(&idx->sync_lock);
 	if (idx->track_all && record)
 		hment_hat_track_all(idx);
-	list_for_each_entry_safe(hat, next, &idx->hats, node) {
-		if (READ_ONCE(hat->dead))
-			hment_hat_destroy(hat);
-		else
-			n++;
-	}
+	hment_hat_reap(idx);
+	list_for_each_entry(hat, &idx->hats, node)
+		n++;
 	hats = kmalloc_array(n, sizeof(*hats), GFP_KERNEL);
 	if (!hats)
 		return NULL;
 	n = 0;
 	list_for_each_entry(hat, &idx->hats, node) {
-		if (hat->kernel && !(idx->track_kernel && record))
+		if (hat->kernel)
 			continue;
 		if (hment_hat_get(hat))
 			hats[n++] = hat;
@@ -593,10 +736,7 @@ int hment_sync_all(struct hment_index *idx, struct hment_sync_stats *st,
 	if (record)
 		hment_reserve(idx, 0);
 	for (i = 0; i < n; i++) {
-		if (hats[i]->kernel)
-			hment_sync_kernel(hats[i], st);
-		else
-			hment_sync_hat(hats[i], st, record);
+		hment_sync_hat(hats[i], st, record);
 		hment_hat_put(hats[i]);
 	}
 	kfree(hats);

@@ -1360,30 +1360,26 @@ static void check_bad_writes(void)
 	   "bad writes fail with the right errno and change nothing");
 }
 
-static void check_kernel_hat(void)
+/*
+ * The kernel's own page tables are not walked: nothing protects a walk of
+ * init_mm's vmalloc tables from huge vmap freeing them. The command that
+ * asked for it is gone, and no hat of pid 0 is listed.
+ */
+static void check_no_kernel_hat(void)
 {
-	unsigned long mappings = 0, htables;
-	static uint64_t list[MAX_BAD];
-	int err, found = 0, n;
-	unsigned long diff;
+	int err = write_file(HMENT "track", "kernel");
+	int found = 0;
 	char *p;
 
-	err = write_file(HMENT "track", "kernel");
 	sync_now(NULL);
 	if (read_file(HMENT "track", text2, TEXT_SIZE) < 0)
 		bail("read track");
 	for (p = text2; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : p)
-		if (sscanf(p, "0 [kernel] %lu %lu", &htables, &mappings) == 2)
+		if (!strncmp(p, "0 ", 2))
 			found = 1;
-	check_verify("with the kernel tracked", 0);
-	ok(!err && found && mappings, "track kernel: the kernel hat has %lu mappings after a sync",
-	   mappings);
-
-	err = write_file(HMENT "track", "-kernel");
-	read_all_counts();
-	diff = mismatches(list, &n);
-	ok(!err && !diff, "track -kernel: its mappings leave the index at once (%lu pfns differ from /proc/kpagecount)",
-	   diff);
+	ok(err == -EINVAL && !found,
+	   "track kernel is refused (%s) and no kernel hat is listed",
+	   strerror(-err));
 }
 
 int main(int argc, char **argv)
@@ -1453,7 +1449,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < nbad && i < MAX_DIAG; i++)
 		describe_pfn(bad[i]);
 	check_bad_writes();
-	check_kernel_hat();
+	check_no_kernel_hat();
 	check_verify("at the end", 0);
 
 	printf("1..%d\n", tests);

@@ -144,8 +144,7 @@ static int model_own(int f, const char *buf, size_t len, long *pid)
 			return err;
 		return v >= max_pfn ? -ERANGE : 0;
 	case F_TRACK:
-		if (!strcmp(p, "all") || !strcmp(p, "-all") ||
-		    !strcmp(p, "kernel") || !strcmp(p, "-kernel"))
+		if (!strcmp(p, "all") || !strcmp(p, "-all"))
 			return 0;
 		if (*p == '-') {
 			err = k_pid(p + 1, pid);

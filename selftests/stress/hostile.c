@@ -312,7 +312,9 @@ static void build_cases(unsigned long max_pfn, pid_t nopid, pid_t zombie,
 	ADD("track", "hex pid", "0x2a", EINVAL);
 	ADD("track", "upper case", "ALL", EINVAL);
 	ADD("track", "garbage after a word", "allx", EINVAL);
-	ADD("track", "garbage after a word", "kernel 1", EINVAL);
+	ADD("track", "garbage after a word", "all 1", EINVAL);
+	ADD("track", "the kernel's tables (not walked)", "kernel", EINVAL);
+	ADD("track", "the kernel's tables, untrack", "-kernel", EINVAL);
 	ADD("track", "garbage after -pid", "-1x", EINVAL);
 	ADD("track", "overflowing", "2147483648", ERANGE);
 	ADD("track", "overflowing untrack", "-2147483648", ERANGE);

@@ -6,6 +6,7 @@
  *   fuzz      random bytes into every writable file, random preads
  *   soak      everything at once, with module reloads and fault injection
  *   child     what the soak's exec'd processes run
+ *   races     the walker's races with THPs, collapse and purging (races.c)
  */
 #include "stress.h"
 
@@ -20,12 +21,12 @@ int main(int argc, char **argv)
 	} suites[] = {
 		{ "hostile", hostile_main }, { "priv", priv_main },
 		{ "fuzz", fuzz_main }, { "soak", soak_main },
-		{ "child", child_main },
+		{ "child", child_main }, { "races", races_main },
 	};
 
 	for (size_t i = 0; argc > 1 && i < sizeof(suites) / sizeof(suites[0]); i++)
 		if (!strcmp(argv[1], suites[i].name))
 			return suites[i].fn(argc - 1, argv + 1);
-	fprintf(stderr, "usage: hment-stress hostile|priv|fuzz|soak|child [options]\n");
+	fprintf(stderr, "usage: hment-stress hostile|priv|fuzz|soak|child|races [options]\n");
 	return 2;
 }

@@ -23,8 +23,8 @@
  *    /proc/kpagecount for every page of a process kept through the fault
  *    phase (its pfns from /proc/PID/pagemap);
  *  - stealing: with reserve_amount 0 and every hment allocation failing, a
- *    new process's sync must steal: the kernel hat and an mlocked process
- *    keep all their entries, unlocked user hats lose some; then recovery
+ *    new process's sync must steal: an mlocked process keeps all its
+ *    entries, unlocked user hats lose some; then recovery
  *    again.
  */
 #include "stress.h"
@@ -1033,7 +1033,7 @@ static void steal_check(const char *reserve, struct area *q, int nq)
 {
 	static char t0[16384], t1[16384];
 	static const char *const names[] = { "steals", "stolen", "alloc_fail" };
-	long s0[3], s1[3], k0, k1, p0, p1, o0, o1, d1, vm0[2], vm1[2];
+	long s0[3], s1[3], p0, p1, o0, o1, d1, vm0[2], vm1[2];
 	long unevictable;
 	char thp[128] = "";
 	size_t len = R_PAGES * PAGE;
@@ -1068,12 +1068,10 @@ static void steal_check(const char *reserve, struct area *q, int nq)
 	}
 	knobs("0", "0", "0", reserve);
 	hm_write_str("track", "all");
-	r = hm_write_str("track", "kernel");
-	r = r ?: hm_write_str("sync", "1");
-	tap_ok(!r, "steal check: track kernel, sync: %s", errname(-r));
+	r = hm_write_str("sync", "1");
+	tap_ok(!r, "steal check: sync: %s", errname(-r));
 	hm_read("track", t0, sizeof(t0));
 	hm_stats(s0, names, 3);
-	k0 = hat_mappings(t0, 0);
 	p0 = hat_mappings(t0, locked);
 	o0 = other_mappings(t0, locked, 0);
 
@@ -1093,7 +1091,6 @@ static void steal_check(const char *reserve, struct area *q, int nq)
 	knobs("0", "0", "0", reserve);
 	vm1[0] = vmstat("thp_collapse_alloc");
 	vm1[1] = vmstat("pgmigrate_success");
-	k1 = hat_mappings(t1, 0);
 	p1 = hat_mappings(t1, locked);
 	o1 = other_mappings(t1, locked, late);
 	d1 = hat_mappings(t1, late);
@@ -1103,9 +1100,6 @@ static void steal_check(const char *reserve, struct area *q, int nq)
 	tap_ok(!r && s1[1] > s0[1],
 	       "steal check: reserve_amount 0, hment allocations failing: %ld steals, %ld stolen, %ld alloc_fail",
 	       s1[0] - s0[0], s1[1] - s0[1], s1[2] - s0[2]);
-	tap_ok(k0 > 0 && k1 == k0,
-	       "steal check: the kernel hat keeps its %ld mappings (now %ld)",
-	       k0, k1);
 	if (!tap_ok(p0 >= R_PAGES && p1 == p0,
 		    "steal check: the mlocked process keeps its %ld mappings (now %ld)",
 		    p0, p1))
@@ -1115,7 +1109,6 @@ static void steal_check(const char *reserve, struct area *q, int nq)
 	       o0 - o1, d1);
 	verify_ok("after stealing");
 
-	hm_write_str("track", "-kernel");
 	areas[0] = (struct area){ getpid(), (unsigned long)reg, len };
 	areas[1] = (struct area){ locked, (unsigned long)reg, len };
 	areas[2] = (struct area){ plain, (unsigned long)reg, len };
@@ -1342,7 +1335,6 @@ int soak_main(int argc, char **argv)
 	write_file("/sys/kernel/mm/ksm/pages_to_scan", "1000");
 	write_file("/sys/kernel/mm/ksm/run", "1");
 	hm_write_str("track", "all");
-	hm_write_str("track", "-kernel");
 
 	thp_alloc0 = vmstat("thp_fault_alloc");
 	thp_fallback0 = vmstat("thp_fault_fallback");

@@ -73,6 +73,7 @@ int priv_main(int argc, char **argv);
 int fuzz_main(int argc, char **argv);
 int soak_main(int argc, char **argv);
 int child_main(int argc, char **argv);
+int races_main(int argc, char **argv);
 
 /* ---- churn.c: what the soak's workers do to memory ---- */
 void churn_files(void);

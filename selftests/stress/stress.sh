@@ -7,7 +7,7 @@
 # /hment/stress.conf come with --add. In order:
 #   1. unload hment, settle, note MemFree and Slab: the baseline;
 #   2. load it again; the hostile table, the privilege checks, the fuzz,
-#      the soak (which reloads the module itself);
+#      the race tests, the soak (which reloads the module itself);
 #   3. unload, settle, and compare MemFree and Slab with the baseline;
 #   4. load it once more, for the test box's own rmmod and kmemleak scan.
 # Prints TAP (the C suites number their own lines); exits non-zero if any
@@ -109,6 +109,7 @@ run hostile
 run priv
 run fuzz --seed "$STRESS_SEED" --count "$STRESS_FUZZ_COUNT" \
 	--seconds "$STRESS_FUZZ_SECONDS"
+run races --seconds "$STRESS_RACE_SECONDS" --seed "$STRESS_SEED"
 run soak --seconds "$STRESS_SECONDS" --ko /hment/hment.ko \
 	--args "$HMENT_ARGS" --seed "$STRESS_SEED"
 
