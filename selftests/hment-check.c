@@ -17,7 +17,9 @@
  *  - between syncs (munmap, mremap, MADV_DONTNEED, a COW break, a process
  *    exit) the index drops what went away at once and learns what is new
  *    only at the next sync, and never claims more than the kernel;
- *  - sync, track, histogram, verify, bad writes and the kernel hat.
+ *  - sync, track, histogram, verify, bad writes and the kernel hat;
+ *  - the workload's 1G hugetlb page (the box boots with one: testbox
+ *    --1g): one aligned 1G page, each pfn counted, looked up at level 2.
  *
  * A mismatch may be a race (a page migrated, a process started or ended),
  * so mismatches are looked at again after another sync, and only those

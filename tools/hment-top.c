@@ -47,6 +47,7 @@
 #define MAX_SEEN	64
 #define MAX_LOOKUPS	500	/* pages looked up before giving up */
 #define MAX_REGION	512	/* pages of a region looked at */
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 struct page {
 	uint64_t pfn, count;
@@ -752,7 +753,7 @@ static int is_counter(const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(counters); i++)
 		if (!strcmp(counters[i], name))
 			return 1;
 	return 0;
