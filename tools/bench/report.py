@@ -116,6 +116,8 @@ def kmem(r, reps):
                           for a, b in zip(s, k)),
         'kmem_left': r['kmem_left'],
         'kmem_left_max': max(reps['kmem_left']['reps']),
+        'kmem_caches': r.get('kmem_caches', 0),
+        'kmem_caches_stats': r.get('kmem_caches_stats', 0),
     }
 
 
@@ -191,6 +193,10 @@ ROWS = [
                                    fmt(d['kmem_index'] / 1024),
                                    fmt(100 * d['kmem_agree'], 2))
      if 'kmem_index' in d else '-'),
+    ('  the module\'s own caches, KB: stats / their slab pages',
+     lambda d: '%s / %s' % (fmt(d['kmem_caches_stats'] / 1024),
+                            fmt(d['kmem_caches'] / 1024))
+     if 'kmem_caches' in d else '-'),
     ('bytes not back after rmmod (kernel accounting; worst)',
      lambda d: '%d (%d)' % (d['kmem_left'], d['kmem_left_max'])
      if 'kmem_left' in d else '-'),
