@@ -183,7 +183,9 @@ bench_demo() {
 	# shellcheck source=tools/workload.sh
 	. /hment/workload.sh
 	log "demo: starting hment-workload"
-	workload_setup && workload_start >/dev/null || fail "demo workload"
+	if ! workload_setup || ! workload_start >/dev/null; then
+		fail "demo workload"
+	fi
 	mem_check demo
 	trigger sync 1
 	emit_file demo $D/stats "" mappings pages_mapped live_hments records \
