@@ -471,6 +471,8 @@ struct hment_stock {
 /* main.c */
 extern struct kmem_cache *hment_cache;
 extern struct kmem_cache *hment_htable_cache;
+extern struct kmem_cache *hment_records_cache;
+extern struct kmem_cache *hment_shadow_cache;
 
 /* index.c */
 struct hment_index *hment_index_create(const struct hment_params *params);
@@ -553,6 +555,7 @@ int hment_htable_shadow_prepare(struct hment_index *idx,
 				struct hment_htable *ht, unsigned int entry,
 				gfp_t gfp);
 size_t hment_shadow_block_size(const struct hment_htable *ht);
+u64 hment_shadow_block_bytes(const struct hment_index *idx);
 void hment_htable_free(struct hment_htable *ht);
 void hment_htable_mark_stale(struct hment_index *idx, struct hment_htable *ht);
 void hment_htable_clear_stale(struct hment_index *idx,

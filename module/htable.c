@@ -76,6 +76,28 @@ size_t hment_shadow_block_size(const struct hment_htable *ht)
 				       sizeof(unsigned long) : sizeof(u32));
 }
 
+static void hment_shadow_block_free(const struct hment_htable *ht, void *blk)
+{
+	if (test_bit(HMENT_HT_WIDE, &ht->ht_flags))
+		kfree(blk);
+	else
+		kmem_cache_free(hment_shadow_cache, blk);
+}
+
+/**
+ * hment_shadow_block_bytes - what one shadow block of an index takes
+ * @idx: index
+ *
+ * Return: bytes, slab rounding included.
+ */
+u64 hment_shadow_block_bytes(const struct hment_index *idx)
+{
+	if (idx->max_pfn > U32_MAX)
+		return kmalloc_size_roundup(HMENT_SHADOW_ENTRIES *
+					    sizeof(unsigned long));
+	return ALIGN(kmem_cache_size(hment_shadow_cache), sizeof(void *));
+}
+
 /**
  * hment_htable_shadow_prepare - make room in the shadow for an entry
  * @idx: index
@@ -101,12 +123,15 @@ int hment_htable_shadow_prepare(struct hment_index *idx,
 		hment_stat_inc(idx, HMENT_STAT_FAULT_INJECTED);
 		return -ENOMEM;
 	}
-	blk = kzalloc(hment_shadow_block_size(ht), gfp | __GFP_NOWARN);
+	if (test_bit(HMENT_HT_WIDE, &ht->ht_flags))
+		blk = kzalloc(hment_shadow_block_size(ht), gfp | __GFP_NOWARN);
+	else
+		blk = kmem_cache_zalloc(hment_shadow_cache, gfp | __GFP_NOWARN);
 	if (!blk)
 		return -ENOMEM;
 	/* fully ordered: a reader that sees the block sees it zeroed */
 	if (cmpxchg(slot, NULL, blk))
-		kfree(blk);
+		hment_shadow_block_free(ht, blk);
 	else
 		hment_stat_inc(idx, HMENT_STAT_SHADOW_BLOCKS);
 	return 0;
@@ -165,7 +190,8 @@ static void hment_htable_free_rcu(struct rcu_head *head)
 	unsigned int i;
 
 	for (i = 0; i < HMENT_SHADOW_BLOCKS; i++)
-		kfree(ht->ht_shadow[i]);
+		if (ht->ht_shadow[i])
+			hment_shadow_block_free(ht, ht->ht_shadow[i]);
 	kmem_cache_free(hment_htable_cache, ht);
 }
 

@@ -48,6 +48,8 @@ MODULE_PARM_DESC(fail_sites, "mask of allocation sites fail_nth/fail_every apply
 /* Shared by every index, so a leak anywhere shows when it is destroyed. */
 struct kmem_cache *hment_cache;
 struct kmem_cache *hment_htable_cache;
+struct kmem_cache *hment_records_cache;
+struct kmem_cache *hment_shadow_cache;
 
 static struct hment_index *hment_idx;
 
@@ -79,17 +81,32 @@ static int __init hment_init(void)
 	hment_cache = KMEM_CACHE(hment, 0);
 	if (!hment_cache)
 		return -ENOMEM;
-	/* its own cache: 264 bytes would take 512 from kmalloc */
+	/*
+	 * Caches of their own: 264 bytes would take 512 from kmalloc, and the
+	 * kernel's accounting of a cache of ours is ours alone (bench).
+	 */
 	hment_htable_cache = KMEM_CACHE(hment_htable, 0);
 	if (!hment_htable_cache)
 		goto destroy_hment_cache;
+	hment_records_cache = kmem_cache_create("hment_records",
+						HMENT_CHUNK_PFNS *
+						sizeof(struct hment_page),
+						0, 0, NULL);
+	if (!hment_records_cache)
+		goto destroy_htable_cache;
+	/* 32-bit blocks; machines with pfns past 32 bits kmalloc theirs */
+	hment_shadow_cache = kmem_cache_create("hment_shadow",
+					       HMENT_SHADOW_ENTRIES * sizeof(u32),
+					       0, 0, NULL);
+	if (!hment_shadow_cache)
+		goto destroy_records_cache;
 
 	hment_idx = hment_index_create(&params);
 	if (IS_ERR(hment_idx)) {
 		err = PTR_ERR(hment_idx);
 		pr_err("cannot create the index: %pe (counts must be powers of two, each within its bound)\n",
 		       hment_idx);
-		goto destroy_htable_cache;
+		goto destroy_shadow_cache;
 	}
 	hment_reserve(hment_idx, 0);
 	if (track_all) {
@@ -104,6 +121,10 @@ static int __init hment_init(void)
 		sizeof(struct hment));
 	return 0;
 
+destroy_shadow_cache:
+	kmem_cache_destroy(hment_shadow_cache);
+destroy_records_cache:
+	kmem_cache_destroy(hment_records_cache);
 destroy_htable_cache:
 	kmem_cache_destroy(hment_htable_cache);
 destroy_hment_cache:
@@ -117,6 +138,8 @@ static void __exit hment_exit(void)
 	hment_index_destroy(hment_idx);
 	/* htables are freed after a grace period */
 	rcu_barrier();
+	kmem_cache_destroy(hment_shadow_cache);
+	kmem_cache_destroy(hment_records_cache);
 	kmem_cache_destroy(hment_htable_cache);
 	kmem_cache_destroy(hment_cache);
 }

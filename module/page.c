@@ -37,7 +37,7 @@ struct hment_page *hment_page_get(struct hment_index *idx, unsigned long pfn,
 		hment_stat_inc(idx, HMENT_STAT_FAULT_INJECTED);
 		return ERR_PTR(-ENOMEM);
 	}
-	chunk = kcalloc(HMENT_CHUNK_PFNS, sizeof(*chunk), gfp | __GFP_NOWARN);
+	chunk = kmem_cache_zalloc(hment_records_cache, gfp | __GFP_NOWARN);
 	if (!chunk)
 		return ERR_PTR(-ENOMEM);
 
@@ -49,11 +49,11 @@ struct hment_page *hment_page_get(struct hment_index *idx, unsigned long pfn,
 	theirs = xa_cmpxchg(&idx->records, key, NULL, chunk,
 			    gfp | __GFP_NOWARN);
 	if (xa_is_err(theirs)) {
-		kfree(chunk);
+		kmem_cache_free(hment_records_cache, chunk);
 		return ERR_PTR(xa_err(theirs));
 	}
 	if (theirs) {
-		kfree(chunk);
+		kmem_cache_free(hment_records_cache, chunk);
 		chunk = theirs;
 	} else {
 		hment_stat_add(idx, HMENT_STAT_RECORDS, HMENT_CHUNK_PFNS);
@@ -95,7 +95,7 @@ void hment_pages_destroy(struct hment_index *idx)
 	unsigned long key;
 
 	xa_for_each(&idx->records, key, chunk) {
-		kfree(chunk);
+		kmem_cache_free(hment_records_cache, chunk);
 		hment_stat_add(idx, HMENT_STAT_RECORDS, -HMENT_CHUNK_PFNS);
 	}
 	xa_destroy(&idx->records);

@@ -137,18 +137,14 @@ static void hment_memory_print(struct hment_index *idx, struct seq_buf *s)
 	long records = hment_stat_read(idx, HMENT_STAT_RECORDS);
 	long blocks = hment_stat_read(idx, HMENT_STAT_SHADOW_BLOCKS);
 	long hats = hment_stat_read(idx, HMENT_STAT_HATS);
-	size_t block = HMENT_SHADOW_ENTRIES * (idx->max_pfn > U32_MAX ?
-					       sizeof(unsigned long) :
-					       sizeof(u32));
 	unsigned long record_nodes = hment_xa_nodes(&idx->records);
 	unsigned long hat_nodes = hment_hat_xa_nodes(idx);
 	u64 b_hments = hment_cache_bytes(hment_cache, hments);
-	u64 b_records = (u64)(records / HMENT_CHUNK_PFNS) *
-			kmalloc_size_roundup(HMENT_CHUNK_PFNS *
-					     sizeof(struct hment_page)) +
+	u64 b_records = hment_cache_bytes(hment_records_cache,
+					  records / HMENT_CHUNK_PFNS) +
 			record_nodes * HMENT_XA_NODE_BYTES;
 	u64 b_htables = hment_cache_bytes(hment_htable_cache, htables) +
-			(u64)blocks * kmalloc_size_roundup(block);
+			(u64)blocks * hment_shadow_block_bytes(idx);
 	u64 b_hats = (u64)hats * kmalloc_size_roundup(sizeof(struct hment_hat)) +
 		     hat_nodes * HMENT_XA_NODE_BYTES;
 	u64 b_hash = hment_hash_bytes(idx) +

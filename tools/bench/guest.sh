@@ -126,17 +126,32 @@ syncers() {	# TAG SUFFIX: 1 then 2 syncers over all the workload's mms
 # The kernel's own accounting, against the stats' mem_total: unreclaimable
 # slab (kmalloc, large kmalloc and the module's caches; debugfs dentries
 # and inodes are reclaimable and left out), vmalloc and per-cpu memory,
-# in bytes. The module's code (vmalloc'd too) is taken off below.
+# and the xarray nodes (radix_tree_node, a reclaimable cache, counted by
+# its objects), in bytes. The module's code (vmalloc'd) is taken off below.
 kmem() {
-	awk '/^(SUnreclaim|VmallocUsed|Percpu):/ { kb += $2 }
-		END { print kb * 1024 }' /proc/meminfo
+	m=$(awk '/^(SUnreclaim|VmallocUsed|Percpu):/ { kb += $2 }
+		END { print kb * 1024 }' /proc/meminfo)
+	x=$(awk '$1 == "radix_tree_node" { print $2 * $4 }' /proc/slabinfo)
+	echo $((m + x))
+}
+
+# Slab pages of the module's own caches (a merged cache counts others too).
+kcaches() {
+	b=0
+	for c in hment hment_htable hment_records hment_shadow; do
+		d=/sys/kernel/slab/$c
+		[ -d $d ] || continue
+		[ ! -L $d ] || echo "bench: cache $c is merged into $(readlink $d)" >&2
+		b=$((b + $(cut -d' ' -f1 $d/slabs) * (4096 << $(cat $d/order))))
+	done
+	echo $b
 }
 
 settle() { sleep 2; }	# RCU frees, a resize queued by the sync
 
 # shellcheck disable=SC2086 # HMENT_ARGS is a word list
 mem_check() {	# TAG: the module's part, before insmod / after sync / rmmod
-	kern='' stats='' left=''
+	kern='' stats='' left='' caches='' sstats=''
 	for r in $(seq "$BENCH_REPS"); do
 		rmmod hment || fail rmmod
 		settle
@@ -147,6 +162,9 @@ mem_check() {	# TAG: the module's part, before insmod / after sync / rmmod
 		k1=$(kmem)
 		code=$((($(cat /sys/module/hment/coresize) + 4095) / 4096 * 4096))
 		stats="$stats $(get mem_total <$D/stats)"
+		caches="$caches $(kcaches)"
+		sstats="$sstats $(awk '$1 ~ /^mem_(hments|htables|records)$/ {
+			b += $2 } END { print b }' $D/stats)"
 		rmmod hment || fail rmmod
 		settle
 		k2=$(kmem)
@@ -156,7 +174,8 @@ mem_check() {	# TAG: the module's part, before insmod / after sync / rmmod
 	done
 	# shellcheck disable=SC2086
 	{ emit "$1" kmem_index $kern; emit "$1" kmem_stats $stats
-	  emit "$1" kmem_left $left; }
+	  emit "$1" kmem_left $left; emit "$1" kmem_caches $caches
+	  emit "$1" kmem_caches_stats $sstats; }
 }
 
 # The demo's workload (tools/workload.sh), when scripts/bench sent it.
@@ -164,7 +183,9 @@ bench_demo() {
 	# shellcheck source=tools/workload.sh
 	. /hment/workload.sh
 	log "demo: starting hment-workload"
-	workload_setup && workload_start >/dev/null || fail "demo workload"
+	if ! workload_setup || ! workload_start >/dev/null; then
+		fail "demo workload"
+	fi
 	mem_check demo
 	trigger sync 1
 	emit_file demo $D/stats "" mappings pages_mapped live_hments records \

@@ -116,6 +116,8 @@ def kmem(r, reps):
                           for a, b in zip(s, k)),
         'kmem_left': r['kmem_left'],
         'kmem_left_max': max(reps['kmem_left']['reps']),
+        'kmem_caches': r.get('kmem_caches', 0),
+        'kmem_caches_stats': r.get('kmem_caches_stats', 0),
     }
 
 
@@ -191,6 +193,10 @@ ROWS = [
                                    fmt(d['kmem_index'] / 1024),
                                    fmt(100 * d['kmem_agree'], 2))
      if 'kmem_index' in d else '-'),
+    ('  the module\'s own caches, KB: stats / their slab pages',
+     lambda d: '%s / %s' % (fmt(d['kmem_caches_stats'] / 1024),
+                            fmt(d['kmem_caches'] / 1024))
+     if 'kmem_caches' in d else '-'),
     ('bytes not back after rmmod (kernel accounting; worst)',
      lambda d: '%d (%d)' % (d['kmem_left'], d['kmem_left_max'])
      if 'kmem_left' in d else '-'),
@@ -216,9 +222,9 @@ def targets(der, sizes, demo):
     lin_t = big['full_ns_per_mapping'] / small['full_ns_per_mapping']
     lin_m = big['bytes_per_mapping'] / small['bytes_per_mapping']
     worst = max(der[s]['chain_mean'] for s in sizes)
+    # The demo's few hundred KB are within the noise of the kernel's
+    # global counters (see its line below): judged at the sizes only.
     mem = [der[s] for s in sizes if 'kmem_index' in der[s]]
-    if demo and 'kmem_index' in demo:
-        mem.append(demo)
     extra = []
     if demo:
         extra.append(('<= 48 bytes per mapping, all in, on the demo\'s '
@@ -227,13 +233,13 @@ def targets(der, sizes, demo):
     if mem:
         gap = max(d['kmem_agree'] for d in mem)
         left = max(d['kmem_left'] for d in mem)
-        worst = max(d['kmem_left_max'] for d in mem)
+        left_worst = max(d['kmem_left_max'] for d in mem)
         extra += [
-            ('stats and kernel accounting agree within 10% (worst run)',
-             '%s%%' % fmt(100 * gap, 2), gap <= 0.10),
+            ('stats and kernel accounting agree within 10% at every '
+             'size (worst run)', '%s%%' % fmt(100 * gap, 2), gap <= 0.10),
             # slab is counted in pages: a page is the accounting's grain
             ('every byte back after rmmod (median within a page; worst)',
-             '%d B; %d B' % (left, worst), left <= 4096),
+             '%d B; %d B' % (left, left_worst), left <= 4096),
         ]
     return extra + [
         ('full sync <= 2x the raw walk', '%sx' % fmt(big['full_x_walk']),
@@ -290,10 +296,16 @@ def main():
                   ' / '.join(fmt(demo['bytes_per_mapping_' + k], 2) for k in
                              ('hments', 'records', 'htables', 'hats',
                               'hash')),
-                  'stats %s KB, kernel accounting %s KB, %d B not back '
-                  'after rmmod' % (fmt(demo['kmem_stats'] / 1024),
-                                   fmt(demo['kmem_index'] / 1024),
-                                   demo['kmem_left_max'])
+                  'stats %s KB, kernel accounting %s KB (worst gap '
+                  '%s%%; the module\'s caches %s KB by the stats, %s KB '
+                  'of slab pages); not back after rmmod %d B (worst %d B: '
+                  'the noise of the global counters)' % (
+                      fmt(demo['kmem_stats'] / 1024),
+                      fmt(demo['kmem_index'] / 1024),
+                      fmt(100 * demo['kmem_agree'], 2),
+                      fmt(demo['kmem_caches_stats'] / 1024),
+                      fmt(demo['kmem_caches'] / 1024),
+                      demo['kmem_left'], demo['kmem_left_max'])
                   if 'kmem_index' in demo else 'no kernel accounting'))
     if model:
         print()
