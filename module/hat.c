@@ -121,35 +121,41 @@ static bool hment_inv_keeps_mappings(const struct mmu_notifier_range *range)
 	       range->event == MMU_NOTIFY_SOFT_DIRTY;
 }
 
-static bool hment_inv_overlaps(const struct hment_inv_range *r,
-			       unsigned long start, unsigned long end)
+/*
+ * The buckets of the 2M regions of [start, end): the first and how many.
+ * Return: false when the range covers more regions than there are buckets.
+ */
+static bool hment_inv_buckets(unsigned long start, unsigned long end,
+			      unsigned int *first, unsigned int *n)
 {
-	return r->end && r->start < end && start < r->end;
+	unsigned long regions = ((end - 1) >> HMENT_INV_SHIFT) -
+				(start >> HMENT_INV_SHIFT) + 1;
+
+	if (regions > HMENT_INV_BUCKETS)
+		return false;
+	*first = (start >> HMENT_INV_SHIFT) % HMENT_INV_BUCKETS;
+	*n = regions;
+	return true;
 }
 
 static int hment_inv_start(struct mmu_notifier *mn,
 			   const struct mmu_notifier_range *range)
 {
 	struct hment_hat *hat = container_of(mn, struct hment_hat, mn);
-	struct hment_inv_range *r;
-	unsigned int i;
+	unsigned int first, n, i, b;
 
 	if (hment_inv_keeps_mappings(range) || range->start >= range->end)
 		return 0;
 	spin_lock(&hat->inv_lock);
-	r = &hat->inv_log[hat->inv_started++ % HMENT_INV_SLOTS];
-	r->start = range->start;
-	r->end = range->end;
-	for (i = 0; i < HMENT_INV_SLOTS; i++) {
-		r = &hat->inv_active[i];
-		if (!r->end) {
-			r->start = range->start;
-			r->end = range->end;
-			break;
-		}
+	if (!hment_inv_buckets(range->start, range->end, &first, &n)) {
+		hat->inv_wide_active++;
+		hat->inv_wide_seq++;
 	}
-	if (i == HMENT_INV_SLOTS)
-		hat->inv_overflow++;
+	for (i = 0; i < n; i++) {
+		b = (first + i) % HMENT_INV_BUCKETS;
+		hat->inv_active[b]++;
+		hat->inv_seq[b]++;
+	}
 	spin_unlock(&hat->inv_lock);
 	hment_hat_forget_range(hat, range->start, range->end);
 	return 0;
@@ -159,23 +165,44 @@ static void hment_inv_end(struct mmu_notifier *mn,
 			  const struct mmu_notifier_range *range)
 {
 	struct hment_hat *hat = container_of(mn, struct hment_hat, mn);
-	struct hment_inv_range *r;
-	unsigned int i;
+	unsigned int first, n, i, b;
 
 	if (hment_inv_keeps_mappings(range) || range->start >= range->end)
 		return;
 	spin_lock(&hat->inv_lock);
-	/* a twin range in a slot stands for this one just as well */
-	for (i = 0; i < HMENT_INV_SLOTS; i++) {
-		r = &hat->inv_active[i];
-		if (r->start == range->start && r->end == range->end) {
-			r->end = 0;
-			break;
-		}
+	if (!hment_inv_buckets(range->start, range->end, &first, &n) &&
+	    !WARN_ON_ONCE(!hat->inv_wide_active))
+		hat->inv_wide_active--;
+	for (i = 0; i < n; i++) {
+		b = (first + i) % HMENT_INV_BUCKETS;
+		if (!WARN_ON_ONCE(!hat->inv_active[b]))
+			hat->inv_active[b]--;
 	}
-	if (i == HMENT_INV_SLOTS && !WARN_ON_ONCE(!hat->inv_overflow))
-		hat->inv_overflow--;
 	spin_unlock(&hat->inv_lock);
+}
+
+/*
+ * Where invalidations touching [start, end) stand: the sum of the counts
+ * started (it grows with each), or ULONG_MAX while one is in progress.
+ */
+static unsigned long hment_inv_state(struct hment_hat *hat,
+				     unsigned long start, unsigned long end)
+{
+	unsigned long seq = hat->inv_wide_seq;
+	bool active = hat->inv_wide_active;
+	unsigned int first, n, i, b;
+
+	lockdep_assert_held(&hat->inv_lock);
+	if (!hment_inv_buckets(start, end, &first, &n)) {
+		first = 0;
+		n = HMENT_INV_BUCKETS;
+	}
+	for (i = 0; i < n; i++) {
+		b = (first + i) % HMENT_INV_BUCKETS;
+		seq += hat->inv_seq[b];
+		active |= hat->inv_active[b];
+	}
+	return active ? ULONG_MAX : seq;
 }
 
 /*
@@ -214,8 +241,9 @@ static const struct mmu_notifier_ops hment_mn_ops = {
  * Whatever the sync added for [@start, @end) while an invalidation of an
  * overlapping range was in progress, or after one started, may be gone by
  * the time the sync is done: it asks hment_hat_inv_unchanged() after
- * adding, and undoes if told so. Invalidations elsewhere in the mm do not
- * matter, as with mmu_interval_read_begin() of an interval notifier.
+ * adding, and undoes if told so. Invalidations of other 2M regions do
+ * not matter (unless they share its bucket), much as with
+ * mmu_interval_read_begin() of an interval notifier.
  *
  * Return: a cookie for hment_hat_inv_unchanged().
  */
@@ -223,15 +251,9 @@ unsigned long hment_hat_inv_begin(struct hment_hat *hat, unsigned long start,
 				  unsigned long end)
 {
 	unsigned long seq;
-	unsigned int i;
 
 	spin_lock(&hat->inv_lock);
-	seq = hat->inv_started;
-	if (hat->inv_overflow)
-		seq = ULONG_MAX;
-	for (i = 0; i < HMENT_INV_SLOTS; i++)
-		if (hment_inv_overlaps(&hat->inv_active[i], start, end))
-			seq = ULONG_MAX;
+	seq = hment_inv_state(hat, start, end);
 	spin_unlock(&hat->inv_lock);
 	return seq;
 }
@@ -243,24 +265,17 @@ unsigned long hment_hat_inv_begin(struct hment_hat *hat, unsigned long start,
  * @start: first address
  * @end: end of the range (exclusive)
  *
- * Compares with the ranges of the invalidations started since the cookie;
- * when more started than the log holds, assumes one overlapped.
- *
  * Return: true if what was added for the range since is still valid.
  */
 bool hment_hat_inv_unchanged(struct hment_hat *hat, unsigned long cookie,
 			     unsigned long start, unsigned long end)
 {
-	bool same = cookie != ULONG_MAX;
-	unsigned long n;
+	bool same;
 
+	if (cookie == ULONG_MAX)
+		return false;
 	spin_lock(&hat->inv_lock);
-	if (same && hat->inv_started - cookie > HMENT_INV_SLOTS)
-		same = false;
-	for (n = cookie; same && n != hat->inv_started; n++)
-		if (hment_inv_overlaps(&hat->inv_log[n % HMENT_INV_SLOTS],
-				       start, end))
-			same = false;
+	same = hment_inv_state(hat, start, end) == cookie;
 	spin_unlock(&hat->inv_lock);
 	return same;
 }

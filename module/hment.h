@@ -20,6 +20,16 @@
  * resize (hash.c) holds hment_index.freeze_lock, so it never overlaps
  * hment_verify(), and takes one hash-bucket lock at a time under it, no
  * list lock.
+ *
+ * Around them, a sync (walker.c) takes:
+ *   hment_index.sync_lock (to pick its hats; the reaper frees dead ones)
+ *     -> hment_hat.lock -> mmap_lock (read)
+ *       -> i_mmap_rwsem (read, a shareable hugetlb VMA's file)
+ *         -> the page-table lock of a PTE table, PMD or PUD
+ *           -> mapping-list lock
+ * hment_hat.inv_lock is taken alone. The notifiers take no sleeping lock:
+ * release may run inside a sync's mmput() or track's, under hat.lock or
+ * sync_lock, so it queues hment_index.reap_work instead.
  */
 #ifndef _HMENT_H
 #define _HMENT_H
@@ -173,21 +183,15 @@ struct hment_htable {
 };
 
 /*
- * Invalidation ranges a hat remembers, both of those in progress and of
- * those started last: a sync's table pass checks its own range against
- * them, a bounded number of comparisons under a spinlock.
+ * A hat counts invalidations per 2M region of the address space, the
+ * regions folded onto HMENT_INV_BUCKETS counters (region number modulo
+ * the count): a sync's pass over one table asks only about its own
+ * region, with a bounded amount of work under a spinlock. Regions that
+ * share a counter, and ranges wider than all the counters, only make a
+ * pass retry when it need not.
  */
-#define HMENT_INV_SLOTS		8
-
-/**
- * struct hment_inv_range - an invalidated range of virtual addresses
- * @start:	first address
- * @end:	end of the range (exclusive)
- */
-struct hment_inv_range {
-	unsigned long start;
-	unsigned long end;
-};
+#define HMENT_INV_BUCKETS	64
+#define HMENT_INV_SHIFT		21
 
 /**
  * struct hment_hat - an address space whose page tables are indexed
@@ -204,13 +208,10 @@ struct hment_inv_range {
  * @mm:		the process's mm (mmgrab'd), NULL for the kernel and tests
  * @mn:		notifier on @mm: its invalidations remove index entries
  * @inv_lock:	guards the @inv_ fields
- * @inv_active:	ranges of the invalidations of @mm in progress, a slot
- *		with end 0 is free
- * @inv_overflow: invalidations in progress that found no free slot: while
- *		non-zero, every range counts as invalidated
- * @inv_started: invalidations of @mm started so far
- * @inv_log:	the ranges of the last HMENT_INV_SLOTS invalidations started,
- *		the n-th at n % HMENT_INV_SLOTS
+ * @inv_wide_active: invalidations in progress wider than the buckets
+ * @inv_wide_seq: such invalidations started
+ * @inv_active:	per bucket of 2M regions, invalidations in progress
+ * @inv_seq:	per bucket, invalidations started
  * @dead:	@mm has exited or the hat was untracked: its mappings are gone
  *		from the index and syncs leave it alone
  * @gen:	count of this hat's syncs
@@ -227,10 +228,10 @@ struct hment_hat {
 	struct mm_struct *mm;
 	struct mmu_notifier mn;
 	spinlock_t inv_lock;		/* innermost */
-	struct hment_inv_range inv_active[HMENT_INV_SLOTS];
-	unsigned int inv_overflow;
-	unsigned long inv_started;
-	struct hment_inv_range inv_log[HMENT_INV_SLOTS];
+	unsigned int inv_wide_active;
+	unsigned long inv_wide_seq;
+	unsigned int inv_active[HMENT_INV_BUCKETS];
+	unsigned long inv_seq[HMENT_INV_BUCKETS];
 	bool dead;
 	u32 gen;
 	char comm[TASK_COMM_LEN];

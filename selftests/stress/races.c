@@ -384,7 +384,7 @@ static void race_converge(double seconds)
 		worst = m.first > worst ? m.first : worst;
 		total.first += m.first;
 		total.persist += m.persist;
-	} while (now() - t0 < seconds);
+	} while (now() - t0 < seconds || rounds < 3);
 	stop_child(child);
 	tap_diag("converge: %lu syncs, %lu table passes retried, %lu purges meanwhile",
 		 rounds, retries, (unsigned long)rs->purges);
@@ -488,7 +488,7 @@ static void race_thp(double seconds, uint64_t seed)
 		compare_all_over(&m);
 		points++;
 		resume_all();
-	} while (now() - t0 < seconds);
+	} while (now() - t0 < seconds || points < 3);
 	tap_diag("thp: %lu syncs (%lu failed), %lu THP operations, %lu purges",
 		 (unsigned long)rs->syncs, (unsigned long)rs->sync_err,
 		 (unsigned long)rs->ops, (unsigned long)rs->purges);
@@ -620,7 +620,7 @@ static void race_collapse(double seconds)
 		"khugepaged/alloc_sleep_millisecs",
 		"khugepaged/pages_to_scan", "shmem_enabled",
 	};
-	static const char *const fast[] = { "10", "10", "4096", "advise" };
+	static const char *const fast[] = { "100", "100", "4096", "advise" };
 	char saved[4][64], path[128];
 	struct mismatch over = { 0 }, conv = { 0 };
 	unsigned long rounds = 0, pmd_kb = 0;
