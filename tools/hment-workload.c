@@ -194,22 +194,27 @@ static void cow_tree(void)
 
 static void huge_manifest(char *thp, char *split, char *hzero, char *htlb)
 {
-	manifest("thp", thp, HPAGE);
-	manifest("thp-split", split, HPAGE);
-	manifest("hugezero", hzero, HPAGE);
+	if (thp) {
+		manifest("thp", thp, HPAGE);
+		manifest("thp-split", split, HPAGE);
+		manifest("hugezero", hzero, HPAGE);
+	}
 	manifest("hugetlb", htlb, HPAGE);
 }
 
 static void huge(void)
 {
-	char *thp, *split, *hzero, *htlb;
+	char *thp = NULL, *split = NULL, *hzero = NULL, *htlb;
 
-	thp = map_aligned(HPAGE, MADV_HUGEPAGE);
-	fill(thp, HPAGE, 't');
-	split = map_aligned(HPAGE, MADV_HUGEPAGE);
-	fill(split, HPAGE, 's');
-	hzero = map_aligned(HPAGE, MADV_HUGEPAGE);
-	touch_read(hzero, HPAGE);
+	/* PREEMPT_RT kernels have no THP: only the hugetlb kind then */
+	if (!access("/sys/kernel/mm/transparent_hugepage", F_OK)) {
+		thp = map_aligned(HPAGE, MADV_HUGEPAGE);
+		fill(thp, HPAGE, 't');
+		split = map_aligned(HPAGE, MADV_HUGEPAGE);
+		fill(split, HPAGE, 's');
+		hzero = map_aligned(HPAGE, MADV_HUGEPAGE);
+		touch_read(hzero, HPAGE);
+	}
 	htlb = mmap(NULL, HPAGE, PROT_READ | PROT_WRITE,
 		    MAP_SHARED | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
 	if (htlb == MAP_FAILED)
@@ -223,7 +228,7 @@ static void huge(void)
 		hold();
 	}
 	/* fork has copied the PMD: only this side is split into PTEs */
-	if (mprotect(split + 5 * PAGE, PAGE, PROT_READ))
+	if (split && mprotect(split + 5 * PAGE, PAGE, PROT_READ))
 		die("mprotect thp-split");
 	huge_manifest(thp, split, hzero, htlb);
 	hold();
@@ -259,7 +264,8 @@ static void misc(void)
 	char *zero, *locked, *moved, *dst, *high;
 
 	zero = map_anon(len);
-	if (madvise(zero, len, MADV_NOHUGEPAGE))
+	/* without THP (PREEMPT_RT) there is no huge zero page to avoid */
+	if (madvise(zero, len, MADV_NOHUGEPAGE) && errno != EINVAL)
 		die("MADV_NOHUGEPAGE");
 	touch_read(zero, len);
 
