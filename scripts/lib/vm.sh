@@ -68,12 +68,18 @@ vm_result() {	# the contract's closing line; false if anything failed
 # is checked, so an interrupted build resumes instead of being reused.
 # 6.1: kunit/.kunitconfig, linux-source-6.1 -> kunit-<key>;
 # 6.12: kunit/debug-6.12.config, linux-source-6.12 -> debug-6.12-<key>.
-vm_debug_kernel() {	# [6.1|6.12]: sets VM_DEBUG_DIR and VM_DEBUG_SRC,
-			# building on a miss or if VM_REBUILD=1
+# VM_DEBUG_CMDLINE: what the kernel's command line must add. The 6.1 config
+# leaves the preemption model at its default (none), but the kernel is built
+# preemptible (PREEMPT_DYNAMIC, PREEMPT_RCU): preempt=full makes it fully
+# preemptible at boot, as 6.12's PREEMPT=y is, without a rebuild.
+vm_debug_kernel() {	# [6.1|6.12]: sets VM_DEBUG_DIR, VM_DEBUG_SRC and
+			# VM_DEBUG_CMDLINE, building on a miss or if VM_REBUILD=1
 	local series=${1:-6.1} kconf src ver key t0=$SECONDS lock dir
 	case $series in
-	6.1) kconf=$VM_ROOT/kunit/.kunitconfig src=$KSRC dir=kunit ;;
-	6.12) kconf=$VM_ROOT/kunit/debug-6.12.config src=$KSRC612 dir=debug-6.12 ;;
+	6.1) kconf=$VM_ROOT/kunit/.kunitconfig src=$KSRC dir=kunit
+		VM_DEBUG_CMDLINE=preempt=full ;;
+	6.12) kconf=$VM_ROOT/kunit/debug-6.12.config src=$KSRC612 dir=debug-6.12
+		VM_DEBUG_CMDLINE= ;;
 	*) vm_die "no debug kernel for '$series'" ;;
 	esac
 	[ -e "$src/Makefile" ] || vm_die "$src is missing: run scripts/setup"
