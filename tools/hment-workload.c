@@ -204,9 +204,11 @@ static void cow_tree(void)
 static void huge_manifest(char *thp, char *split, char *hzero, char *htlb,
 			  char *gig)
 {
-	manifest("thp", thp, HPAGE);
-	manifest("thp-split", split, HPAGE);
-	manifest("hugezero", hzero, HPAGE);
+	if (thp) {
+		manifest("thp", thp, HPAGE);
+		manifest("thp-split", split, HPAGE);
+		manifest("hugezero", hzero, HPAGE);
+	}
 	manifest("hugetlb", htlb, HPAGE);
 	if (gig)
 		manifest("hugetlb-1g", gig, GPAGE);
@@ -236,14 +238,17 @@ static char *map_gig(void)
 
 static void huge(void)
 {
-	char *thp, *split, *hzero, *htlb, *gig;
+	char *thp = NULL, *split = NULL, *hzero = NULL, *htlb, *gig;
 
-	thp = map_aligned(HPAGE, MADV_HUGEPAGE);
-	fill(thp, HPAGE, 't');
-	split = map_aligned(HPAGE, MADV_HUGEPAGE);
-	fill(split, HPAGE, 's');
-	hzero = map_aligned(HPAGE, MADV_HUGEPAGE);
-	touch_read(hzero, HPAGE);
+	/* PREEMPT_RT kernels have no THP: only the hugetlb kind then */
+	if (!access("/sys/kernel/mm/transparent_hugepage", F_OK)) {
+		thp = map_aligned(HPAGE, MADV_HUGEPAGE);
+		fill(thp, HPAGE, 't');
+		split = map_aligned(HPAGE, MADV_HUGEPAGE);
+		fill(split, HPAGE, 's');
+		hzero = map_aligned(HPAGE, MADV_HUGEPAGE);
+		touch_read(hzero, HPAGE);
+	}
 	htlb = mmap(NULL, HPAGE, PROT_READ | PROT_WRITE,
 		    MAP_SHARED | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
 	if (htlb == MAP_FAILED)
@@ -260,7 +265,7 @@ static void huge(void)
 		hold();
 	}
 	/* fork has copied the PMD: only this side is split into PTEs */
-	if (mprotect(split + 5 * PAGE, PAGE, PROT_READ))
+	if (split && mprotect(split + 5 * PAGE, PAGE, PROT_READ))
 		die("mprotect thp-split");
 	huge_manifest(thp, split, hzero, htlb, gig);
 	hold();
@@ -296,7 +301,8 @@ static void misc(void)
 	char *zero, *locked, *moved, *dst, *high;
 
 	zero = map_anon(len);
-	if (madvise(zero, len, MADV_NOHUGEPAGE))
+	/* without THP (PREEMPT_RT) there is no huge zero page to avoid */
+	if (madvise(zero, len, MADV_NOHUGEPAGE) && errno != EINVAL)
 		die("MADV_NOHUGEPAGE");
 	touch_read(zero, len);
 

@@ -19,11 +19,15 @@ workload_setup() {
 		mount -t tmpfs -o size=8m hment-tmpfs "$WL_TMPFS" || return 1
 	# THP only where the workload asks (MADV_HUGEPAGE), so that nothing
 	# else turns huge meanwhile; read faults there map the huge zero page.
-	echo madvise >"$thp/enabled" && echo madvise >"$thp/defrag" &&
-		echo 1 >"$thp/use_zero_page" || return 1
-	# khugepaged would find nothing to collapse (the THP regions are fully
-	# populated, the split one spans three VMAs); keep it asleep anyway.
-	echo 600000 >"$thp/khugepaged/scan_sleep_millisecs"
+	# PREEMPT_RT kernels have no THP: the workload then maps none.
+	if [ -d "$thp" ]; then
+		echo madvise >"$thp/enabled" && echo madvise >"$thp/defrag" &&
+			echo 1 >"$thp/use_zero_page" || return 1
+		# khugepaged would find nothing to collapse (the THP regions
+		# are fully populated, the split one spans three VMAs); keep
+		# it asleep anyway.
+		echo 600000 >"$thp/khugepaged/scan_sleep_millisecs"
+	fi
 	# Nor should kcompactd move pages around on its own initiative.
 	echo 0 >/proc/sys/vm/compaction_proactiveness 2>/dev/null
 	echo 4 >/proc/sys/vm/nr_hugepages

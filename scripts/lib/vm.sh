@@ -36,7 +36,9 @@ vm_init() {	# NAME: names the logs and the result line
 	VM_OUT=$VM_LOGDIR/$1.out
 	VM_TMP=$(mktemp -d "/tmp/hment-$1.XXXXXX")
 	trap 'rm -rf "$VM_TMP"' EXIT
-	if [ ! -r /var/lib/hment/kernels ]; then
+	# A missing file, or one from before the RT kernels and 6.12's source.
+	if [ ! -r /var/lib/hment/kernels ] ||
+		! grep -q '^KSRC612=' /var/lib/hment/kernels; then
 		"$VM_ROOT/scripts/setup"
 	fi
 	# shellcheck source=/dev/null
@@ -61,15 +63,31 @@ vm_result() {	# the contract's closing line; false if anything failed
 	[ "$VM_FAIL" -eq 0 ]
 }
 
-# The debug kernel lives outside the repo, keyed by its .kunitconfig and the
-# kernel source version, and is marked complete only once its .config is
-# checked, so an interrupted build resumes instead of being reused.
-vm_debug_kernel() {	# sets VM_DEBUG_DIR, building on a miss or if VM_REBUILD=1
-	local kconf=$VM_ROOT/kunit/.kunitconfig ver key t0=$SECONDS lock
-	ver=$(sed -n 's/^\(VERSION\|PATCHLEVEL\|SUBLEVEL\) = //p' "$KSRC/Makefile" |
+# The debug kernels live outside the repo, keyed by their config file and
+# the kernel source version, and are marked complete only once their .config
+# is checked, so an interrupted build resumes instead of being reused.
+# 6.1: kunit/.kunitconfig, linux-source-6.1 -> kunit-<key>;
+# 6.12: kunit/debug-6.12.config, linux-source-6.12 -> debug-6.12-<key>.
+# VM_DEBUG_CMDLINE: what the kernel's command line must add. The 6.1 config
+# leaves the preemption model at its default (none), but the kernel is built
+# preemptible (PREEMPT_DYNAMIC, PREEMPT_RCU): preempt=full makes it fully
+# preemptible at boot, as 6.12's PREEMPT=y is, without a rebuild.
+vm_debug_kernel() {	# [6.1|6.12]: sets VM_DEBUG_DIR, VM_DEBUG_SRC and
+			# VM_DEBUG_CMDLINE, building on a miss or if VM_REBUILD=1
+	local series=${1:-6.1} kconf src ver key t0=$SECONDS lock dir
+	case $series in
+	6.1) kconf=$VM_ROOT/kunit/.kunitconfig src=$KSRC dir=kunit
+		VM_DEBUG_CMDLINE=preempt=full ;;
+	6.12) kconf=$VM_ROOT/kunit/debug-6.12.config src=$KSRC612 dir=debug-6.12
+		VM_DEBUG_CMDLINE= ;;
+	*) vm_die "no debug kernel for '$series'" ;;
+	esac
+	[ -e "$src/Makefile" ] || vm_die "$src is missing: run scripts/setup"
+	ver=$(sed -n 's/^\(VERSION\|PATCHLEVEL\|SUBLEVEL\) = //p' "$src/Makefile" |
 		paste -sd.)
 	key=$({ cat "$kconf"; echo "$ver"; } | sha256sum | cut -c1-12)
-	VM_DEBUG_DIR=$VM_CACHE/kunit-$key
+	VM_DEBUG_DIR=$VM_CACHE/$dir-$key
+	VM_DEBUG_SRC=$src
 	mkdir -p "$VM_CACHE"
 	exec {lock}>"$VM_CACHE/.lock-$key"
 	flock "$lock"
@@ -82,13 +100,13 @@ vm_debug_kernel() {	# sets VM_DEBUG_DIR, building on a miss or if VM_REBUILD=1
 		return
 	fi
 	# kunit.py builds with O=, which needs a source tree in mrproper state.
-	if [ -e "$KSRC/.config" ] || [ -d "$KSRC/include/config" ]; then
-		vm_die "$KSRC is not clean: run 'make -C $KSRC mrproper'"
+	if [ -e "$src/.config" ] || [ -d "$src/include/config" ]; then
+		vm_die "$src is not clean: run 'make -C $src mrproper'"
 	fi
-	vm_note "debug kernel $ver: building in $VM_DEBUG_DIR (about 8 min on 2 cores)"
+	vm_note "debug kernel $ver: building in $VM_DEBUG_DIR (8-15 min on 2 cores)"
 	mkdir -p "$VM_DEBUG_DIR"
 	# kunit.py must not leave __pycache__ in the source tree either.
-	if ! PYTHONDONTWRITEBYTECODE=1 python3 "$KSRC/tools/testing/kunit/kunit.py" \
+	if ! PYTHONDONTWRITEBYTECODE=1 python3 "$src/tools/testing/kunit/kunit.py" \
 		build --arch=x86_64 --kunitconfig="$kconf" \
 		--build_dir="$VM_DEBUG_DIR" >"$VM_DEBUG_DIR/build.log" 2>&1; then
 		tail -n 40 "$VM_DEBUG_DIR/build.log"

@@ -16,7 +16,15 @@
  *           live and dying pids; readers holding files open; rmmod and
  *           insmod every few seconds. While a reader holds a file the
  *           module is pinned: rmmod fails with EAGAIN (EBUSY while it is
- *           still loading or going), which is right and counted.
+ *           still loading or going), which is right and counted. If the
+ *           readers keep it pinned, the loader quiesces them all and
+ *           retries until the unload happens.
+ *
+ * Every event a phase's checks require (a sync, a kpagecount read, an
+ * rmmod/insmod cycle, a process killed mid-sync, each kind of churn, and
+ * in the fault phase the injected faults and steals) is made to happen:
+ * a phase runs on past its length, up to EXTEND_MAX seconds, until each
+ * has been seen, and says so. One still missing then is a failure.
  *
  * Then, quiescent:
  *  - recovery: injection off, one sync, and hment's kpagecount equals
@@ -33,6 +41,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -44,6 +53,8 @@
 #include <unistd.h>
 
 #define MIDSYNC_MB	8
+#define EXTEND_MAX	120	/* s a phase may run on for a missing event */
+#define QUIESCE_MAX	60	/* s to unload with every reader quiesced */
 #define Q_PAGES		64
 #define R_PAGES		256
 
@@ -54,7 +65,8 @@ static const char *const counter_names[NR_COUNTERS] = {
 	"syncs", "sync_added", "verify_ok", "kpc_reads", "kpc_mb",
 	"lookups", "lookup_lines", "tracks", "untracks", "track_esrch",
 	"holds", "loads", "unloads", "rmmod_eagain", "rmmod_ebusy",
-	"rmmod_gaveup", "absent", "enomem", "sync_ms", "verify_ms",
+	"rmmod_quiesced", "rmmod_gaveup", "absent", "enomem", "sync_ms",
+	"verify_ms",
 	"bad_sync", "bad_verify", "bad_kpc", "bad_lookup", "bad_track",
 	"bad_load", "bad_worker",
 };
@@ -402,6 +414,7 @@ static void *toucher(void *arg)
 static void w_midsync(uint64_t rng)
 {
 	struct midsync m;
+	unsigned long hits = 0;	/* this worker lives one phase */
 	pthread_t t;
 	int p[2], status, r;
 	char c, cmd[32];
@@ -442,9 +455,17 @@ static void w_midsync(uint64_t rng)
 		m.in_sync = 0;
 		m.err = 0;
 		pthread_create(&t, NULL, midsync_thread, &m);
-		msleep(rng_below(&rng, 60));
-		if (m.in_sync)
+		if (hits) {
+			msleep(rng_below(&rng, 60));
+		} else {
+			/* none yet this phase: kill as the sync starts */
+			for (r = 0; !m.in_sync && r < 100000; r++)
+				sched_yield();
+		}
+		if (m.in_sync) {
 			add(C_MIDSYNC_HIT, 1);
+			hits++;
+		}
 		kill(m.pid, SIGKILL);
 		pthread_join(t, NULL);
 		waitpid(m.pid, &status, 0);
@@ -638,7 +659,12 @@ static void w_holder(uint64_t rng)
 	int fd;
 
 	while (!sh->stop) {
-		/* no hold_off(): these are the readers rmmod has to wait for */
+		/*
+		 * These are the readers rmmod has to wait for: they let go
+		 * only when the loader has failed long enough to quiesce all.
+		 */
+		while (sh->want_unload == UNLOAD_ALL && !sh->stop)
+			msleep(5);
 		fd = hm_open(files[rng_below(&rng, 8)], O_RDONLY);
 		if (absent(fd)) {
 			msleep(50);
@@ -658,7 +684,7 @@ static void w_holder(uint64_t rng)
 static void w_loader(uint64_t rng)
 {
 	const char *args = sh->phase == 2 ? fault_args : base_args;
-	double next;
+	double next, t;
 	int r, tries, pin;
 	bool gone;
 
@@ -671,7 +697,7 @@ static void w_loader(uint64_t rng)
 			break;
 		/* stats walks every hash bucket: a second under TCG, so once */
 		sample_stats(false);
-		sh->want_unload = 1;
+		sh->want_unload = UNLOAD_SOFT;
 		gone = false;
 		/* an open file pins the module: rmmod must refuse */
 		pin = hm_open("stats", O_RDONLY);
@@ -687,7 +713,19 @@ static void w_loader(uint64_t rng)
 			gone = !r;
 			close(pin);
 		}
-		for (tries = 0; tries < 150 && !gone; tries++) {
+		/*
+		 * A second with the holder's readers still coming and going,
+		 * then quiesce them too: once nothing opens a file, the last
+		 * reader closes within seconds and rmmod must succeed. One
+		 * still refused after QUIESCE_MAX seconds is a pinned module.
+		 */
+		for (tries = 0, t = now(); !gone; tries++) {
+			if (tries == 50) {
+				sh->want_unload = UNLOAD_ALL;
+				add(C_RMMOD_QUIESCED, 1);
+			}
+			if (now() - t > QUIESCE_MAX + 1)
+				break;
 			r = unload();
 			if (!r)
 				gone = true;
@@ -704,6 +742,8 @@ static void w_loader(uint64_t rng)
 		}
 		if (!gone) {
 			add(C_RMMOD_GAVEUP, 1);
+			bad(C_BAD_LOAD, "rmmod refused for %.0f s, every reader quiesced",
+			    now() - t);
 			sh->want_unload = 0;
 			continue;
 		}
@@ -759,9 +799,58 @@ static int ensure_loaded(const char *args)
 	return load(args);
 }
 
-static double run_phase(int phase, double seconds, uint64_t *rng)
+static unsigned long delta(const unsigned long *before, int c)
 {
-	double t0 = now(), deadline = t0 + seconds;
+	return sh->c[c] - before[c];
+}
+
+/*
+ * The first event that a phase's checks (report_phase(), and after the
+ * fault phase the stats and THP checks) require and that has not happened
+ * yet, or NULL when all have.
+ */
+static const char *phase_missing(const unsigned long *b, int phase)
+{
+	static const struct { int c; const char *name; } need[] = {
+		{ C_SYNCS, "a sync" }, { C_KPC_READS, "a kpagecount read" },
+		{ C_LOOKUPS, "a lookup" }, { C_LOADS, "an rmmod/insmod cycle" },
+		{ C_MIDSYNC_HIT, "a process killed mid-sync" },
+		{ C_PROCS, "a process" }, { C_EXECS, "an exec" },
+		{ C_THREADS, "a thread" }, { C_MMAPS, "an mmap" },
+		{ C_MREMAPS, "an mremap" }, { C_MPROTECTS, "an mprotect" },
+		{ C_DONTNEED, "a MADV_DONTNEED" }, { C_FREE, "a MADV_FREE" },
+		{ C_KSM_MERGE, "a KSM merge" }, { C_HUGETLB, "a hugetlb map" },
+	};
+	long *t = sh->fs_total, *l = sh->fs_last;
+
+	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
+		if (!delta(b, need[i].c))
+			return need[i].name;
+	if (!delta(b, C_TRACKS) && !delta(b, C_UNTRACKS))
+		return "a track or untrack";
+	if (!delta(b, C_RMMOD_EAGAIN) && !delta(b, C_RMMOD_EBUSY))
+		return "an rmmod refused";
+	if (phase != 2)
+		return NULL;
+	/* the loader samples the module's stats at each cycle */
+	if (t[FS_FAULT] + l[FS_FAULT] <= 0)
+		return "an injected fault";
+	if (t[FS_STEALS] + l[FS_STEALS] <= 0)
+		return "a steal";
+	if (sh->stale_max <= 0 && t[FS_STALE_MARKS] + l[FS_STALE_MARKS] <= 0)
+		return "a stale mark";
+	if (vmstat("thp_fault_alloc") <= thp_alloc0 && !sh->c[C_THP])
+		return "a THP";
+	if (vmstat("thp_split_pmd") <= thp_split0)
+		return "a PMD split";
+	return NULL;
+}
+
+static double run_phase(int phase, double seconds, uint64_t *rng,
+			const unsigned long *before)
+{
+	double t0 = now(), deadline = t0 + seconds, end;
+	const char *missing = NULL, *told = NULL;
 	int i, status, left;
 
 	sh->stop = 0;
@@ -780,7 +869,19 @@ static double run_phase(int phase, double seconds, uint64_t *rng)
 			_exit(0);
 		}
 	}
-	while (now() < deadline) {
+	for (;;) {
+		end = now();
+		if (end >= deadline + EXTEND_MAX)
+			break;
+		if (end >= deadline) {
+			missing = phase_missing(before, phase);
+			if (!missing)
+				break;
+			if (missing != told)
+				printf("# soak: phase %d runs on until it sees %s\n",
+				       phase, missing);
+			told = missing;
+		}
 		msleep(200);
 		for (i = 0; i < NWORKERS; i++) {
 			if (workers[i].pid <= 0 ||
@@ -791,6 +892,11 @@ static double run_phase(int phase, double seconds, uint64_t *rng)
 			workers[i].pid = 0;
 		}
 	}
+	if (end > deadline + 0.5)
+		printf("# soak: phase %d ran %.0f s past its %.0f s%s%s\n",
+		       phase, end - deadline, seconds,
+		       missing ? ", still missing " : "", missing ? missing : "");
+	fflush(stdout);
 	sh->stop = 1;
 	/* a sync or a verify in flight may take a while under TCG */
 	for (left = NWORKERS, t0 = now(); left && now() - t0 < 180;) {
@@ -821,11 +927,6 @@ static double run_phase(int phase, double seconds, uint64_t *rng)
 	return now() - deadline + seconds;
 }
 
-static unsigned long delta(const unsigned long *before, int c)
-{
-	return sh->c[c] - before[c];
-}
-
 static void report_phase(const char *name, const unsigned long *b,
 			 double secs)
 {
@@ -851,9 +952,9 @@ static void report_phase(const char *name, const unsigned long *b,
 	       !delta(b, C_BAD_LOAD),
 	       "%s: %lu rmmod/insmod cycles", name, delta(b, C_LOADS));
 	tap_ok(delta(b, C_RMMOD_EAGAIN) + delta(b, C_RMMOD_EBUSY) > 0,
-	       "%s: rmmod refused while readers held files: %lu EAGAIN, %lu EBUSY (%lu gave up)",
+	       "%s: rmmod refused while readers held files: %lu EAGAIN, %lu EBUSY (readers quiesced %lu times, %lu gave up)",
 	       name, delta(b, C_RMMOD_EAGAIN), delta(b, C_RMMOD_EBUSY),
-	       delta(b, C_RMMOD_GAVEUP));
+	       delta(b, C_RMMOD_QUIESCED), delta(b, C_RMMOD_GAVEUP));
 	tap_ok(delta(b, C_MIDSYNC_HIT) > 0,
 	       "%s: %lu processes killed during a sync of them (of %lu)",
 	       name, delta(b, C_MIDSYNC_HIT), delta(b, C_MIDSYNC));
@@ -1340,7 +1441,7 @@ int soak_main(int argc, char **argv)
 	thp_fallback0 = vmstat("thp_fault_fallback");
 	thp_split0 = vmstat("thp_split_pmd");
 	memcpy(before, sh->c, sizeof(before));
-	s1 = run_phase(1, seconds * 2 / 3, &rng);
+	s1 = run_phase(1, seconds * 2 / 3, &rng, before);
 	report_phase("soak plain", before, s1);
 	verify_ok("after the plain phase");
 
@@ -1350,7 +1451,7 @@ int soak_main(int argc, char **argv)
 
 	memcpy(before, sh->c, sizeof(before));
 	knobs("0", "7", "0", "0");
-	s2 = run_phase(2, seconds / 3, &rng);
+	s2 = run_phase(2, seconds / 3, &rng, before);
 	/* injection off first, or reading stats may fail */
 	knobs("0", "0", "0", reserve);
 	sample_stats(true);

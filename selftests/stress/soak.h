@@ -19,7 +19,8 @@ enum soak_counter {
 	C_SYNCS, C_SYNC_ADDED, C_VERIFY_OK, C_KPC_READS, C_KPC_MB,
 	C_LOOKUPS, C_LOOKUP_LINES, C_TRACKS, C_UNTRACKS, C_TRACK_ESRCH,
 	C_HOLDS, C_LOADS, C_UNLOADS, C_RMMOD_EAGAIN, C_RMMOD_EBUSY,
-	C_RMMOD_GAVEUP, C_ABSENT, C_ENOMEM, C_SYNC_MS, C_VERIFY_MS,
+	C_RMMOD_QUIESCED, C_RMMOD_GAVEUP, C_ABSENT, C_ENOMEM, C_SYNC_MS,
+	C_VERIFY_MS,
 	/* what went wrong: each must stay 0 */
 	C_BAD_SYNC, C_BAD_VERIFY, C_BAD_KPC, C_BAD_LOOKUP, C_BAD_TRACK,
 	C_BAD_LOAD, C_BAD_WORKER,
@@ -33,7 +34,9 @@ enum { FS_FAULT, FS_ALLOC_FAIL, FS_STEALS, FS_STOLEN, FS_STALE_MARKS,
 struct soak_shared {
 	int stop;
 	int phase;		/* 1: plain, 2: fault injection */
-	int want_unload;	/* the loader asks the others to let go */
+	int want_unload;	/* the loader asks the others to let go: */
+#define UNLOAD_SOFT	1	/* workers that open files on their own */
+#define UNLOAD_ALL	2	/* and the holder, whose readers pin it */
 	unsigned long max_pfn;
 	unsigned long c[NR_COUNTERS];
 	pid_t recent[RECENT];	/* recent pids, for track/untrack */
