@@ -207,6 +207,7 @@ struct hment_htable {
  * @kernel:	the kernel's address space: never stolen from
  * @mm:		the process's mm (mmgrab'd), NULL for the kernel and tests
  * @mn:		notifier on @mm: its invalidations remove index entries
+ *		(x86 only, with track.c)
  * @inv_lock:	guards the @inv_ fields
  * @inv_wide_active: invalidations in progress wider than the buckets
  * @inv_wide_seq: such invalidations started
@@ -226,7 +227,9 @@ struct hment_hat {
 	pid_t pid;
 	bool kernel;
 	struct mm_struct *mm;
+#ifdef CONFIG_X86
 	struct mmu_notifier mn;
+#endif
 	spinlock_t inv_lock;		/* innermost */
 	unsigned int inv_wide_active;
 	unsigned long inv_wide_seq;
@@ -571,15 +574,34 @@ bool hment_hat_get(struct hment_hat *hat);
 void hment_hat_put(struct hment_hat *hat);
 unsigned long hment_hat_forget_range(struct hment_hat *hat,
 				     unsigned long start, unsigned long end);
+void hment_hat_reap(struct hment_index *idx);
+void hment_hat_reap_work(struct work_struct *work);
+struct hment_hat *hment_hat_find(struct hment_index *idx, pid_t pid);
+
+/*
+ * Live processes and page tables: track.c, walker.c and debugfs.c, their
+ * front end, are built on x86 only (see Kbuild). The index core builds
+ * anywhere, UML included, and there the module's hats are never tracked.
+ */
+#ifdef CONFIG_X86
+/* track.c */
 unsigned long hment_hat_inv_begin(struct hment_hat *hat, unsigned long start,
 				  unsigned long end);
 bool hment_hat_inv_unchanged(struct hment_hat *hat, unsigned long cookie,
 			     unsigned long start, unsigned long end);
-void hment_hat_reap(struct hment_index *idx);
-void hment_hat_reap_work(struct work_struct *work);
-struct hment_hat *hment_hat_find(struct hment_index *idx, pid_t pid);
 int hment_hat_track(struct hment_index *idx, pid_t pid);
 int hment_hat_track_all(struct hment_index *idx);
+void hment_hat_notifier_stop(struct hment_hat *hat);
+#else
+static inline int hment_hat_track_all(struct hment_index *idx)
+{
+	return 0;
+}
+
+static inline void hment_hat_notifier_stop(struct hment_hat *hat)
+{
+}
+#endif
 
 /* walker.c */
 int hment_sync_hat(struct hment_hat *hat, struct hment_sync_stats *st,
@@ -734,8 +756,18 @@ static inline void hment_htable_set_shadow(struct hment_htable *ht,
 unsigned long hment_verify(struct hment_index *idx, struct seq_buf *s,
 			   bool quiet);
 
-/* debugfs.c */
+/* debugfs.c (x86 only, see above) */
+#ifdef CONFIG_X86
 void hment_debugfs_init(struct hment_index *idx);
 void hment_debugfs_exit(void);
+#else
+static inline void hment_debugfs_init(struct hment_index *idx)
+{
+}
+
+static inline void hment_debugfs_exit(void)
+{
+}
+#endif
 
 #endif /* _HMENT_H */
