@@ -34,14 +34,16 @@ uninstaller := $(DESTDIR)$(sbindir)/hment-uninstall
 
 # $(call do_install,1 for the module too): install, and write the
 # uninstaller, which removes those files and then every directory that
-# did not exist before (deepest first, only if empty). Its paths lack
-# DESTDIR: DESTDIR=dir hment-uninstall removes a staged copy.
+# did not exist before (deepest first, only if empty): a second install
+# (dkms installs once per kernel) keeps the first one's list of them. Its
+# paths lack DESTDIR: DESTDIR=dir hment-uninstall removes a staged copy.
 define do_install
 	@set -e; D='$(DESTDIR)'; \
 	files='$(addprefix $(sbindir)/,$(tools)) $(docdir)/README.md $(if $(1),$(moddir)/hment.ko)'; \
-	new=$$(for f in $$files; do d=$${f%/*}; \
+	new=$$( { for f in $$files; do d=$${f%/*}; \
 		while [ -n "$$d" ] && [ ! -e "$$D$$d" ]; do echo "$$d"; d=$${d%/*}; done; \
-	done | sort -ru); \
+	done; [ ! -r "$(uninstaller)" ] || \
+		sed -n 's/^rmdir "\$$D\(.*\)" 2>.*/\1/p' "$(uninstaller)"; } | sort -ru); \
 	install -d "$$D$(sbindir)" "$$D$(docdir)" $(if $(1),"$$D$(moddir)"); \
 	for t in $(tools); do install -m 755 "build/tools/$$t" "$$D$(sbindir)/$$t"; done; \
 	install -m 644 README.md "$$D$(docdir)/README.md"; \
