@@ -745,8 +745,9 @@ static int most_shared(int pid, int max_pages, int max_lines)
 /* stats lines that only ever grow: counters; everything else is a gauge */
 static const char * const counters[] = {
 	"alloc", "free", "put_reserve", "get_reserve", "steals", "steal_exam",
-	"stolen", "cache_alloc", "cache_free", "alloc_fail", "fault_injected",
-	"stale_marks", "remove_missing",
+	"stolen", "steal_giveup", "cache_alloc", "cache_free", "alloc_fail",
+	"fault_injected", "stale_marks", "changes", "verify_unsettled",
+	"remove_missing",
 };
 
 static int is_counter(const char *name)
@@ -765,70 +766,66 @@ static void prom_metric(FILE *f, const char *name, const char *type,
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-/* "name value" lines of @path as gauges hment_<prefix><name><suffix>. */
-static void prom_stats(FILE *f)
+/* One metric with its HELP and TYPE lines and a single sample. */
+static void prom_sample(FILE *f, const char *name, const char *type,
+			const char *help, long long v)
 {
-	char *text = read_file(HMENT "stats"), *line, *save, name[64];
-	char metric[160];
+	prom_metric(f, name, type, help);
+	fprintf(f, "%s %lld\n", name, v);
+}
+
+/* Calls @fn for every "name value" line of the debugfs file @file. */
+static void each_value(const char *file, FILE *f,
+		       void (*fn)(FILE *f, const char *name, long long v))
+{
+	char *text = read_file(file), *line, *save, name[64];
 	long long v;
 
 	for (line = strtok_r(text, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		if (sscanf(line, "%63s %lld", name, &v) != 2)
-			continue;
-		if (!strncmp(name, "mem_", 4)) {
-			if (!strcmp(name, "mem_total")) {
-				prom_metric(f, "hment_index_memory_bytes",
-					    "gauge", "Memory the index holds, all in.");
-				fprintf(f, "hment_index_memory_bytes %lld\n", v);
-			} else {
-				snprintf(metric, sizeof(metric),
-					 "hment_index_%s_memory_bytes",
-					 name + 4);
-				prom_metric(f, metric, "gauge",
-					    "Memory the index holds in this kind of object.");
-				fprintf(f, "%s %lld\n", metric, v);
-			}
-		} else if (is_counter(name)) {
-			snprintf(metric, sizeof(metric), "hment_%s_total",
-				 name);
-			prom_metric(f, metric, "counter",
-				    "hment debugfs stats counter since load.");
-			fprintf(f, "%s %lld\n", metric, v);
-		} else {
-			snprintf(metric, sizeof(metric), "hment_%s%s", name,
-				 strstr(name, "_size") ? "_bytes" : "");
-			prom_metric(f, metric, "gauge",
-				    "hment debugfs stats value.");
-			fprintf(f, "%s %lld\n", metric, v);
-		}
-	}
+	     line = strtok_r(NULL, "\n", &save))
+		if (sscanf(line, "%63s %lld", name, &v) == 2)
+			fn(f, name, v);
 	free(text);
 }
 
-static void prom_sync(FILE *f)
+/* A stats line: memory figures, counters, or else a gauge. */
+static void prom_stat(FILE *f, const char *name, long long v)
 {
-	char *text = read_file(HMENT "sync"), *line, *save, name[64];
 	char metric[160];
-	long long v;
 
-	for (line = strtok_r(text, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		if (sscanf(line, "%63s %lld", name, &v) != 2)
-			continue;
-		if (!strcmp(name, "duration_ns")) {
-			prom_metric(f, "hment_last_sync_duration_seconds",
-				    "gauge", "How long the last sync took.");
-			fprintf(f, "hment_last_sync_duration_seconds %.9f\n",
-				v / 1e9);
-			continue;
-		}
-		snprintf(metric, sizeof(metric), "hment_last_sync_%s", name);
-		prom_metric(f, metric, "gauge",
-			    "What the last sync did (debugfs sync).");
-		fprintf(f, "%s %lld\n", metric, v);
+	if (!strcmp(name, "mem_total")) {
+		prom_sample(f, "hment_index_memory_bytes", "gauge",
+			    "Memory the index holds, all in.", v);
+	} else if (!strncmp(name, "mem_", 4)) {
+		snprintf(metric, sizeof(metric), "hment_index_%s_memory_bytes",
+			 name + 4);
+		prom_sample(f, metric, "gauge",
+			    "Memory the index holds in this kind of object.", v);
+	} else if (is_counter(name)) {
+		snprintf(metric, sizeof(metric), "hment_%s_total", name);
+		prom_sample(f, metric, "counter",
+			    "hment debugfs stats counter since load.", v);
+	} else {
+		snprintf(metric, sizeof(metric), "hment_%s%s", name,
+			 strstr(name, "_size") ? "_bytes" : "");
+		prom_sample(f, metric, "gauge", "hment debugfs stats value.", v);
 	}
-	free(text);
+}
+
+/* A line of the last sync's figures. */
+static void prom_sync_value(FILE *f, const char *name, long long v)
+{
+	char metric[160];
+
+	if (!strcmp(name, "duration_ns")) {
+		prom_metric(f, "hment_last_sync_duration_seconds", "gauge",
+			    "How long the last sync took.");
+		fprintf(f, "hment_last_sync_duration_seconds %.9f\n", v / 1e9);
+		return;
+	}
+	snprintf(metric, sizeof(metric), "hment_last_sync_%s", name);
+	prom_sample(f, metric, "gauge", "What the last sync did (debugfs sync).",
+		    v);
 }
 
 /*
@@ -880,8 +877,8 @@ static int prom(const char *path)
 	f = fd < 0 ? NULL : fdopen(fd, "w");
 	if (!f)
 		die(tmp);
-	prom_stats(f);
-	prom_sync(f);
+	each_value(HMENT "stats", f, prom_stat);
+	each_value(HMENT "sync", f, prom_sync_value);
 	prom_histogram(f);
 	prom_metric(f, "hment_scrape_timestamp_seconds", "gauge",
 		    "When hment-top wrote this file.");
