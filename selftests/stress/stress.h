@@ -63,8 +63,6 @@ void read_text(const char *path, char *buf, size_t size);
 const char *errname(int err);
 double now(void);
 void sleep_ms(unsigned int ms);
-/* The old name, until races.c and soak.c use the new one. */
-#define msleep(ms)	sleep_ms(ms)
 u64 rng_next(u64 *s);
 u64 rng_below(u64 *s, u64 n);
 char *xstrdupmem(const void *p, size_t len);
