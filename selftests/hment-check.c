@@ -32,7 +32,6 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,14 +40,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "hment-user.h"
+
 #define HMENT		"/sys/kernel/debug/hment/"
 #define PAGE		4096UL
 #define HPAGE_PAGES	512UL
 
-#define PM_PRESENT	(1ULL << 63)
+#define PM_PRESENT	BIT_ULL(63)
 #define PM_PFN_MASK	((1ULL << 55) - 1)
 
-#define MAX_ENTRIES	(1 << 20)	/* present pagemap entries, all pids */
+#define MAX_ENTRIES	(1024 * 1024)	/* present pagemap entries, all pids */
 #define MAX_VMAS	8192
 #define MAX_RANGES	256
 #define MAX_KINDS	32
@@ -61,16 +62,16 @@
 
 /* One present pagemap entry: @pid maps @pfn at @va. */
 struct entry {
-	uint64_t va;
-	uint64_t pfn;
-	int32_t pid;
-	int32_t vma;
-	int32_t next;		/* next entry of the same pfn, or -1 */
-	int32_t kind;
+	u64 va;
+	u64 pfn;
+	s32 pid;
+	s32 vma;
+	s32 next;		/* next entry of the same pfn, or -1 */
+	s32 kind;
 };
 
 struct vma {
-	uint64_t start, end;
+	u64 start, end;
 	int pid;
 	int kind;		/* the manifest's, or kind_other */
 	unsigned long kps_kb, pmd_kb;
@@ -79,7 +80,7 @@ struct vma {
 
 struct range {
 	int pid, kind;
-	uint64_t start, end;
+	u64 start, end;
 };
 
 struct kind {
@@ -116,27 +117,26 @@ static int no_thp_kind(int ki)
 }
 
 static unsigned long max_pfn;
-static uint64_t *kcount, *hcount;	/* /proc/kpagecount, hment's */
-static int32_t *head;			/* per pfn: its first entry, or -1 */
+static u64 *kcount, *hcount;	/* /proc/kpagecount, hment's */
+static s32 *head;			/* per pfn: its first entry, or -1 */
 static struct entry *ents;
 static int nents;
-static uint64_t *pfns;			/* pfns in entries, each once */
-static int32_t *pfn_kind;		/* and each one's kind */
+static u64 *pfns;			/* pfns in entries, each once */
+static s32 *pfn_kind;		/* and each one's kind */
 static int npfns;
 static struct vma *vmas;
 static int nvmas;
 static struct range ranges[MAX_RANGES];
 static int nranges;
-static uint64_t bad[MAX_BAD];		/* mismatched twice in a row */
+static u64 bad[MAX_BAD];		/* mismatched twice in a row */
 static int nbad;
 static char *text, *text2;		/* file contents */
-static uint64_t *pmbuf;
+static u64 *pmbuf;
 static int self;
 static int tests, failures;
 static char outbuf[1 << 16];
 
-static void __attribute__((format(printf, 2, 3))) ok(int pass,
-						     const char *fmt, ...)
+static void __printf(2, 3) ok(int pass, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -150,7 +150,7 @@ static void __attribute__((format(printf, 2, 3))) ok(int pass,
 	putchar('\n');
 }
 
-static void __attribute__((format(printf, 1, 2))) diag(const char *fmt, ...)
+static void __printf(1, 2) diag(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -174,8 +174,7 @@ static void diag_lines(const char *s)
 	}
 }
 
-static void __attribute__((noreturn, format(printf, 1, 2)))
-bail(const char *fmt, ...)
+static void __noreturn __printf(1, 2) bail(const char *fmt, ...)
 {
 	int err = errno;
 	va_list ap;
@@ -200,11 +199,12 @@ static void *prefault(size_t size)
 	return p;
 }
 
-static void __attribute__((noinline)) prefault_stack(void)
+static noinline void prefault_stack(void)
 {
-	volatile char stack[256 << 10];
+	char stack[256 << 10];
 
-	memset((char *)stack, 0, sizeof(stack));
+	memset(stack, 0, sizeof(stack));
+	barrier_data(stack);
 }
 
 /* ---- files ---- */
@@ -251,7 +251,7 @@ static long field(const char *s, const char *name)
 	return -1;
 }
 
-static void read_counts(const char *path, uint64_t *count)
+static void read_counts(const char *path, u64 *count)
 {
 	size_t size = max_pfn * sizeof(*count), done = 0;
 	ssize_t n = 1;
@@ -276,9 +276,9 @@ static void read_all_counts(void)
 	read_counts(HMENT "kpagecount", hcount);
 }
 
-static uint64_t count_of(const char *path, uint64_t pfn)
+static u64 count_of(const char *path, u64 pfn)
 {
-	uint64_t v = 0;
+	u64 v = 0;
 	int fd = open(path, O_RDONLY);
 
 	if (fd < 0 || pread(fd, &v, sizeof(v), pfn * sizeof(v)) != sizeof(v))
@@ -327,7 +327,7 @@ static int kind_index(const char *name)
 	return nkinds++;
 }
 
-static int kind_at(int pid, uint64_t va)
+static int kind_at(int pid, u64 va)
 {
 	int i;
 
@@ -364,7 +364,7 @@ static void load_manifest(const char *dir)
 
 /* ---- what every process maps: smaps and pagemap ---- */
 
-static void add_entry(int pid, uint64_t va, uint64_t pfn, int vma)
+static void add_entry(int pid, u64 va, u64 pfn, int vma)
 {
 	struct entry *e;
 
@@ -383,7 +383,7 @@ static void add_entry(int pid, uint64_t va, uint64_t pfn, int vma)
 static void read_pagemap(int fd, int v)
 {
 	struct vma *m = &vmas[v];
-	uint64_t va, pfn, n, i;
+	u64 va, pfn, n, i;
 	ssize_t got;
 
 	for (va = m->start; va < m->end; va += n * PAGE) {
@@ -406,7 +406,7 @@ static void read_pagemap(int fd, int v)
 	}
 }
 
-static int vma_kind(int pid, uint64_t start, uint64_t end)
+static int vma_kind(int pid, u64 start, u64 end)
 {
 	int i;
 
@@ -478,8 +478,8 @@ static int collect_pid(int pid)
 }
 
 struct linux_dirent64 {
-	uint64_t d_ino;
-	int64_t d_off;
+	u64 d_ino;
+	s64 d_off;
 	unsigned short d_reclen;
 	unsigned char d_type;
 	char d_name[];
@@ -515,7 +515,7 @@ static void collect_one(int pid, void *arg)
 }
 
 /* A pfn of several kinds goes to the first in the table. */
-static int pfn_kind_of(uint64_t pfn)
+static int pfn_kind_of(u64 pfn)
 {
 	int e, k = kind_other;
 
@@ -544,7 +544,7 @@ static void collect(void)
 
 /* ---- kpagecount ---- */
 
-static int is_bad(uint64_t pfn)
+static int is_bad(u64 pfn)
 {
 	int lo = 0, hi = nbad;
 
@@ -562,7 +562,7 @@ static int is_bad(uint64_t pfn)
 }
 
 /* Fills @list (ascending, at most MAX_BAD) and returns how many differ. */
-static unsigned long mismatches(uint64_t *list, int *n)
+static unsigned long mismatches(u64 *list, int *n)
 {
 	unsigned long pfn, diff = 0;
 
@@ -577,7 +577,7 @@ static unsigned long mismatches(uint64_t *list, int *n)
 	return diff;
 }
 
-static void describe_pfn(uint64_t pfn)
+static void describe_pfn(u64 pfn)
 {
 	char who[256] = "";
 	size_t len = 0;
@@ -605,7 +605,7 @@ static struct sync_stats last_sync;
  */
 static void compare_round(const char *when)
 {
-	static uint64_t first[MAX_BAD], again[MAX_BAD];
+	static u64 first[MAX_BAD], again[MAX_BAD];
 	unsigned long diff, diff2;
 	int n1, n2, i, j = 0;
 
@@ -658,7 +658,8 @@ static void report_counts(void)
 	for (i = 0; i < nbad; i++)
 		unmapped += head[bad[i]] < 0;
 
-	ok(!nbad, "kpagecount: all %lu pfns of RAM as in /proc/kpagecount (%d mapped by %d processes)",
+	ok(!nbad,
+	   "kpagecount: all %lu pfns of RAM as in /proc/kpagecount (%d mapped by %d processes)",
 	   max_pfn, npfns, nuser_pids);
 	for (i = shown = 0; i < nbad && shown < MAX_DIAG; i++)
 		if (head[bad[i]] < 0 && ++shown)
@@ -720,7 +721,8 @@ static void workload_why(int ki, char *why, size_t size)
 		snprintf(why, size, "a pfn has %lu mappings, want 0",
 			 k->max_count);
 	else if (!strcmp(name, "thp") && (n < 2 || pmd != n))
-		snprintf(why, size, "%lu of %lu VMAs are PMD-mapped (smaps AnonHugePages), want all of 2 or more",
+		snprintf(why, size,
+			 "%lu of %lu VMAs are PMD-mapped (smaps AnonHugePages), want all of 2 or more",
 			 pmd, n);
 	else if (!strcmp(name, "thp-split") && (!pmd || !pte))
 		snprintf(why, size, "%lu VMAs PMD-mapped and %lu PTE-mapped, want both kinds",
@@ -767,7 +769,7 @@ static void check_workload(void)
 
 struct hit {
 	int pid;
-	uint64_t va;
+	u64 va;
 	int level;
 	int matched;
 };
@@ -794,7 +796,7 @@ static int parse_hits(void)
 }
 
 /* Lookup @pfn into hits[]: how many lines, or -errno. */
-static int lookup(uint64_t pfn)
+static int lookup(u64 pfn)
 {
 	char s[32];
 	int err;
@@ -831,7 +833,7 @@ struct levels {
  * kernel does not count the pfn), at the levels smaps implies? Returns
  * the number of differences; adds the mappings listed to *@listed.
  */
-static int check_lookup(uint64_t pfn, struct levels *lv, int *listed)
+static int check_lookup(u64 pfn, struct levels *lv, int *listed)
 {
 	int n = lookup(pfn), e, i, diffs = 0, want;
 	struct hit *h;
@@ -881,7 +883,7 @@ static int check_lookup(uint64_t pfn, struct levels *lv, int *listed)
 }
 
 /* A few pfns of kind @ki: first, a third, half, last, the most mapped. */
-static int sample(int ki, uint64_t *out)
+static int sample(int ki, u64 *out)
 {
 	int i, n = 0, pos = 0, best = -1, picks[MAX_SAMPLES], nout = 0, j;
 
@@ -918,7 +920,7 @@ static void check_lookups(void)
 {
 	struct levels lv = { 0 }, before;
 	unsigned long thp_pmd = 0, hugetlb_pmd = 0;
-	uint64_t samples[MAX_SAMPLES];
+	u64 samples[MAX_SAMPLES];
 	int ki, i, n, diffs, listed;
 
 	for (ki = 0; ki < nkinds; ki++) {
@@ -946,7 +948,7 @@ static void check_lookups(void)
 
 /* ---- the 1G hugetlb page (scripts/testbox --1g) ---- */
 
-#define GPAGE_PAGES	(1UL << 18)
+#define GPAGE_PAGES	BIT(18)
 #define GPAGE_POOL	"/sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages"
 
 /*
@@ -958,7 +960,7 @@ static void check_lookups(void)
 static void check_gig(void)
 {
 	unsigned long n = 0, vmas_1g = 0, maps = 0, twice = 0, lvl2 = 0;
-	uint64_t lo = UINT64_MAX, hi = 0, picks[8];
+	u64 lo = UINT64_MAX, hi = 0, picks[8];
 	int ki = kind_index("hugetlb-1g"), i, e, v, listed = 0, diffs = 0;
 	struct levels lv = { 0 };
 	long pool;
@@ -1041,7 +1043,7 @@ static void check_track(void)
 {
 	static int tracked[4096];
 	int n = 0, pid, i, diffs = 0;
-	char *p, *nl;
+	char *p, *nl, *end;
 
 	if (read_file(HMENT "track", text2, TEXT_SIZE) < 0)
 		bail("read track");
@@ -1051,8 +1053,8 @@ static void check_track(void)
 			break;
 		*nl = '\0';
 		/* "# ..." heading, "0 [kernel] ...", "PID comm h m[ exited]" */
-		if (sscanf(p, "%d", &pid) == 1 && pid > 0 && n < 4096 &&
-		    !strstr(p, " exited"))
+		pid = strtol(p, &end, 10);
+		if (end != p && pid > 0 && n < 4096 && !strstr(p, " exited"))
 			tracked[n++] = pid;
 	}
 	for (i = 0; i < n; i++)
@@ -1133,9 +1135,9 @@ static void check_verify(const char *when, int drift_too)
 
 /* ---- between syncs ---- */
 
-static uint64_t own_pfn(const void *va)
+static u64 own_pfn(const void *va)
 {
-	uint64_t e = 0;
+	u64 e = 0;
 	int fd = open("/proc/self/pagemap", O_RDONLY);
 
 	if (fd < 0 || pread(fd, &e, 8, (uintptr_t)va / PAGE * 8) != 8)
@@ -1147,13 +1149,13 @@ static uint64_t own_pfn(const void *va)
 }
 
 /* Does lookup @pfn list exactly @n (pid, va) pairs, and do counts agree? */
-static int lists(uint64_t pfn, unsigned long kernel, unsigned long hment,
-		 int n, ...)
+static int lookup_lists(u64 pfn, unsigned long kernel, unsigned long hment,
+			int n, ...)
 {
 	unsigned long k = count_of("/proc/kpagecount", pfn);
 	unsigned long h = count_of(HMENT "kpagecount", pfn);
 	int got = lookup(pfn), i, j, pid, good;
-	uint64_t va;
+	u64 va;
 	va_list ap;
 
 	good = got == n && k == kernel && h == hment;
@@ -1183,7 +1185,7 @@ static void *map_memfd(int fd, size_t len)
 
 	if (p == MAP_FAILED)
 		bail("mmap memfd");
-	(void)*(volatile char *)p;
+	(void)READ_ONCE(*p);
 	return p;
 }
 
@@ -1191,7 +1193,7 @@ static void check_memfd(void)
 {
 	size_t len = 4 * PAGE;
 	char *a, *b, *c, *d, *res, page[PAGE];
-	uint64_t pfn;
+	u64 pfn;
 	int fd, i;
 
 	fd = memfd_create("hment-check", 0);
@@ -1206,32 +1208,32 @@ static void check_memfd(void)
 		bail("mmap");
 	sync_now(NULL);
 	pfn = own_pfn(a);
-	ok(lists(pfn, 2, 2, 2, self, a, self, b),
+	ok(lookup_lists(pfn, 2, 2, 2, self, a, self, b),
 	   "memfd page mapped twice here: both listed after a sync");
 
 	munmap(b, len);
-	ok(lists(pfn, 1, 1, 1, self, a),
+	ok(lookup_lists(pfn, 1, 1, 1, self, a),
 	   "munmap without a sync: the mapping leaves the index");
 
 	c = map_memfd(fd, len);
-	ok(lists(pfn, 2, 1, 1, self, a),
+	ok(lookup_lists(pfn, 2, 1, 1, self, a),
 	   "a new mapping is not listed before a sync");
 	sync_now(NULL);
-	ok(lists(pfn, 2, 2, 2, self, a, self, c),
+	ok(lookup_lists(pfn, 2, 2, 2, self, a, self, c),
 	   "a new mapping is listed after a sync");
 
 	d = mremap(c, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, res);
 	if (d == MAP_FAILED)
 		bail("mremap");
-	ok(lists(pfn, 2, 1, 1, self, a),
+	ok(lookup_lists(pfn, 2, 1, 1, self, a),
 	   "mremap without a sync: the old address leaves the index");
 	sync_now(NULL);
-	ok(lists(pfn, 2, 2, 2, self, a, self, d),
+	ok(lookup_lists(pfn, 2, 2, 2, self, a, self, d),
 	   "mremap, then a sync: the new address is listed");
 
 	if (madvise(a, len, MADV_DONTNEED))
 		bail("madvise");
-	ok(lists(pfn, 1, 1, 1, self, d),
+	ok(lookup_lists(pfn, 1, 1, 1, self, d),
 	   "MADV_DONTNEED without a sync: the zapped mapping leaves the index");
 	munmap(a, len);
 	munmap(d, len);
@@ -1240,7 +1242,7 @@ static void check_memfd(void)
 
 static void check_cow_break(void)
 {
-	uint64_t old, new;
+	u64 old, new;
 	int pipefd[2], status;
 	char *p, c;
 	pid_t child;
@@ -1260,13 +1262,13 @@ static void check_cow_break(void)
 	close(pipefd[0]);
 	sync_now(NULL);
 	old = own_pfn(p);
-	ok(lists(old, 2, 2, 2, self, p, child, p),
+	ok(lookup_lists(old, 2, 2, 2, self, p, child, p),
 	   "anonymous page shared with a forked child: both listed");
 
 	memset(p, 2, PAGE);
 	new = own_pfn(p);
-	ok(new != old && lists(old, 1, 1, 1, child, p) &&
-	   lists(new, 1, 0, 0),
+	ok(new != old && lookup_lists(old, 1, 1, 1, child, p) &&
+	   lookup_lists(new, 1, 0, 0),
 	   "a COW break without a sync: the old page loses the writer, whose new page waits for a sync");
 
 	close(pipefd[1]);
@@ -1299,7 +1301,7 @@ static int wait_exit(int pid)
 /* A workload peer mapping shmem, tmpfs and a file dies: no sync after. */
 static void check_exit(void)
 {
-	static uint64_t mine[4096], before[4096];
+	static u64 mine[4096], before[4096];
 	int victim = 0, n = 0, i, e, diffs = 0, dropped = 0;
 	int shmem = kind_index("shmem");
 
@@ -1366,12 +1368,12 @@ static void check_bad_writes(void)
 	};
 	char path[128], s[32];
 	int i, n0, n1, err, diffs = 0;
-	uint64_t pfn = pfns[0], va0;
+	u64 pfn = pfns[0], va0;
 
 	n0 = lookup(pfn);
 	va0 = n0 > 0 ? hits[0].va : 0;
 	snprintf(s, sizeof(s), "%#lx", max_pfn);
-	for (i = 0; i < (int)(sizeof(writes) / sizeof(writes[0])); i++) {
+	for (i = 0; i < (int)ARRAY_SIZE(writes); i++) {
 		snprintf(path, sizeof(path), HMENT "%s", writes[i].file);
 		err = write_file(path, writes[i].s ? writes[i].s : s);
 		if (err == writes[i].err)

@@ -33,7 +33,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,18 +41,19 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hment-user.h"
+
 #define HMENT		"/sys/kernel/debug/hment/"
 #define PAGE		4096UL
 #define MAX_SEEN	64
 #define MAX_LOOKUPS	500	/* pages looked up before giving up */
 #define MAX_REGION	512	/* pages of a region looked at */
-#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 struct page {
-	uint64_t pfn, count;
+	u64 pfn, count;
 };
 
-static void __attribute__((noreturn)) die(const char *what)
+static void __noreturn die(const char *what)
 {
 	fprintf(stderr, "hment-top: %s: %s\n", what, strerror(errno));
 	exit(1);
@@ -93,7 +93,7 @@ static void write_file(const char *path, const char *s)
 	close(fd);
 }
 
-static unsigned long max_pfn(void)
+static unsigned long read_max_pfn(void)
 {
 	char *stats = read_file(HMENT "stats"), *s;
 	unsigned long n = 0;
@@ -109,7 +109,7 @@ static unsigned long max_pfn(void)
 	return n;
 }
 
-static void read_counts(const char *path, uint64_t *c, unsigned long pfns)
+static void read_counts(const char *path, u64 *c, unsigned long pfns)
 {
 	size_t size = pfns * sizeof(*c), done = 0;
 	ssize_t n = 1;
@@ -125,9 +125,9 @@ static void read_counts(const char *path, uint64_t *c, unsigned long pfns)
 	close(fd);
 }
 
-static uint64_t count_of(const char *path, uint64_t pfn)
+static u64 count_of(const char *path, u64 pfn)
 {
-	uint64_t c = 0;
+	u64 c = 0;
 	int fd = open(path, O_RDONLY);
 
 	if (fd < 0 || pread(fd, &c, sizeof(c), pfn * sizeof(c)) < 0)
@@ -136,7 +136,7 @@ static uint64_t count_of(const char *path, uint64_t pfn)
 	return c;
 }
 
-static char *lookup(uint64_t pfn)
+static char *lookup(u64 pfn)
 {
 	char s[32];
 
@@ -161,7 +161,7 @@ static const char *name_of(const char *line, char *buf, size_t size)
 }
 
 /* Lookup's lines, abridged to @max_lines, under a heading. */
-static void show(const char *title, uint64_t pfn, char *text, int max_lines)
+static void show(const char *title, u64 pfn, char *text, int max_lines)
 {
 	static const char * const sizes[] = { "4K", "2M", "1G" };
 	char name[256], comm[64];
@@ -203,8 +203,8 @@ static int by_count(const void *a, const void *b)
 /* The top pages, one per object: the others tend to look the same. */
 static void top(int max_pages, int max_lines)
 {
-	unsigned long pfns = max_pfn(), pfn, n = 0, i;
-	uint64_t *count = calloc(pfns, sizeof(*count));
+	unsigned long pfns = read_max_pfn(), pfn, n = 0, i;
+	u64 *count = calloc(pfns, sizeof(*count));
 	struct page *pages = malloc(pfns * sizeof(*pages));
 	char seen[MAX_SEEN][256], name[256], *text;
 	int shown = 0, nseen = 0, j;
@@ -236,9 +236,9 @@ static void top(int max_pages, int max_lines)
 }
 
 /* The most-mapped page of [start, end) in @pid, through its pagemap. */
-static uint64_t region_top(int pid, unsigned long start, unsigned long end)
+static u64 region_top(int pid, unsigned long start, unsigned long end)
 {
-	uint64_t e, pfn, best = 0, best_count = 0, c;
+	u64 e, pfn, best = 0, best_count = 0, c;
 	unsigned long va;
 	char path[64];
 	int fd;
@@ -267,7 +267,7 @@ static void kinds(const char *manifest, int max_lines)
 	char *text = read_file(manifest), *line, *save, kind[64], seen[4096];
 	char title[96], *hits;
 	unsigned long start, end;
-	uint64_t pfn;
+	u64 pfn;
 	int pid;
 
 	*seen = '\0';
@@ -308,8 +308,8 @@ static void sync_now(void)
  */
 static int compare(void)
 {
-	unsigned long pfns = max_pfn(), pfn, mapped = 0, diff = 0;
-	uint64_t *kernel, *ours;
+	unsigned long pfns = read_max_pfn(), pfn, mapped = 0, diff = 0;
+	u64 *kernel, *ours;
 	char *verify, *drift;
 
 	kernel = mmap(NULL, 2 * pfns * sizeof(*kernel),
@@ -355,7 +355,7 @@ struct hit {
 static int json;
 
 /* Lookup @pfn and parse its lines into *@out (malloc'd): how many. */
-static int hits_of(uint64_t pfn, struct hit **out)
+static int hits_of(u64 pfn, struct hit **out)
 {
 	char *text = lookup(pfn), *line, *save;
 	int n = 0, cap = 16, at;
@@ -412,9 +412,10 @@ static void json_hits(const struct hit *h, int n)
 	for (i = 0; i < n; i++) {
 		printf("%s{\"pid\":%d,\"comm\":", i ? "," : "", h[i].pid);
 		json_str(h[i].comm);
-		printf(",\"address\":\"%#llx\",\"level\":%d,\"page_size\":%llu,\"table_pfn\":%llu,\"entry\":%u,\"name\":",
-		       h[i].va, h[i].level, page_size(h[i].level), h[i].ptpfn,
-		       h[i].entry);
+		printf(",\"address\":\"%#llx\",\"level\":%d,\"page_size\":%llu,",
+		       h[i].va, h[i].level, page_size(h[i].level));
+		printf("\"table_pfn\":%llu,\"entry\":%u,\"name\":",
+		       h[i].ptpfn, h[i].entry);
 		json_str(h[i].name);
 		printf("}");
 	}
@@ -435,17 +436,18 @@ static int procs_of(const struct hit *h, int n)
 }
 
 /* hment-top pfn PFN: every mapping of it. */
-static int who_maps(uint64_t pfn, int max_lines)
+static int who_maps(u64 pfn, int max_lines)
 {
-	uint64_t count = count_of(HMENT "kpagecount", pfn);
-	uint64_t kernel = count_of("/proc/kpagecount", pfn);
+	u64 count = count_of(HMENT "kpagecount", pfn);
+	u64 kernel = count_of("/proc/kpagecount", pfn);
 	struct hit *h;
 	int n = hits_of(pfn, &h), i;
 
 	if (json) {
-		printf("{\"pfn\":%llu,\"mappings\":%llu,\"kpagecount\":%llu,\"processes\":%d,\"hits\":",
+		printf("{\"pfn\":%llu,\"mappings\":%llu,\"kpagecount\":%llu,",
 		       (unsigned long long)pfn, (unsigned long long)count,
-		       (unsigned long long)kernel, procs_of(h, n));
+		       (unsigned long long)kernel);
+		printf("\"processes\":%d,\"hits\":", procs_of(h, n));
 		json_hits(h, n);
 		printf("}\n");
 		free(h);
@@ -469,17 +471,17 @@ static int who_maps(uint64_t pfn, int max_lines)
 
 static int cmp_u64(const void *a, const void *b)
 {
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
 
 	return x < y ? -1 : x > y;
 }
 
 /* The distinct pfns @pid maps, from its pagemap, ascending: how many. */
-static unsigned long pid_pfns(int pid, unsigned long max, uint64_t **out)
+static unsigned long pid_pfns(int pid, unsigned long max, u64 **out)
 {
 	unsigned long n = 0, cap = 4096, start, end, va, i, k;
 	char path[64], *maps, *line, *save;
-	uint64_t *list = malloc(cap * sizeof(*list)), buf[512];
+	u64 *list = malloc(cap * sizeof(*list)), buf[512];
 	ssize_t got;
 	int fd;
 
@@ -533,11 +535,11 @@ static unsigned long pid_pfns(int pid, unsigned long max, uint64_t **out)
 	return k;
 }
 
-static uint64_t *all_counts(unsigned long *pfns)
+static u64 *all_counts(unsigned long *pfns)
 {
-	uint64_t *count;
+	u64 *count;
 
-	*pfns = max_pfn();
+	*pfns = read_max_pfn();
 	count = calloc(*pfns, sizeof(*count));
 	if (!count)
 		die("malloc");
@@ -589,7 +591,7 @@ static int shares(int pid, int max_lines)
 	unsigned long pfns, n, i, j, shared = 0, span, lookups = 0;
 	struct sharer *s = NULL;
 	int ns = 0, cap = 0, nh, k, m;
-	uint64_t *count = all_counts(&pfns), *mine;
+	u64 *count = all_counts(&pfns), *mine;
 	struct hit *h;
 	char comm[64];
 
@@ -656,8 +658,9 @@ static int shares(int pid, int max_lines)
 		}
 		printf("]}\n");
 	} else {
-		printf("pid %d (%s): %lu pages mapped, %lu of them shared with %d other processes (%lu lookups)\n",
-		       pid, comm, n, shared, ns, lookups);
+		printf("pid %d (%s): %lu pages mapped, ", pid, comm, n);
+		printf("%lu of them shared with %d other processes (%lu lookups)\n",
+		       shared, ns, lookups);
 		if (ns)
 			printf("    %7s  %-16s %s\n", "pid", "comm",
 			       "pages shared");
@@ -677,7 +680,7 @@ static int shares(int pid, int max_lines)
 static int most_shared(int pid, int max_pages, int max_lines)
 {
 	unsigned long pfns, n = 0, i, mapped;
-	uint64_t *count = all_counts(&pfns), *mine = NULL;
+	u64 *count = all_counts(&pfns), *mine = NULL;
 	struct page *pages;
 	struct hit *h;
 	int nh, k;
@@ -836,7 +839,7 @@ static void prom_sync_value(FILE *f, const char *name, long long v)
 static void prom_histogram(FILE *f)
 {
 	unsigned long pfns, pfn, hist[65] = { 0 }, cum = 0;
-	uint64_t *count = all_counts(&pfns), c, sum = 0;
+	u64 *count = all_counts(&pfns), c, sum = 0;
 	int b, top = 0;
 
 	for (pfn = 0; pfn < pfns; pfn++) {
@@ -896,7 +899,7 @@ static int prom(const char *path)
 	return 0;
 }
 
-static void __attribute__((noreturn)) usage(int status)
+static void __noreturn usage_exit(int status)
 {
 	fprintf(status ? stderr : stdout,
 		"usage: hment-top [-s] [-j] [-m LINES] pfn PFN\n"
@@ -918,7 +921,7 @@ static unsigned long long number(const char *s)
 	errno = 0;
 	v = strtoull(s, &end, 0);
 	if (errno || end == s || *end || *s == '-')
-		usage(2);
+		usage_exit(2);
 	return v;
 }
 
@@ -961,9 +964,9 @@ int main(int argc, char **argv)
 			prom_file = optarg;
 			break;
 		case 'h':
-			usage(0);
+			usage_exit(0);
 		default:
-			usage(2);
+			usage_exit(2);
 		}
 	}
 	if (compare_now)
@@ -980,7 +983,7 @@ int main(int argc, char **argv)
 	if (cmd && !strcmp(cmd, "top") && argc - optind == 1)
 		return most_shared(pid, pages, lines);
 	if (cmd || json || pid)
-		usage(2);
+		usage_exit(2);
 	if (manifest)
 		kinds(manifest, lines);
 	else

@@ -53,9 +53,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hment-user.h"
+
 #define PAGE		4096UL
 #define HPAGE		(2UL << 20)
-#define GPAGE		(1UL << 30)
+#define GPAGE		BIT(30)
 #define GPAGE_FREE	"/sys/kernel/mm/hugepages/hugepages-1048576kB/free_hugepages"
 
 #ifndef MAP_HUGE_1GB
@@ -69,7 +71,7 @@
 /* 2 * 16 pages merged into 8: pages_sharing counts the other 24 */
 #define KSM_SHARING	(2 * KSM_PAGES - KSM_CONTENTS)
 #define MISC_PAGES	16
-#define HIGH_HINT	(1UL << 52)	/* above 4-level paging's 128T */
+#define HIGH_HINT	BIT(52)	/* above 4-level paging's 128T */
 
 #define PEER_MEMFD	100	/* the owner's memfd, for /proc/PID/fd/ */
 #define PEERS		3
@@ -80,7 +82,7 @@ static const char *dir, *tmpfs_dir;
 static int manifest_fd = -1;
 static int ready_fd = -1;	/* write end: one byte per process set up */
 
-static void __attribute__((noreturn)) die(const char *fmt, ...)
+static void __noreturn __printf(1, 2) die(const char *fmt, ...)
 {
 	int err = errno;
 	va_list ap;
@@ -95,7 +97,7 @@ static void __attribute__((noreturn)) die(const char *fmt, ...)
 	exit(1);
 }
 
-static void manifest(const char *kind, const void *start, size_t len)
+static void manifest_add(const char *kind, const void *start, size_t len)
 {
 	unsigned long s = (unsigned long)start;
 	char line[128];
@@ -109,7 +111,7 @@ static void manifest(const char *kind, const void *start, size_t len)
 }
 
 /* Tell the first process this one is set up, then sleep until killed. */
-static void __attribute__((noreturn)) hold(void)
+static void __noreturn hold(void)
 {
 	if (write(ready_fd, "R", 1) != 1)
 		die("write ready pipe");
@@ -173,7 +175,7 @@ static void touch_read(const char *p, size_t len)
 	size_t i;
 
 	for (i = 0; i < len; i += PAGE)
-		(void)*(const volatile char *)(p + i);
+		(void)READ_ONCE(p[i]);
 }
 
 static void cow_tree(void)
@@ -185,19 +187,19 @@ static void cow_tree(void)
 	if (!spawn()) {
 		if (!spawn()) {
 			fill(p + 8 * PAGE, 4 * PAGE, 'g');
-			manifest("cow", p, len);
+			manifest_add("cow", p, len);
 			hold();
 		}
 		/* after the grandchild's fork: it keeps the originals */
 		fill(p, 8 * PAGE, 'w');
-		manifest("cow", p, len);
+		manifest_add("cow", p, len);
 		hold();
 	}
 	if (!spawn()) {
-		manifest("cow", p, len);
+		manifest_add("cow", p, len);
 		hold();
 	}
-	manifest("cow", p, len);
+	manifest_add("cow", p, len);
 	hold();
 }
 
@@ -205,13 +207,13 @@ static void huge_manifest(char *thp, char *split, char *hzero, char *htlb,
 			  char *gig)
 {
 	if (thp) {
-		manifest("thp", thp, HPAGE);
-		manifest("thp-split", split, HPAGE);
-		manifest("hugezero", hzero, HPAGE);
+		manifest_add("thp", thp, HPAGE);
+		manifest_add("thp-split", split, HPAGE);
+		manifest_add("hugezero", hzero, HPAGE);
 	}
-	manifest("hugetlb", htlb, HPAGE);
+	manifest_add("hugetlb", htlb, HPAGE);
 	if (gig)
-		manifest("hugetlb-1g", gig, GPAGE);
+		manifest_add("hugetlb-1g", gig, GPAGE);
 }
 
 static long read_long(const char *path);
@@ -283,16 +285,16 @@ static void ksm(void)
 		memset(p + i * PAGE, 0x40 + i % KSM_CONTENTS, PAGE);
 	if (madvise(p, len, MADV_MERGEABLE))
 		die("MADV_MERGEABLE");
-	manifest("ksm", p, len);
+	manifest_add("ksm", p, len);
 	hold();
 }
 
 static void misc_manifest(char *zero, char *locked, char *moved, char *high)
 {
-	manifest("zero", zero, MISC_PAGES * PAGE);
-	manifest("mlock", locked, MISC_PAGES * PAGE);
-	manifest("mremap", moved, 2 * MISC_PAGES * PAGE);
-	manifest("high", high, MISC_PAGES * PAGE);
+	manifest_add("zero", zero, MISC_PAGES * PAGE);
+	manifest_add("mlock", locked, MISC_PAGES * PAGE);
+	manifest_add("mremap", moved, 2 * MISC_PAGES * PAGE);
+	manifest_add("high", high, MISC_PAGES * PAGE);
 }
 
 static void misc(void)
@@ -416,9 +418,9 @@ static void peer(int role, const char *owner)
 	touch_read(priv, len);
 	if (role == 1)
 		fill(priv, PAGE, 'F');	/* a private copy of page 0 */
-	manifest("shmem", shm, len);
-	manifest("tmpfs", tmp, len);
-	manifest("file", priv, len);
+	manifest_add("shmem", shm, len);
+	manifest_add("tmpfs", tmp, len);
+	manifest_add("file", priv, len);
 	hold();
 }
 
@@ -534,7 +536,7 @@ static void stop_all(int sig)
 	kill(0, SIGKILL);	/* our own process group: see main() */
 }
 
-static void __attribute__((noreturn)) usage(void)
+static void __noreturn usage_exit(void)
 {
 	fprintf(stderr, "usage: hment-workload [-t TMPFS_DIR] DIR\n");
 	exit(2);
@@ -557,10 +559,10 @@ int main(int argc, char **argv)
 		else if (opt == 'r')
 			ready_fd = atoi(optarg);
 		else
-			usage();
+			usage_exit();
 	}
 	if (optind >= argc)
-		usage();
+		usage_exit();
 	dir = argv[optind];
 	if (!tmpfs_dir)
 		tmpfs_dir = dir;
@@ -571,7 +573,7 @@ int main(int argc, char **argv)
 		peer(atoi(argv[optind + 2]), argv[optind + 3]);
 	}
 	if (argc - optind != 1)
-		usage();
+		usage_exit();
 
 	/* a group of our own, so that SIGTERM can end exactly us */
 	setpgid(0, 0);
@@ -583,7 +585,7 @@ int main(int argc, char **argv)
 		die("pipe");
 	ready_fd = pipefd[1];
 
-	for (i = 0; i < sizeof(forked) / sizeof(forked[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(forked); i++) {
 		if (!spawn()) {
 			close(pipefd[0]);
 			forked[i]();

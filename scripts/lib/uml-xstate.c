@@ -84,8 +84,9 @@ long ptrace(enum __ptrace_request req, ...)
 	va_end(ap);
 	if (!real_ptrace) {
 		real_ptrace = (ptrace_fn)dlsym(RTLD_NEXT, "ptrace");
+		/* never with glibc, which has ptrace() */
 		if (!real_ptrace) {
-			errno = ENOSYS;
+			errno = ENOTSUP;
 			return -1;
 		}
 	}

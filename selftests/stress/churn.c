@@ -65,11 +65,11 @@ void touch(char *p, size_t len, bool write)
 		if (write)
 			p[off]++;
 		else
-			(void)*(volatile char *)(p + off);
+			(void)READ_ONCE(p[off]);
 	}
 }
 
-static bool map_region(uint64_t *rng, struct region *r)
+static bool map_region(u64 *rng, struct region *r)
 {
 	size_t pages = 1 + rng_below(rng, 64);
 	int fd = -1, flags, prot = PROT_READ | PROT_WRITE;
@@ -113,7 +113,7 @@ static bool map_region(uint64_t *rng, struct region *r)
 }
 
 /* A page-aligned piece of @r: [*start, *start + *len). */
-static void piece(uint64_t *rng, const struct region *r, char **start,
+static void piece(u64 *rng, const struct region *r, char **start,
 		  size_t *len)
 {
 	size_t pages = r->len / PAGE, first = rng_below(rng, pages);
@@ -122,7 +122,7 @@ static void piece(uint64_t *rng, const struct region *r, char **start,
 	*len = (1 + rng_below(rng, pages - first)) * PAGE;
 }
 
-void mem_churn(uint64_t *rng, int ops)
+void mem_churn(u64 *rng, int ops)
 {
 	struct region reg[MAX_REGIONS];
 	int n = 0, i;

@@ -20,6 +20,7 @@
 struct tap {
 	unsigned long n, failed;
 };
+
 static struct tap *tap;
 
 /* Shared, so that forked children continue one numbering. */
@@ -209,10 +210,10 @@ bool hm_loaded(void)
 
 /* ---- /proc ---- */
 
-uint64_t pagemap_pfn(pid_t pid, unsigned long va)
+u64 pagemap_pfn(pid_t pid, unsigned long va)
 {
 	char path[64];
-	uint64_t e = 0;
+	u64 e = 0;
 	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
@@ -225,9 +226,9 @@ uint64_t pagemap_pfn(pid_t pid, unsigned long va)
 	return e & PM_PRESENT ? e & PM_PFN_MASK : 0;
 }
 
-int64_t kpagecount_of(const char *path, uint64_t pfn)
+s64 kpagecount_of(const char *path, u64 pfn)
 {
-	uint64_t c;
+	u64 c;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	ssize_t n;
 
@@ -235,7 +236,7 @@ int64_t kpagecount_of(const char *path, uint64_t pfn)
 		return -errno;
 	n = pread(fd, &c, 8, pfn * 8);
 	close(fd);
-	return n == 8 ? (int64_t)c : -1;
+	return n == 8 ? (s64)c : -1;
 }
 
 /* The state letter of /proc/PID/stat, 0 if there is no such process. */
@@ -377,7 +378,7 @@ double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-void msleep(unsigned int ms)
+void sleep_ms(unsigned int ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
 
@@ -386,16 +387,16 @@ void msleep(unsigned int ms)
 }
 
 /* splitmix64: tiny, seedable, good enough to pick inputs. */
-uint64_t rng_next(uint64_t *s)
+u64 rng_next(u64 *s)
 {
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+	u64 z = (*s += 0x9e3779b97f4a7c15ULL);
 
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
 	return z ^ (z >> 31);
 }
 
-uint64_t rng_below(uint64_t *s, uint64_t n)
+u64 rng_below(u64 *s, u64 n)
 {
 	return n ? rng_next(s) % n : 0;
 }

@@ -8,9 +8,10 @@
  * Every answer is checked against a model of the kernel's parsers
  * (hment_write_string() and parse.c for the module's own files; for the
  * knobs, hment_write_knob(): kstrtoull of the whole write, which must be
- * shorter than 32 bytes and hold no NUL): a write the model rejects must fail with the model's errno; one
- * it accepts may fail only for a reason the model cannot know (no such
- * process, tracked already, injected ENOMEM). A pread returns exactly
+ * shorter than 32 bytes and hold no NUL): a write the model rejects must
+ * fail with the model's errno; one it accepts may fail only for a reason
+ * the model cannot know (no such process, tracked already, injected
+ * ENOMEM). A pread returns exactly
  * min(size, end - offset) bytes, 0 from the end on. At the end the knobs
  * go back, a sync runs and `verify` must be ok; the splat check is the
  * test box's.
@@ -31,7 +32,7 @@
 #define SHOW_MAX	20	/* unexpected answers printed */
 
 enum { F_LOOKUP, F_TRACK, F_SYNC, F_WALK, F_RESERVE, F_NTH, F_EVERY,
-       F_SITES, NFILES };
+	F_SITES, NFILES };
 static const char *const names[NFILES] = {
 	"lookup", "track", "sync", "walk",
 	"reserve_amount", "fail_nth", "fail_every", "fail_sites",
@@ -189,7 +190,7 @@ static const char *const tokens[] = {
 	"18446744073709551616", "0xffffffffffffffff", "99999999999999999999",
 };
 
-static size_t gen_input(uint64_t *rng, char *buf, size_t cap, pid_t *pids,
+static size_t gen_input(u64 *rng, char *buf, size_t cap, pid_t *pids,
 			int npids)
 {
 	size_t len, i;
@@ -334,9 +335,9 @@ static void fuzz_write(int f, const char *buf, size_t len)
 
 static unsigned long preads, pread_wrong, pread_enomem;
 
-static void fuzz_pread(uint64_t *rng, int fd, char *buf, size_t cap)
+static void fuzz_pread(u64 *rng, int fd, char *buf, size_t cap)
 {
-	int64_t end = (int64_t)max_pfn * 8, off;
+	s64 end = (s64)max_pfn * 8, off;
 	size_t size = rng_below(rng, cap + 1);
 	ssize_t n, want;
 
@@ -345,13 +346,13 @@ static void fuzz_pread(uint64_t *rng, int fd, char *buf, size_t cap)
 		off = rng_below(rng, end);
 		break;
 	case 3: case 4:		/* around the end */
-		off = end - 65536 + (int64_t)rng_below(rng, 131072);
+		off = end - 65536 + (s64)rng_below(rng, 131072);
 		break;
 	case 5:
 		off = rng_next(rng) >> 1;
 		break;
 	case 6:
-		off = -(int64_t)rng_below(rng, 1 << 20) - 1;
+		off = -(s64)rng_below(rng, 1 << 20) - 1;
 		break;
 	default:		/* unaligned, small */
 		off = rng_below(rng, end) | 1;
@@ -389,7 +390,7 @@ static void knobs_off(const char *reserve)
 
 int fuzz_main(int argc, char **argv)
 {
-	uint64_t seed = 0, rng;
+	u64 seed = 0, rng;
 	unsigned long count = 20000, i, total = 0, bad = 0;
 	double seconds = 30, t0 = now();
 	static char buf[8192], big[1 << 20];
@@ -406,7 +407,7 @@ int fuzz_main(int argc, char **argv)
 			seconds = strtod(argv[a + 1], NULL);
 	}
 	if (!seed)
-		seed = (uint64_t)(now() * 1e9) ^ getpid();
+		seed = (u64)(now() * 1e9) ^ getpid();
 	rng = seed;
 	tap_init();
 	printf("fuzz: seed %llu, at most %lu inputs or %.0f s\n",

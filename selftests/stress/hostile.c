@@ -55,6 +55,7 @@ static const char *const own_files[] = { "lookup", "track", "sync", "walk" };
 static const char *const knob_files[] = {
 	"reserve_amount", "fail_nth", "fail_every", "fail_sites",
 };
+
 /*
  * Gauges only a sync, a track or a knob moves. Not mappings or live_hments:
  * like the track listing's counts, they move with the processes (the
@@ -64,7 +65,8 @@ static const char *const knob_files[] = {
 static const char *const gauges[] = {
 	"hats", "htables", "stale_htables", "records", "reserve_amount",
 };
-#define NGAUGES	(int)(sizeof(gauges) / sizeof(gauges[0]))
+
+#define NGAUGES	((int)ARRAY_SIZE(gauges))
 
 struct state {
 	char knob[4][64];
@@ -76,7 +78,7 @@ struct state {
 static void add(const char *file, const char *what, const void *data,
 		size_t len, int err, int repeat)
 {
-	if (ncases == (int)(sizeof(cases) / sizeof(cases[0]))) {
+	if (ncases == (int)ARRAY_SIZE(cases)) {
 		fprintf(stderr, "hostile: too many cases\n");
 		exit(2);
 	}
@@ -88,7 +90,7 @@ static void add(const char *file, const char *what, const void *data,
 #define ADD(file, what, lit, err) add(file, what, lit, sizeof(lit) - 1, err, 1)
 
 static void addf(const char *file, const char *what, int err,
-		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+		 const char *fmt, ...) __printf(4, 5);
 
 static void addf(const char *file, const char *what, int err,
 		 const char *fmt, ...)
@@ -268,7 +270,7 @@ static void build_cases(unsigned long max_pfn, pid_t nopid, pid_t zombie,
 		add(f, "empty", "", 0, EINVAL, 1);
 		ADD(f, "space", " ", EINVAL);
 		ADD(f, "newline", "\n", EINVAL);
-		ADD(f, "white space", " \t \n ", EINVAL);
+		ADD(f, "white space", " \t\x20\n ", EINVAL);
 		add(f, "overlong letters", filled("", 'x', big), big, EINVAL, 1);
 		add(f, "overlong digits", filled("", '9', big), big, EINVAL, 1);
 		add(f, "32 bytes, a digit and spaces", filled("1", ' ', 32), 32,
@@ -277,8 +279,8 @@ static void build_cases(unsigned long max_pfn, pid_t nopid, pid_t zombie,
 		add(f, "overlong, valid 23-byte prefix",
 		    filled("00000000000000000000001", 'x', big), big, EINVAL, 1);
 		ADD(f, "NUL", "\0", EINVAL);
-		ADD(f, "NUL first", "\0" "1", EINVAL);
-		ADD(f, "embedded NUL", "1\0" "2", EINVAL);
+		ADD(f, "NUL first", "\0001", EINVAL);
+		ADD(f, "embedded NUL", "1\0002", EINVAL);
 		ADD(f, "trailing NUL", "1\0", EINVAL);
 		ADD(f, "non-numeric", "abc", EINVAL);
 		ADD(f, "trailing garbage", "1x", EINVAL);
@@ -503,7 +505,7 @@ int hostile_main(int argc, char **argv)
 	pid_t self = getpid(), zombie, untracked, nopid;
 	unsigned long max_pfn, writes;
 	double t0 = now();
-	volatile char *page;
+	char *page;
 
 	(void)argc;
 	(void)argv;
@@ -534,8 +536,8 @@ int hostile_main(int argc, char **argv)
 	/* Our own page, locked, to look up before and after each case. */
 	page = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
 		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	page[0] = 1;
-	mlock((void *)page, PAGE);
+	WRITE_ONCE(page[0], 1);
+	mlock(page, PAGE);
 	self_pfn = pagemap_pfn(self, (unsigned long)page);
 
 	/* A child that exits once tracked: a zombie with a dead hat. */
@@ -555,7 +557,7 @@ int hostile_main(int argc, char **argv)
 	tap_ok(!i, "sync 1: %s", errname(-i));
 	close(pipefd[1]);
 	for (i = 0; i < 1000 && proc_state(zombie) != 'Z'; i++)
-		msleep(10);
+		sleep_ms(10);
 	tap_ok(proc_state(zombie) == 'Z', "pid %d is a zombie", zombie);
 	untracked = fork();
 	if (!untracked) {

@@ -24,7 +24,7 @@ int main(int argc, char **argv)
 		{ "child", child_main }, { "races", races_main },
 	};
 
-	for (size_t i = 0; argc > 1 && i < sizeof(suites) / sizeof(suites[0]); i++)
+	for (size_t i = 0; argc > 1 && i < ARRAY_SIZE(suites); i++)
 		if (!strcmp(argv[1], suites[i].name))
 			return suites[i].fn(argc - 1, argv + 1);
 	fprintf(stderr, "usage: hment-stress hostile|priv|fuzz|soak|child|races [options]\n");

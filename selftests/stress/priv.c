@@ -66,7 +66,7 @@ static bool writable(const char *name)
 	char path[128];
 
 	snprintf(path, sizeof(path), HM_DIR "%.63s", name);
-	return !stat(path, &st) && (st.st_mode & S_IWUSR);
+	return !stat(path, &st) && (st.st_mode & 0200);
 }
 
 static int caps(struct __user_cap_data_struct d[2], bool set)
@@ -196,7 +196,7 @@ int priv_main(int argc, char **argv)
 	(void)argv;
 	tap_init();
 	dir = opendir(HM_DIR);
-	if (!tap_ok(dir != NULL, "open " HM_DIR))
+	if (!tap_ok(dir, "open " HM_DIR))
 		goto out;
 	while ((de = readdir(dir)) && nfiles < MAX_FILES)
 		if (de->d_name[0] != '.')

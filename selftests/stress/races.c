@@ -107,7 +107,7 @@ static void park(int slot)
 	__atomic_store_n(&rs->parked[slot], 1, __ATOMIC_RELEASE);
 	while (__atomic_load_n(&rs->pause, __ATOMIC_ACQUIRE) &&
 	       !__atomic_load_n(&rs->stop, __ATOMIC_RELAXED))
-		msleep(1);
+		sleep_ms(1);
 	__atomic_store_n(&rs->parked[slot], 0, __ATOMIC_RELEASE);
 }
 
@@ -124,7 +124,7 @@ static bool pause_all(unsigned int mask)
 		while (!__atomic_load_n(&rs->parked[i], __ATOMIC_ACQUIRE)) {
 			if (now() - t0 > 60)
 				return false;
-			msleep(1);
+			sleep_ms(1);
 		}
 	}
 	return true;
@@ -195,10 +195,10 @@ struct mismatch {
 };
 
 /* hment's count of a pfn against the kernel's, kernel first. */
-static void compare_pfn(int kfd, int hfd, uint64_t pfn, bool over_only,
+static void compare_pfn(int kfd, int hfd, u64 pfn, bool over_only,
 			struct mismatch *m, const char *what)
 {
-	uint64_t k = 0, h = 0;
+	u64 k = 0, h = 0;
 
 	m->checked++;
 	if (pread(kfd, &k, 8, pfn * 8) != 8 || pread(hfd, &h, 8, pfn * 8) != 8)
@@ -233,7 +233,7 @@ static int open_counts(int *kfd, int *hfd)
 /* Over-counted pfns of all RAM, read in blocks: kernel, then hment. */
 static void compare_all_over(struct mismatch *m)
 {
-	static uint64_t kb[4096], hb[4096];
+	static u64 kb[4096], hb[4096];
 	unsigned long max = hm_max_pfn(), pfn;
 	int kfd, hfd;
 
@@ -278,7 +278,7 @@ static unsigned long compare_range(pid_t pid, const char *p, size_t len,
 		return 0;
 	}
 	for (size_t off = 0; off < len; off += PAGE) {
-		uint64_t e = 0;
+		u64 e = 0;
 
 		if (pread(pm, &e, 8, ((unsigned long)p + off) / PAGE * 8) != 8 ||
 		    !(e & PM_PRESENT))
@@ -293,6 +293,9 @@ static unsigned long compare_range(pid_t pid, const char *p, size_t len,
 }
 
 /* ---- converge ---- */
+
+/* Long diagnostic formats are #defines, too long to share a call's line. */
+#define CONVERGE_DIAG	"converge: sync %lu left %lu of %lu stable pages unindexed (%lu still after a second look)"
 
 /*
  * What an allocator does: give pages back without end, most of them free
@@ -360,7 +363,7 @@ static void race_converge(double seconds)
 	if (!child)
 		converge_child(stable, purge);
 	while (!__atomic_load_n(&rs->ready, __ATOMIC_ACQUIRE))
-		msleep(1);
+		sleep_ms(1);
 	track(child);
 	do {
 		struct mismatch m = { 0 };
@@ -378,8 +381,8 @@ static void race_converge(double seconds)
 		if (m.first || pages != STABLE_PAGES) {
 			bad_rounds++;
 			if (bad_rounds <= 3)
-				tap_diag("converge: sync %lu left %lu of %lu stable pages unindexed (%lu still after a second look)",
-					 rounds, m.first, pages, m.persist);
+				tap_diag(CONVERGE_DIAG, rounds, m.first, pages,
+					 m.persist);
 		}
 		worst = m.first > worst ? m.first : worst;
 		total.first += m.first;
@@ -410,11 +413,11 @@ static void fault_in(char *t, int v)
  * syncer's passes race with invalidations all the time, and every undone
  * pass must read its leaf again rather than record what it read first.
  */
-static void thp_child(char *base, uint64_t seed)
+static void thp_child(char *base, u64 seed)
 {
 	char *purge = map_aligned(PURGE_PAGES * PAGE, PROT_READ | PROT_WRITE,
 				  MAP_PRIVATE | MAP_ANONYMOUS, -1);
-	uint64_t rng = seed;
+	u64 rng = seed;
 	pthread_t t;
 
 	if (!purge || pthread_create(&t, NULL, purger, purge))
@@ -455,7 +458,7 @@ static void thp_child(char *base, uint64_t seed)
 	}
 }
 
-static void race_thp(double seconds, uint64_t seed)
+static void race_thp(double seconds, u64 seed)
 {
 	size_t len = NTHP * HPAGE;
 	unsigned long points = 0;
@@ -474,12 +477,12 @@ static void race_thp(double seconds, uint64_t seed)
 	if (!kids[0])
 		thp_child(base, seed);
 	while (!__atomic_load_n(&rs->ready, __ATOMIC_ACQUIRE))
-		msleep(1);
+		sleep_ms(1);
 	track(kids[0]);
 	rs->sync_pids[0] = kids[0];
 	kids[1] = start_syncer(0);
 	do {
-		msleep(200 + rng_below(&seed, 300));
+		sleep_ms(200 + rng_below(&seed, 300));
 		if (!pause_all(3)) {
 			tap_diag("thp: children did not park");
 			m.first++;
@@ -501,7 +504,9 @@ static void race_thp(double seconds, uint64_t seed)
 
 /* ---- collapse ---- */
 
-static long vmstat(const char *name)
+#define COLLAPSE_DIAG	"collapse: %lu rounds, %lu syncs (%lu failed), %ld THPs collapsed, %lu kB PMD-mapped at the checks"
+
+static long vmstat_read(const char *name)
 {
 	static char buf[16384];
 	size_t len = strlen(name);
@@ -523,7 +528,6 @@ static long vmstat(const char *name)
 static void collapse_mapper(int fd, size_t len, int slot, char **where)
 {
 	char *p = map_aligned(len, PROT_READ, MAP_SHARED, fd);
-	volatile char sum = 0;
 
 	if (!p)
 		_exit(1);
@@ -532,14 +536,14 @@ static void collapse_mapper(int fd, size_t len, int slot, char **where)
 	for (;;) {
 		park(slot);
 		for (size_t off = 0; off < len; off += PAGE)
-			sum += p[off];
+			(void)READ_ONCE(p[off]);
 		if (slot == 1 && !__atomic_load_n(&rs->ready, __ATOMIC_RELAXED)) {
 			/* the collapser: the file, and the other mm's tables */
 			if (madvise(p, len, MADV_COLLAPSE) && errno == EINVAL)
 				rs->ops = -1UL;
 			__atomic_store_n(&rs->ready, 1, __ATOMIC_RELEASE);
 		}
-		msleep(5);
+		sleep_ms(5);
 	}
 }
 
@@ -580,8 +584,8 @@ static int collapse_round(int fd, const char *what, struct mismatch *over,
 	t0 = now();
 	while (!__atomic_load_n(&rs->ready, __ATOMIC_ACQUIRE) &&
 	       now() - t0 < 60)
-		msleep(5);
-	msleep(100);	/* mappers refault, khugepaged works, syncs run */
+		sleep_ms(5);
+	sleep_ms(100);	/* mappers refault, khugepaged works, syncs run */
 	if (rs->ops == -1UL) {
 		stop_children(kids, 3);
 		return 1;	/* no MADV_COLLAPSE */
@@ -624,7 +628,7 @@ static void race_collapse(double seconds)
 	char saved[4][64], path[128];
 	struct mismatch over = { 0 }, conv = { 0 };
 	unsigned long rounds = 0, pmd_kb = 0;
-	long collapsed0 = vmstat("thp_collapse_alloc");
+	long collapsed0 = vmstat_read("thp_collapse_alloc");
 	double t0 = now();
 	int fds[2], rc = 0, i;
 
@@ -659,9 +663,8 @@ static void race_collapse(double seconds)
 	if (rc > 0) {
 		tap_ok(true, "collapse # SKIP no MADV_COLLAPSE on this kernel");
 	} else {
-		tap_diag("collapse: %lu rounds, %lu syncs (%lu failed), %ld THPs collapsed, %lu kB PMD-mapped at the checks",
-			 rounds, collapse_syncs, collapse_sync_err,
-			 vmstat("thp_collapse_alloc") - collapsed0, pmd_kb);
+		tap_diag(COLLAPSE_DIAG, rounds, collapse_syncs, collapse_sync_err,
+			 vmstat_read("thp_collapse_alloc") - collapsed0, pmd_kb);
 		tap_ok(!rc && pmd_kb && collapse_syncs && !collapse_sync_err,
 		       "collapse: shmem and tmpfs pages collapsed into PMD mappings while syncs ran (%lu kB PMD-mapped)",
 		       pmd_kb);
@@ -756,7 +759,7 @@ static void race_reap(void)
 			sync_pid(getpid());	/* syncs another pid only */
 		*res = 0;
 		for (int i = 0; i < 200 && tracked(kid); i++)
-			msleep(10);
+			sleep_ms(10);
 		*res = tracked(kid) ? 1 : 0;
 		hm_stats(after, names, 2);
 		tap_diag("reap: round %d: hats %ld -> %ld, htables %ld -> %ld",
@@ -773,7 +776,7 @@ static void race_reap(void)
 int races_main(int argc, char **argv)
 {
 	double seconds = 30;
-	uint64_t seed = 1;
+	u64 seed = 1;
 	char first[512];
 
 	for (int i = 1; i + 1 < argc; i += 2) {

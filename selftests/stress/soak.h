@@ -29,7 +29,7 @@ enum soak_counter {
 
 /* Counters of the module's stats summed over loads (they restart). */
 enum { FS_FAULT, FS_ALLOC_FAIL, FS_STEALS, FS_STOLEN, FS_STALE_MARKS,
-       NR_FSTATS };
+	NR_FSTATS };
 
 struct soak_shared {
 	int stop;

@@ -12,13 +12,14 @@
 #define _GNU_SOURCE
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
 #include <sys/types.h>
+
+#include "hment-user.h"
 
 #define HM_DIR		"/sys/kernel/debug/hment/"
 #define PAGE		4096UL
 #define HPAGE		(2UL << 20)
-#define PM_PRESENT	(1ULL << 63)
+#define PM_PRESENT	BIT_ULL(63)
 #define PM_PFN_MASK	((1ULL << 55) - 1)
 
 /*
@@ -32,8 +33,8 @@
 /* ---- TAP ---- */
 void tap_init(void);
 bool tap_ok(bool ok, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-void tap_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+	__printf(2, 3);
+void tap_diag(const char *fmt, ...) __printf(1, 2);
 void tap_plan(void);
 unsigned long tap_failed(void);
 
@@ -50,8 +51,8 @@ unsigned long hm_max_pfn(void);
 bool hm_loaded(void);
 
 /* ---- /proc and the rest ---- */
-uint64_t pagemap_pfn(pid_t pid, unsigned long va);
-int64_t kpagecount_of(const char *path, uint64_t pfn);
+u64 pagemap_pfn(pid_t pid, unsigned long va);
+s64 kpagecount_of(const char *path, u64 pfn);
 char proc_state(pid_t pid);
 bool is_kthread(pid_t pid);
 pid_t free_pid(void);
@@ -61,9 +62,9 @@ long read_long(const char *path);
 void read_text(const char *path, char *buf, size_t size);
 const char *errname(int err);
 double now(void);
-void msleep(unsigned int ms);
-uint64_t rng_next(uint64_t *s);
-uint64_t rng_below(uint64_t *s, uint64_t n);
+void sleep_ms(unsigned int ms);
+u64 rng_next(u64 *s);
+u64 rng_below(u64 *s, u64 n);
 char *xstrdupmem(const void *p, size_t len);
 void escape(char *out, size_t size, const char *in, size_t len);
 
@@ -77,7 +78,7 @@ int races_main(int argc, char **argv);
 
 /* ---- churn.c: what the soak's workers do to memory ---- */
 void churn_files(void);
-void mem_churn(uint64_t *rng, int ops);
+void mem_churn(u64 *rng, int ops);
 void touch(char *p, size_t len, bool write);
 
 #endif

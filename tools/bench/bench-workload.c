@@ -34,16 +34,20 @@
  * them all.
  */
 #define _GNU_SOURCE
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "hment-user.h"
 
 #define NPROCS		64
 #define FANOUT1		7	/* children of the root */
@@ -63,9 +67,10 @@ static struct shared *sh;
 static int memfd, filefd;
 static unsigned long shm_pages, spare_pages, file_pages;
 static char *shm_map;
-static pid_t kids[FANOUT2 > FANOUT1 ? FANOUT2 : FANOUT1];
+static pid_t kids[FANOUT2];		/* the larger fan-out */
+static_assert(FANOUT2 - FANOUT1 >= 0, "kids[] holds either fan-out");
 static int nkids;
-static volatile sig_atomic_t got_usr1, got_usr2, got_term;
+static atomic_bool got_usr1, got_usr2, got_term;	/* lock-free */
 
 static void die(const char *fmt, ...)
 {
@@ -102,7 +107,7 @@ static unsigned long parse_size(const char *s)
 }
 
 /* Anonymous memory: @huge says THP or never THP; written, so allocated. */
-static char *anon(unsigned long pages, int huge)
+static char *map_anon(unsigned long pages, int huge)
 {
 	unsigned long len = pages * page_size;
 	char *p;
@@ -126,7 +131,7 @@ static void touch(const char *p, unsigned long pages)
 	unsigned long sum = 0;
 
 	for (unsigned long i = 0; i < pages; i++)
-		sum += ((const volatile char *)p)[i * page_size];
+		sum += READ_ONCE(p[i * page_size]);
 	(void)sum;
 }
 
@@ -156,7 +161,7 @@ static void own_setup(void)
 			die("mmap file");
 		touch(f, file_pages);
 	}
-	anon(single ? per_proc : per_proc / 10, 0);
+	map_anon(single ? per_proc : per_proc / 10, 0);
 }
 
 /* Remap the memfd window's first spare_pages: to the spares, or back. */
@@ -251,8 +256,8 @@ static void child(int i)
 {
 	(void)i;
 	if (!single) {	/* shared with its leaves */
-		anon(per_proc / 5, 0);
-		anon(HPAGE / page_size, 1);
+		map_anon(per_proc / 5, 0);
+		map_anon(HPAGE / page_size, 1);
 	}
 	spawn(leaf, FANOUT2);
 	own_setup();
@@ -320,7 +325,7 @@ int main(int argc, char **argv)
 				die("write %s", path);
 		}
 		free(buf);
-		anon(per_proc * 3 / 10, 0);	/* shared by all */
+		map_anon(per_proc * 3 / 10, 0);	/* shared by all */
 	}
 	spawn(child, FANOUT1);
 	own_setup();

@@ -33,7 +33,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,32 +40,34 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hment-user.h"
+
 #define DEBUGFS		"/sys/kernel/debug/hment/"
-#define PM_PRESENT	(1ULL << 63)
+#define PM_PRESENT	BIT_ULL(63)
 #define PM_PFN_MASK	((1ULL << 55) - 1)
 #define CHUNK		(64 * 1024)	/* pagemap entries per read */
 
 struct tuple {
-	uint64_t pfn;
-	uint64_t va;
-	uint32_t pid;
+	u64 pfn;
+	u64 va;
+	u32 pid;
 };
 
 struct mapper {
-	uint64_t va;
-	uint32_t pid;
+	u64 va;
+	u32 pid;
 };
 
 /* The peer's scan: a callback per present page, or tuples appended. */
 struct scan {
 	struct tuple *t;
 	size_t n, cap;
-	uint64_t want;		/* lookup: the one pfn; ~0 to keep all */
-	uint64_t max_pfn;
+	u64 want;		/* lookup: the one pfn; ~0 to keep all */
+	u64 max_pfn;
 	unsigned long procs;
 };
 
-static uint64_t now_ns(void)
+static u64 now_ns(void)
 {
 	struct timespec ts;
 
@@ -111,7 +112,7 @@ static char *slurp(const char *path, size_t *len)
 	return buf;
 }
 
-static void add(struct scan *s, uint64_t pfn, uint64_t va, uint32_t pid)
+static void add(struct scan *s, u64 pfn, u64 va, u32 pid)
 {
 	if (s->n == s->cap) {
 		s->cap = s->cap ? s->cap * 2 : 1 << 20;
@@ -122,10 +123,10 @@ static void add(struct scan *s, uint64_t pfn, uint64_t va, uint32_t pid)
 		s->max_pfn = pfn;
 }
 
-static void scan_pid(struct scan *s, uint32_t pid, uint64_t *pm)
+static void scan_pid(struct scan *s, u32 pid, u64 *pm)
 {
 	char path[64], *maps, *line, *next;
-	uint64_t start, end, va, e;
+	u64 start, end, va, e;
 	size_t len, i, n;
 	ssize_t r;
 	int fd;
@@ -173,7 +174,7 @@ static void scan_pid(struct scan *s, uint32_t pid, uint64_t *pm)
 
 static void scan_all(struct scan *s)
 {
-	uint64_t *pm = xrealloc(NULL, CHUNK * 8);
+	u64 *pm = xrealloc(NULL, CHUNK * 8);
 	struct dirent *d;
 	DIR *dir;
 
@@ -191,8 +192,8 @@ static int peer_index(void)
 {
 	struct scan s = { .want = ~0ULL };
 	struct mapper *by_pfn;
-	uint32_t *start;
-	uint64_t t0, t1, pfns = 0, p;
+	u32 *start;
+	u64 t0, t1, pfns = 0, p;
 	size_t i;
 
 	t0 = now_ns();
@@ -224,16 +225,16 @@ static int peer_index(void)
 }
 
 /* Mapped pfns by hment's kpagecount, and a pseudo-random pick of them. */
-static uint64_t *mapped_pfns(size_t *n)
+static u64 *mapped_pfns(size_t *n)
 {
-	uint64_t *cnt, *pfns = NULL;
+	u64 *cnt, *pfns = NULL;
 	size_t len, i, cap = 0;
 	char *raw;
 
 	raw = slurp(DEBUGFS "kpagecount", &len);
 	if (!raw)
 		die(DEBUGFS "kpagecount");
-	cnt = (uint64_t *)raw;
+	cnt = (u64 *)raw;
 	*n = 0;
 	for (i = 0; i < len / 8; i++) {
 		if (!cnt[i])
@@ -250,16 +251,16 @@ static uint64_t *mapped_pfns(size_t *n)
 	return pfns;
 }
 
-static uint64_t pick(uint64_t *seed, const uint64_t *pfns, size_t n)
+static u64 pick(u64 *seed, const u64 *pfns, size_t n)
 {
 	*seed = *seed * 6364136223846793005ULL + 1442695040888963407ULL;
 	return pfns[(*seed >> 17) % n];
 }
 
-static int peer_lookup(uint64_t seed)
+static int peer_lookup(u64 seed)
 {
 	struct scan s = { 0 };
-	uint64_t *pfns, t0;
+	u64 *pfns, t0;
 	size_t n;
 
 	pfns = mapped_pfns(&n);
@@ -274,9 +275,9 @@ static int peer_lookup(uint64_t seed)
 	return 0;
 }
 
-static int lookup(unsigned long count, uint64_t seed)
+static int run_lookups(unsigned long count, u64 seed)
 {
-	uint64_t *pfns, t0, total = 0, lines = 0;
+	u64 *pfns, t0, total = 0, lines = 0;
 	char buf[1 << 16], cmd[32];
 	size_t n, i;
 	ssize_t r;
@@ -315,7 +316,7 @@ static int lookup(unsigned long count, uint64_t seed)
 static int read_file(const char *path)
 {
 	static char buf[1 << 20];
-	uint64_t t0, bytes = 0;
+	u64 t0, bytes = 0;
 	ssize_t r;
 	int fd;
 
@@ -350,11 +351,11 @@ static void sync_some(char **pids, int n, int first, int step)
 	close(fd);
 }
 
-static int syncers(int nsync, char **pids, int n)
+static int run_syncers(int nsync, char **pids, int n)
 {
 	int go[2], status, failed = 0;
 	pid_t kid[2];
-	uint64_t t0;
+	u64 t0;
 	char c;
 
 	if (pipe(go))
@@ -387,9 +388,9 @@ static int syncers(int nsync, char **pids, int n)
 
 static int cpu(int nproc)
 {
-	const uint64_t work = 16 * 1000 * 1000;
+	const u64 work = 16 * 1000 * 1000;
 	pid_t kid[2];
-	uint64_t t0;
+	u64 t0;
 
 	t0 = now_ns();
 	for (int k = 0; k < nproc; k++) {
@@ -397,10 +398,11 @@ static int cpu(int nproc)
 		if (kid[k] < 0)
 			die("fork");
 		if (!kid[k]) {
-			volatile uint64_t x = k;
+			/* in memory, each step a load and a store */
+			u64 x = k;
 
-			for (uint64_t i = 0; i < work / nproc; i++)
-				x = x * 6364136223846793005ULL + 1;
+			for (u64 i = 0; i < work / nproc; i++)
+				WRITE_ONCE(x, READ_ONCE(x) * 6364136223846793005ULL + 1);
 			exit(0);
 		}
 	}
@@ -419,13 +421,13 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "peer-lookup") && argc == 3)
 		return peer_lookup(strtoull(argv[2], NULL, 0));
 	if (!strcmp(cmd, "lookup") && argc == 4)
-		return lookup(strtoul(argv[2], NULL, 0),
-			      strtoull(argv[3], NULL, 0));
+		return run_lookups(strtoul(argv[2], NULL, 0),
+				   strtoull(argv[3], NULL, 0));
 	if (!strcmp(cmd, "read") && argc == 3)
 		return read_file(argv[2]);
 	if (!strcmp(cmd, "syncers") && argc >= 4 &&
 	    (!strcmp(argv[2], "1") || !strcmp(argv[2], "2")))
-		return syncers(atoi(argv[2]), argv + 3, argc - 3);
+		return run_syncers(atoi(argv[2]), argv + 3, argc - 3);
 	if (!strcmp(cmd, "cpu") && argc == 3 &&
 	    (!strcmp(argv[2], "1") || !strcmp(argv[2], "2")))
 		return cpu(atoi(argv[2]));
