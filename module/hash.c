@@ -52,7 +52,7 @@ static unsigned long hment_hash_key(unsigned long ptpfn, unsigned int entry)
 
 static unsigned long hment_key_of(const struct hment *hm)
 {
-	return hment_hash_key(hm->hm_htable->ht_pfn, hm->hm_entry);
+	return hment_hash_key(hment_ht(hm)->ht_pfn, hment_entry(hm));
 }
 
 /**
@@ -91,11 +91,21 @@ static struct hment **hment_bucketp(struct hment_index *idx,
 }
 
 static bool hment_matches(const struct hment *hm,
-			  const struct hment_htable *ht, unsigned int entry,
-			  unsigned long pfn)
+			  const struct hment_htable *ht, unsigned int entry)
 {
-	return hm->hm_htable == ht && hm->hm_entry == entry &&
-	       hm->hm_pfn == pfn;
+	return hm->hm_ht_entry == ((unsigned long)ht | entry);
+}
+
+/*
+ * An (htable, entry) is indexed for one pfn at a time, the one its shadow
+ * names; the shadow changes only under the list lock of the pfn it names
+ * before and after, so under @pfn's lock this tells whether a listed
+ * mapping of (@ht, @entry) is @pfn's.
+ */
+static bool hment_key_is_pfns(const struct hment_htable *ht,
+			      unsigned int entry, unsigned long pfn)
+{
+	return entry < HMENT_ENTRIES && hment_htable_shadow(ht, entry) == pfn;
 }
 
 /* Queue a resize when a stripe's count crosses a threshold. */
@@ -109,17 +119,19 @@ static void hment_hash_check(struct hment_index *idx,
 /**
  * hment_hash_insert - add a listed hment to the hash
  * @idx: index
- * @hm: hment with htable, entry and pfn set
+ * @hm: hment with htable and entry set
+ * @pfn: the page it maps
  *
- * Context: the mapping-list lock of @hm's pfn is held.
+ * Context: the mapping-list lock of @pfn is held.
  */
-void hment_hash_insert(struct hment_index *idx, struct hment *hm)
+void hment_hash_insert(struct hment_index *idx, struct hment *hm,
+		       unsigned long pfn)
 {
 	unsigned long key = hment_key_of(hm);
 	struct hment_hash_stripe *s = hment_stripe(idx, key);
 	struct hment **bucket;
 
-	lockdep_assert_held(hment_page_lockp(idx, hm->hm_pfn));
+	lockdep_assert_held(hment_page_lockp(idx, pfn));
 	spin_lock(&s->lock);
 	bucket = hment_bucketp(idx, s, key);
 	hm->hm_hashnext = *bucket;
@@ -147,9 +159,11 @@ struct hment *hment_hash_find(struct hment_index *idx, struct hment_htable *ht,
 	struct hment *hm;
 
 	lockdep_assert_held(hment_page_lockp(idx, pfn));
+	if (!hment_key_is_pfns(ht, entry, pfn))
+		return NULL;
 	spin_lock(&s->lock);
 	for (hm = *hment_bucketp(idx, s, key); hm; hm = hm->hm_hashnext)
-		if (hment_matches(hm, ht, entry, pfn))
+		if (hment_matches(hm, ht, entry))
 			break;
 	spin_unlock(&s->lock);
 	return hm;
@@ -175,10 +189,12 @@ struct hment *hment_hash_remove(struct hment_index *idx,
 	struct hment **link, *hm;
 
 	lockdep_assert_held(hment_page_lockp(idx, pfn));
+	if (!hment_key_is_pfns(ht, entry, pfn))
+		return NULL;
 	spin_lock(&s->lock);
 	for (link = hment_bucketp(idx, s, key); (hm = *link);
 	     link = &hm->hm_hashnext) {
-		if (hment_matches(hm, ht, entry, pfn)) {
+		if (hment_matches(hm, ht, entry)) {
 			*link = hm->hm_hashnext;
 			hm->hm_hashnext = NULL;
 			s->count--;

@@ -81,23 +81,44 @@
 
 struct hment_index;
 
+/*
+ * htable objects are aligned to this in their cache, so that an hment can
+ * keep its entry in the low bits of its htable pointer.
+ */
+#define HMENT_HTABLE_ALIGN	HMENT_ENTRIES
+
 /**
  * struct hment - one mapping of a page that has more than one
  * @hm_list:	link on the page's mapping list, newest first
  * @hm_hashnext: next hment in the same hash bucket
- * @hm_htable:	page-table page holding the entry
- * @hm_pfn:	the mapped page (leader of the group for a large leaf)
- * @hm_entry:	index of the entry within @hm_htable
+ * @hm_ht_entry: page-table page holding the entry, with the entry's index
+ *		in the low bits (see hment_ht() and hment_entry())
  *
- * 40 bytes: the pfn and entry share one word (a pfn has at most 52 bits).
+ * 32 bytes. The pfn is not kept: the list an hment is on names it, and so
+ * does its htable's shadow.
  */
 struct hment {
 	struct hlist_node hm_list;
 	struct hment *hm_hashnext;
-	struct hment_htable *hm_htable;
-	u64 hm_pfn : 52;
-	u64 hm_entry : 12;
+	unsigned long hm_ht_entry;
 };
+
+static inline struct hment_htable *hment_ht(const struct hment *hm)
+{
+	return (struct hment_htable *)(hm->hm_ht_entry &
+				       ~(HMENT_HTABLE_ALIGN - 1UL));
+}
+
+static inline unsigned int hment_entry(const struct hment *hm)
+{
+	return hm->hm_ht_entry & (HMENT_HTABLE_ALIGN - 1);
+}
+
+static inline void hment_set(struct hment *hm, struct hment_htable *ht,
+			     unsigned int entry)
+{
+	hm->hm_ht_entry = (unsigned long)ht | entry;
+}
 
 /*
  * Returned by hment_walk() for the single mapping embedded in a record;
@@ -517,7 +538,8 @@ void hment_pages_destroy(struct hment_index *idx);
 /* hash.c */
 unsigned int hment_hash_index(struct hment_index *idx, unsigned long ptpfn,
 			      unsigned int entry);
-void hment_hash_insert(struct hment_index *idx, struct hment *hm);
+void hment_hash_insert(struct hment_index *idx, struct hment *hm,
+		       unsigned long pfn);
 struct hment *hment_hash_remove(struct hment_index *idx,
 				struct hment_htable *ht, unsigned int entry,
 				unsigned long pfn);

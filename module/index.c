@@ -86,12 +86,12 @@ static void hment_embed(struct hment_index *idx, struct hment_page *pg,
 
 /* Put a filled-in hment on its record's list and in the hash. */
 static void hment_insert(struct hment_index *idx, struct hment_page *pg,
-			 struct hment *hm)
+			 struct hment *hm, unsigned long pfn)
 {
 	hment_changing(idx);
 	hlist_add_head(&hm->hm_list, &pg->hments);
 	WRITE_ONCE(pg->share, pg->share + 1);
-	hment_hash_insert(idx, hm);
+	hment_hash_insert(idx, hm, pfn);
 	hment_stat_inc(idx, HMENT_STAT_LIVE_HMENTS);
 }
 
@@ -103,7 +103,7 @@ static void hment_unlink(struct hment_index *idx, struct hment_page *pg,
 	hlist_del_init(&hm->hm_list);
 	WRITE_ONCE(pg->share, pg->share - 1);
 	hment_stat_dec(idx, HMENT_STAT_LIVE_HMENTS);
-	hment_note_removed(idx, pg, hm->hm_htable, hm->hm_entry);
+	hment_note_removed(idx, pg, hment_ht(hm), hment_entry(hm));
 }
 
 /* Move the embedded mapping into @hm; the record becomes listed. */
@@ -111,13 +111,11 @@ static void hment_promote(struct hment_index *idx, struct hment_page *pg,
 			  unsigned long pfn, struct hment *hm)
 {
 	hment_changing(idx);
-	hm->hm_htable = pg->embed_ht;
-	hm->hm_entry = pg->entry;
-	hm->hm_pfn = pfn;
+	hment_set(hm, pg->embed_ht, pg->entry);
 	pg->flags &= ~HMENT_PAGE_EMBEDDED;
 	pg->entry = 0;
 	INIT_HLIST_HEAD(&pg->hments);
-	hment_insert(idx, pg, hm);
+	hment_insert(idx, pg, hm, pfn);
 }
 
 static void hment_run_unlocked_hook(struct hment_index *idx)
@@ -257,10 +255,8 @@ bool hment_assign(struct hment_index *idx, struct hment_htable *ht,
 	if (WARN_ON_ONCE(hment_page_embedded(pg)))
 		return false;
 
-	hm->hm_htable = ht;
-	hm->hm_entry = entry;
-	hm->hm_pfn = pfn;
-	hment_insert(idx, pg, hm);
+	hment_set(hm, ht, entry);
+	hment_insert(idx, pg, hm, pfn);
 	hment_note_added(idx, pg, ht, entry, pfn);
 	return true;
 }
@@ -364,8 +360,8 @@ struct hment *hment_walk(struct hment_index *idx, unsigned long pfn,
 	if (!next)
 		return NULL;
 	hm = hlist_entry(next, struct hment, hm_list);
-	*ht = hm->hm_htable;
-	*entry = hm->hm_entry;
+	*ht = hment_ht(hm);
+	*entry = hment_entry(hm);
 	return hm;
 }
 EXPORT_SYMBOL_IF_KUNIT(hment_walk);
@@ -610,7 +606,7 @@ static unsigned long hment_count_level(struct hment_index *idx,
 		cnt = pg->embed_ht->ht_level == level;
 	} else {
 		hlist_for_each_entry(hm, &pg->hments, hm_list)
-			cnt += hm->hm_htable->ht_level == level;
+			cnt += hment_ht(hm)->ht_level == level;
 	}
 	hment_page_unlock(idx, leader);
 	return cnt;
@@ -670,22 +666,22 @@ struct hment *hment_steal_from_page(struct hment_index *idx, unsigned long pfn)
 	hment_page_lock(idx, pfn);
 	if (pg && hment_page_mapped(pg) && !hment_page_embedded(pg)) {
 		hlist_for_each_entry(hm, &pg->hments, hm_list) {
-			if (hment_htable_stealable(hm->hm_htable)) {
+			if (hment_htable_stealable(hment_ht(hm))) {
 				victim = hm;
 				break;
 			}
 		}
 	}
 	if (victim) {
-		hment_htable_mark_stale(idx, victim->hm_htable);
+		hment_htable_mark_stale(idx, hment_ht(victim));
 		hment_changing(idx);
-		hm = hment_hash_remove(idx, victim->hm_htable,
-				       victim->hm_entry, pfn);
+		hm = hment_hash_remove(idx, hment_ht(victim),
+				       hment_entry(victim), pfn);
 		WARN_ON_ONCE(hm != victim);
 		hment_unlink(idx, pg, victim);
 #if IS_ENABLED(CONFIG_KUNIT)
 		if (idx->steal_hook)
-			idx->steal_hook(idx, victim->hm_htable);
+			idx->steal_hook(idx, hment_ht(victim));
 #endif
 	}
 	hment_page_unlock(idx, pfn);

@@ -143,7 +143,8 @@ static void hment_memory_print(struct hment_index *idx, struct seq_buf *s)
 	u64 b_records = hment_cache_bytes(hment_records_cache,
 					  records / HMENT_CHUNK_PFNS) +
 			record_nodes * HMENT_XA_NODE_BYTES;
-	u64 b_htables = hment_cache_bytes(hment_htable_cache, htables) +
+	u64 b_htables = (u64)htables * ALIGN(kmem_cache_size(hment_htable_cache),
+					     HMENT_HTABLE_ALIGN) +
 			(u64)blocks * hment_shadow_block_bytes(idx);
 	u64 b_hats = (u64)hats * kmalloc_size_roundup(sizeof(struct hment_hat)) +
 		     hat_nodes * HMENT_XA_NODE_BYTES;

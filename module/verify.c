@@ -69,10 +69,11 @@ static bool hment_ht_ours(struct hment_index *idx, struct hment_htable *ht)
 }
 
 /* Under the pfn's list lock; the bucket is read under its own lock. */
-static bool hment_hashed(struct hment_index *idx, struct hment *want)
+static bool hment_hashed(struct hment_index *idx, struct hment *want,
+			 unsigned long pfn)
 {
-	return hment_hash_find(idx, want->hm_htable, want->hm_entry,
-			       want->hm_pfn) == want;
+	return hment_hash_find(idx, hment_ht(want), hment_entry(want),
+			       pfn) == want;
 }
 
 /* One mapping of @pfn, embedded or listed: checks common to both. */
@@ -114,12 +115,11 @@ static void hment_check_list(struct hment_index *idx, struct hment_tally *t,
 				   pfn, pg->share);
 			return;
 		}
-		if (hm->hm_pfn != pfn)
-			hment_fail(t, s, "pfn %#lx: hment on list names pfn %#llx\n",
-				   pfn, (u64)hm->hm_pfn);
-		hment_check_mapping(idx, t, s, pfn, pg, hm->hm_htable,
-				    hm->hm_entry);
-		if (hment_ht_ours(idx, hm->hm_htable) && !hment_hashed(idx, hm))
+		/* that it is this pfn's: its htable's shadow names the pfn */
+		hment_check_mapping(idx, t, s, pfn, pg, hment_ht(hm),
+				    hment_entry(hm));
+		if (hment_ht_ours(idx, hment_ht(hm)) &&
+		    !hment_hashed(idx, hm, pfn))
 			hment_fail(t, s, "pfn %#lx: listed hment not hashed\n",
 				   pfn);
 	}
@@ -242,13 +242,13 @@ static void hment_check_hash(struct hment_index *idx, struct hment_tally *t,
 					   bucket, limit);
 				break;
 			}
-			if (!hment_ht_ours(idx, hm->hm_htable)) {
+			if (!hment_ht_ours(idx, hment_ht(hm))) {
 				hment_fail(t, s, "bucket %lu: foreign htable\n",
 					   bucket);
 				continue;
 			}
-			if (hment_hash_index(idx, hm->hm_htable->ht_pfn,
-					     hm->hm_entry) != bucket)
+			if (hment_hash_index(idx, hment_ht(hm)->ht_pfn,
+					     hment_entry(hm)) != bucket)
 				hment_fail(t, s, "bucket %lu: key hashes elsewhere\n",
 					   bucket);
 		}
