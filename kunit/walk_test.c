@@ -81,7 +81,7 @@ static void hment_walk_promoted_is_real_hment(struct kunit *test)
 	while ((hm = hment_walk(fx->idx, PFN, &got, &entry, hm))) {
 		KUNIT_EXPECT_PTR_NE(test, hm, HMENT_EMBEDDED);
 		KUNIT_EXPECT_EQ(test, hment_htable_shadow(got, entry), PFN);
-		KUNIT_EXPECT_PTR_EQ(test, hment_ht(hm), got);
+		KUNIT_EXPECT_PTR_EQ(test, hment_ht(fx->idx, hm), got);
 		KUNIT_EXPECT_EQ(test, hment_entry(hm), entry);
 		n++;
 	}

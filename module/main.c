@@ -78,17 +78,16 @@ static int __init hment_init(void)
 	};
 	int err = -ENOMEM;
 
-	hment_cache = KMEM_CACHE(hment, 0);
+	/* chunks of hments, aligned: an hment finds its chunk's header */
+	hment_cache = kmem_cache_create("hment", HMENT_HCHUNK_BYTES,
+					HMENT_HCHUNK_BYTES, 0, NULL);
 	if (!hment_cache)
 		return -ENOMEM;
 	/*
-	 * Caches of their own: the kernel's accounting of a cache of ours is
-	 * ours alone (bench). htables are aligned so that an hment keeps its
-	 * entry in the low bits of its htable pointer.
+	 * Caches of their own: 264 bytes would take 512 from kmalloc, and the
+	 * kernel's accounting of a cache of ours is ours alone (bench).
 	 */
-	hment_htable_cache = kmem_cache_create("hment_htable",
-					       sizeof(struct hment_htable),
-					       HMENT_HTABLE_ALIGN, 0, NULL);
+	hment_htable_cache = KMEM_CACHE(hment_htable, 0);
 	if (!hment_htable_cache)
 		goto destroy_hment_cache;
 	hment_records_cache = kmem_cache_create("hment_records",

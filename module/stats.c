@@ -131,20 +131,17 @@ static unsigned long hment_hat_xa_nodes(struct hment_index *idx)
  */
 static void hment_memory_print(struct hment_index *idx, struct seq_buf *s)
 {
-	long hments = hment_stat_read(idx, HMENT_STAT_CACHE_ALLOC) -
-		      hment_stat_read(idx, HMENT_STAT_CACHE_FREE);
 	long htables = hment_stat_read(idx, HMENT_STAT_HTABLES);
 	long records = hment_stat_read(idx, HMENT_STAT_RECORDS);
 	long blocks = hment_stat_read(idx, HMENT_STAT_SHADOW_BLOCKS);
 	long hats = hment_stat_read(idx, HMENT_STAT_HATS);
 	unsigned long record_nodes = hment_xa_nodes(&idx->records);
 	unsigned long hat_nodes = hment_hat_xa_nodes(idx);
-	u64 b_hments = hment_cache_bytes(hment_cache, hments);
+	u64 b_hments = hment_chunk_bytes(idx);
 	u64 b_records = hment_cache_bytes(hment_records_cache,
 					  records / HMENT_CHUNK_PFNS) +
 			record_nodes * HMENT_XA_NODE_BYTES;
-	u64 b_htables = (u64)htables * ALIGN(kmem_cache_size(hment_htable_cache),
-					     HMENT_HTABLE_ALIGN) +
+	u64 b_htables = hment_cache_bytes(hment_htable_cache, htables) +
 			(u64)blocks * hment_shadow_block_bytes(idx);
 	u64 b_hats = (u64)hats * kmalloc_size_roundup(sizeof(struct hment_hat)) +
 		     hat_nodes * HMENT_XA_NODE_BYTES;
