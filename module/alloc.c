@@ -254,26 +254,6 @@ void hment_htable_id_free(struct hment_index *idx, struct hment_htable *ht)
  * the cache at once, so that memory returns as mappings go (the reserve
  * and the stocks keep a few slots against flapping).
  */
-/**
- * struct hment_chunk - the header of a chunk, in its slot 0
- * @no:		its number in hment_index.hm_chunks
- * @next:	on hment_index.partial, the next chunk's number, or 0
- * @prev:	the previous one's, 0 for the first
- * @free:	first free slot, 0 for none; free slots link through hm_next
- * @nfree:	free slots
- * @partial:	on hment_index.partial
- * @pad:	zero
- */
-struct hment_chunk {
-	u32 no;
-	u32 next;
-	u32 prev;
-	u8 free;
-	u8 nfree;
-	u8 partial;
-	u8 pad;
-};
-
 static struct hment_chunk *hment_chunk_of(const struct hment *hm)
 {
 	return (struct hment_chunk *)((unsigned long)hm &

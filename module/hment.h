@@ -115,6 +115,26 @@ struct hment {
 };
 
 /**
+ * struct hment_chunk - the header of a chunk, in its slot 0
+ * @no:		its number in hment_index.hm_chunks
+ * @next:	on hment_index.partial, the next chunk's number, or 0
+ * @prev:	the previous one's, 0 for the first
+ * @free:	first free slot, 0 for none; free slots link through hm_next
+ * @nfree:	free slots
+ * @partial:	on hment_index.partial
+ * @pad:	zero
+ */
+struct hment_chunk {
+	u32 no;
+	u32 next;
+	u32 prev;
+	u8 free;
+	u8 nfree;
+	u8 partial;
+	u8 pad;
+};
+
+/**
  * struct hment_ids - a directory from 32-bit ids to objects
  * @slots:	by id, the object, or (next free id << 1 | 1) for a free id;
  *		replaced by one twice the size when full, the old one kept

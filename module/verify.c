@@ -99,12 +99,33 @@ static struct hment *hment_checked(struct hment_index *idx, u32 id)
 	return hm;
 }
 
-/* Under the pfn's list lock; the bucket is read under its own lock. */
+/*
+ * Under the pfn's list lock; the bucket is read under its own lock, in
+ * the complete table (freeze_lock holds resizes off). Not through
+ * hment_hash_find(): every id on the chain is checked before it is
+ * followed, and the walk is bounded.
+ */
 static bool hment_hashed(struct hment_index *idx, struct hment *want,
-			 unsigned long pfn)
+			 struct hment_htable *ht)
 {
-	return hment_hash_find(idx, hment_ht(idx, want), hment_entry(want),
-			       pfn) == want;
+	unsigned long bucket = hment_hash_index(idx, ht->ht_pfn,
+						hment_entry(want));
+	unsigned long len = 0, limit;
+	spinlock_t *lock = &idx->hash_locks[bucket & idx->hash_lock_mask].lock;
+	u32 id, want_id = hment_id(want);
+	struct hment *hm;
+
+	lockdep_assert_held(&idx->freeze_lock);
+	limit = hment_stat_read(idx, HMENT_STAT_LIVE_HMENTS) + HMENT_ENTRIES;
+	spin_lock(lock);
+	for (id = idx->hash[bucket]; id && id != want_id && len++ < limit;
+	     id = hm->hm_hashnext) {
+		hm = hment_checked(idx, id);
+		if (!hm)
+			break;
+	}
+	spin_unlock(lock);
+	return id && id == want_id;
 }
 
 /* One mapping of @pfn, embedded or listed: checks common to both. */
@@ -160,7 +181,7 @@ static void hment_check_list(struct hment_index *idx, struct hment_tally *t,
 		/* that it is this pfn's: its htable's shadow names the pfn */
 		ht = hment_ht(idx, hm);
 		hment_check_mapping(idx, t, s, pfn, pg, ht, hment_entry(hm));
-		if (hment_ht_ours(idx, ht) && !hment_hashed(idx, hm, pfn))
+		if (hment_ht_ours(idx, ht) && !hment_hashed(idx, hm, ht))
 			hment_fail(t, s, "pfn %#lx: listed hment not hashed\n",
 				   pfn);
 	}
