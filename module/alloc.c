@@ -254,33 +254,10 @@ void hment_htable_id_free(struct hment_index *idx, struct hment_htable *ht)
  * the cache at once, so that memory returns as mappings go (the reserve
  * and the stocks keep a few slots against flapping).
  */
-static struct hment_chunk *hment_chunk_of(const struct hment *hm)
-{
-	return (struct hment_chunk *)((unsigned long)hm &
-				      ~(HMENT_HCHUNK_BYTES - 1));
-}
-
 static struct hment_chunk *hment_chunk(struct hment_index *idx, u32 no)
 {
 	return hment_ids_get(&idx->hm_chunks, no);
 }
-
-static unsigned int hment_slot_of(const struct hment *hm)
-{
-	return hm - (const struct hment *)hment_chunk_of(hm);
-}
-
-/**
- * hment_id - the id of an hment
- * @hm: a live hment
- *
- * Return: its id, never 0.
- */
-u32 hment_id(const struct hment *hm)
-{
-	return hment_chunk_of(hm)->no << HMENT_HCHUNK_SHIFT | hment_slot_of(hm);
-}
-EXPORT_SYMBOL_IF_KUNIT(hment_id);
 
 static void hment_partial_add(struct hment_index *idx, struct hment_chunk *c)
 {
@@ -436,10 +413,15 @@ unsigned long hment_chunks_verify(struct hment_index *idx, struct seq_buf *s,
 	size = idx->hm_chunks.size;
 	spin_unlock(&idx->hm_chunks.lock);
 	for (no = 1; no < size; no++) {
-		c = hment_ids_lookup(&idx->hm_chunks, no);
-		if (!c)
-			continue;
+		if (!(no % 64))
+			cond_resched();
+		/* under the lock: a chunk is freed only once its id is gone */
 		spin_lock(&idx->chunk_lock);
+		c = hment_ids_lookup(&idx->hm_chunks, no);
+		if (!c) {
+			spin_unlock(&idx->chunk_lock);
+			continue;
+		}
 		slots = (struct hment *)c;
 		bitmap_zero(seen, HMENT_HCHUNK_SLOTS);
 		for (i = c->free, n = 0; i && n <= c->nfree; i = slots[i].hm_next) {
@@ -458,8 +440,6 @@ unsigned long hment_chunks_verify(struct hment_index *idx, struct seq_buf *s,
 		*used += HMENT_HCHUNK_SLOTS - 1 - c->nfree;
 		partial += c->partial;
 		spin_unlock(&idx->chunk_lock);
-		if (!(no % 64))
-			cond_resched();
 	}
 	spin_lock(&idx->chunk_lock);
 	for (no = idx->partial, prev = 0; no && listed <= partial;

@@ -612,7 +612,6 @@ u64 hment_ids_bytes(struct hment_ids *ids);
 void *hment_ids_lookup(struct hment_ids *ids, u32 id);
 int hment_htable_id_alloc(struct hment_index *idx, struct hment_htable *ht);
 void hment_htable_id_free(struct hment_index *idx, struct hment_htable *ht);
-u32 hment_id(const struct hment *hm);
 u64 hment_chunk_bytes(struct hment_index *idx);
 unsigned long hment_chunks_verify(struct hment_index *idx, struct seq_buf *s,
 				  unsigned long *used);
@@ -812,6 +811,24 @@ static inline struct hment *hment_ptr(struct hment_index *idx, u32 id)
 		return NULL;
 	chunk = hment_ids_get(&idx->hm_chunks, id >> HMENT_HCHUNK_SHIFT);
 	return &chunk[id & (HMENT_HCHUNK_SLOTS - 1)];
+}
+
+/* The chunk an hment is in: chunks are aligned to their size. */
+static inline struct hment_chunk *hment_chunk_of(const struct hment *hm)
+{
+	return (struct hment_chunk *)((unsigned long)hm &
+				      ~(HMENT_HCHUNK_BYTES - 1));
+}
+
+static inline unsigned int hment_slot_of(const struct hment *hm)
+{
+	return hm - (const struct hment *)hment_chunk_of(hm);
+}
+
+/* The id of a slot taken from its chunk (live, reserved or stocked). */
+static inline u32 hment_id(const struct hment *hm)
+{
+	return hment_chunk_of(hm)->no << HMENT_HCHUNK_SHIFT | hment_slot_of(hm);
 }
 
 /* The htable and entry of a live hment. */
