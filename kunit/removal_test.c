@@ -145,7 +145,7 @@ static void hment_removal_last_unmaps_page(struct kunit *test)
 
 	pg = hment_page(fx->idx, PFN);
 	KUNIT_ASSERT_NOT_NULL(test, pg);
-	KUNIT_EXPECT_TRUE(test, hlist_empty(&pg->hments));
+	KUNIT_EXPECT_EQ(test, pg->hments, 0UL);
 	KUNIT_EXPECT_EQ(test, pg->share, 0U);
 	KUNIT_EXPECT_EQ(test, pg->szc, 0);
 	KUNIT_EXPECT_EQ(test, hment_mapcnt(fx->idx, PFN), 0UL);

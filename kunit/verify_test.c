@@ -215,9 +215,127 @@ static void hment_verify_live(struct kunit *test)
 		   hment_seen.max_count);
 }
 
+/*
+ * Each invariant of the 32-bit ids, broken on purpose in one place: verify
+ * must report it (following no id it has not checked), and be clean again
+ * once it is mended.
+ */
+enum hment_breakage {
+	HMENT_BREAK_BACK_LINK,		/* a list's prev link */
+	HMENT_BREAK_LIST_ID,		/* a list's next id: no such chunk */
+	HMENT_BREAK_FREE_SLOT,		/* a list's next id: a free slot */
+	HMENT_BREAK_HASH_ID,		/* a hash chain's next id */
+	HMENT_BREAK_HTABLE_ID,		/* an hment's htable id */
+	HMENT_BREAK_CHUNK_FREE,		/* a chunk's free count */
+};
+
+static const struct hment_break_case {
+	const char *name;
+	enum hment_breakage what;
+} hment_break_cases[] = {
+	{ "back_link", HMENT_BREAK_BACK_LINK },
+	{ "list_id", HMENT_BREAK_LIST_ID },
+	{ "free_slot", HMENT_BREAK_FREE_SLOT },
+	{ "hash_id", HMENT_BREAK_HASH_ID },
+	{ "htable_id", HMENT_BREAK_HTABLE_ID },
+	{ "chunk_free", HMENT_BREAK_CHUNK_FREE },
+};
+
+static void hment_break_desc(const struct hment_break_case *c, char *desc)
+{
+	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(hment_break, hment_break_cases, hment_break_desc);
+
+#define BREAK_PFN	3000UL
+
+static unsigned long hment_verify_errors(struct kunit *test, bool quiet)
+{
+	char *buf = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
+	unsigned long errors;
+	struct seq_buf s;
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	seq_buf_init(&s, buf, PAGE_SIZE - 1);
+	errors = hment_verify(hment_fx_idx(test), &s, quiet);
+	kunit_info(test, "%lu errors: %s", errors, buf);
+	return errors;
+}
+
+static void hment_verify_catches(struct kunit *test)
+{
+	const struct hment_break_case *c = test->param_value;
+	struct hment_fx *fx;
+	struct hment_htable *ht[3];
+	struct hment_page *pg;
+	struct hment *first, *second, *spare;
+	u32 *word, saved;
+	unsigned int i;
+	u8 *nfree;
+
+	KUNIT_ASSERT_EQ(test, hment_fx_init(test), 0);
+	fx = test->priv;
+	for (i = 0; i < ARRAY_SIZE(ht); i++) {
+		ht[i] = hment_fx_ht(test, fx->user, 20 + i, 0);
+		hment_fx_map_ok(test, ht[i], 7, BREAK_PFN);
+	}
+	pg = hment_page(fx->idx, BREAK_PFN);
+	KUNIT_ASSERT_NOT_NULL(test, pg);
+	KUNIT_ASSERT_EQ(test, pg->share, 3U);
+	first = hment_ptr(fx->idx, pg->hments);
+	second = hment_ptr(fx->idx, first->hm_next);
+	KUNIT_ASSERT_NOT_NULL(test, second);
+	/* a slot taken and given back: free, in a live chunk */
+	spare = hment_alloc(fx->idx);
+	KUNIT_ASSERT_NOT_NULL(test, spare);
+	saved = hment_id(spare);
+	KUNIT_ASSERT_EQ(test, saved >> HMENT_HCHUNK_SHIFT,
+			hment_id(first) >> HMENT_HCHUNK_SHIFT);
+	fx->idx->reserve_amount = 0;
+	hment_adjust_reserve(fx->idx);
+	hment_free(fx->idx, spare);
+	KUNIT_ASSERT_EQ(test, hment_verify_errors(test, true), 0UL);
+
+	switch (c->what) {
+	case HMENT_BREAK_BACK_LINK:
+		word = &second->hm_prev;
+		break;
+	case HMENT_BREAK_LIST_ID:
+		word = &first->hm_next;
+		saved = U32_MAX;
+		break;
+	case HMENT_BREAK_FREE_SLOT:
+		word = &first->hm_next;
+		break;
+	case HMENT_BREAK_HASH_ID:
+		/* a chain's end, made to go on */
+		word = &second->hm_hashnext;
+		saved = second->hm_hashnext ? U32_MAX : hment_id(first);
+		break;
+	case HMENT_BREAK_HTABLE_ID:
+		word = &second->hm_ht_entry;
+		saved = HMENT_HTID_MAX << HMENT_LEVEL_SHIFT | 7;
+		break;
+	case HMENT_BREAK_CHUNK_FREE:
+		nfree = &((struct hment_chunk *)((unsigned long)first &
+						 ~(HMENT_HCHUNK_BYTES - 1)))->nfree;
+		(*nfree)--;
+		KUNIT_EXPECT_GT(test, hment_verify_errors(test, true), 0UL);
+		(*nfree)++;
+		KUNIT_EXPECT_EQ(test, hment_verify_errors(test, true), 0UL);
+		return;
+	}
+	swap(*word, saved);
+	KUNIT_EXPECT_GT(test, hment_verify_errors(test, false), 0UL);
+	swap(*word, saved);
+	KUNIT_EXPECT_EQ(test, hment_verify_errors(test, true), 0UL);
+}
+
 static struct kunit_case hment_verify_cases[] = {
 	KUNIT_CASE_PARAM(hment_verify_context, hment_verify_locks_gen_params),
 	KUNIT_CASE_PARAM(hment_verify_live, hment_verify_locks_gen_params),
+	KUNIT_CASE_PARAM(hment_verify_catches, hment_break_gen_params),
 	{}
 };
 

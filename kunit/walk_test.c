@@ -80,9 +80,9 @@ static void hment_walk_promoted_is_real_hment(struct kunit *test)
 	hment_page_lock(fx->idx, PFN);
 	while ((hm = hment_walk(fx->idx, PFN, &got, &entry, hm))) {
 		KUNIT_EXPECT_PTR_NE(test, hm, HMENT_EMBEDDED);
-		KUNIT_EXPECT_EQ(test, (unsigned long)hm->hm_pfn, PFN);
-		KUNIT_EXPECT_PTR_EQ(test, hm->hm_htable, got);
-		KUNIT_EXPECT_EQ(test, (unsigned int)hm->hm_entry, entry);
+		KUNIT_EXPECT_EQ(test, hment_htable_shadow(got, entry), PFN);
+		KUNIT_EXPECT_PTR_EQ(test, hment_ht(fx->idx, hm), got);
+		KUNIT_EXPECT_EQ(test, hment_entry(hm), entry);
 		n++;
 	}
 	hment_page_unlock(fx->idx, PFN);

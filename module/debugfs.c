@@ -687,7 +687,7 @@ static void hment_drift_show(struct seq_file *m, struct hment_index *idx)
 			pfn |= HMENT_CHUNK_PFNS - 1;
 			continue;
 		}
-		if (!READ_ONCE(pg->hments.first))
+		if (!READ_ONCE(pg->hments))
 			continue;
 		checked++;
 		ours = hment_mapcnt(idx, pfn);

@@ -50,9 +50,10 @@ static unsigned long hment_hash_key(unsigned long ptpfn, unsigned int entry)
 	return (ptpfn << HMENT_LEVEL_SHIFT) + entry + ptpfn;
 }
 
-static unsigned long hment_key_of(const struct hment *hm)
+static unsigned long hment_key_of(struct hment_index *idx,
+				  const struct hment *hm)
 {
-	return hment_hash_key(hm->hm_htable->ht_pfn, hm->hm_entry);
+	return hment_hash_key(hment_ht(idx, hm)->ht_pfn, hment_entry(hm));
 }
 
 /**
@@ -78,9 +79,8 @@ static struct hment_hash_stripe *hment_stripe(struct hment_index *idx,
 }
 
 /* The bucket a key lives in right now, old table or new. */
-static struct hment **hment_bucketp(struct hment_index *idx,
-				    struct hment_hash_stripe *s,
-				    unsigned long key)
+static u32 *hment_bucketp(struct hment_index *idx, struct hment_hash_stripe *s,
+			  unsigned long key)
 {
 	struct hment_hash_table *t = &idx->hash_tab[s->cur];
 
@@ -91,11 +91,21 @@ static struct hment **hment_bucketp(struct hment_index *idx,
 }
 
 static bool hment_matches(const struct hment *hm,
-			  const struct hment_htable *ht, unsigned int entry,
-			  unsigned long pfn)
+			  const struct hment_htable *ht, unsigned int entry)
 {
-	return hm->hm_htable == ht && hm->hm_entry == entry &&
-	       hm->hm_pfn == pfn;
+	return hm->hm_ht_entry == (ht->ht_id << HMENT_LEVEL_SHIFT | entry);
+}
+
+/*
+ * An (htable, entry) is indexed for one pfn at a time, the one its shadow
+ * names; the shadow changes only under the list lock of the pfn it names
+ * before and after, so under @pfn's lock this tells whether a listed
+ * mapping of (@ht, @entry) is @pfn's.
+ */
+static bool hment_key_is_pfns(const struct hment_htable *ht,
+			      unsigned int entry, unsigned long pfn)
+{
+	return entry < HMENT_ENTRIES && hment_htable_shadow(ht, entry) == pfn;
 }
 
 /* Queue a resize when a stripe's count crosses a threshold. */
@@ -109,21 +119,23 @@ static void hment_hash_check(struct hment_index *idx,
 /**
  * hment_hash_insert - add a listed hment to the hash
  * @idx: index
- * @hm: hment with htable, entry and pfn set
+ * @hm: hment with htable and entry set
+ * @pfn: the page it maps
  *
- * Context: the mapping-list lock of @hm's pfn is held.
+ * Context: the mapping-list lock of @pfn is held.
  */
-void hment_hash_insert(struct hment_index *idx, struct hment *hm)
+void hment_hash_insert(struct hment_index *idx, struct hment *hm,
+		       unsigned long pfn)
 {
-	unsigned long key = hment_key_of(hm);
+	unsigned long key = hment_key_of(idx, hm);
 	struct hment_hash_stripe *s = hment_stripe(idx, key);
-	struct hment **bucket;
+	u32 *bucket;
 
-	lockdep_assert_held(hment_page_lockp(idx, hm->hm_pfn));
+	lockdep_assert_held(hment_page_lockp(idx, pfn));
 	spin_lock(&s->lock);
 	bucket = hment_bucketp(idx, s, key);
 	hm->hm_hashnext = *bucket;
-	*bucket = hm;
+	*bucket = hment_id(hm);
 	s->count++;
 	hment_hash_check(idx, s, READ_ONCE(idx->hash_grow_at));
 	spin_unlock(&s->lock);
@@ -147,9 +159,12 @@ struct hment *hment_hash_find(struct hment_index *idx, struct hment_htable *ht,
 	struct hment *hm;
 
 	lockdep_assert_held(hment_page_lockp(idx, pfn));
+	if (!hment_key_is_pfns(ht, entry, pfn))
+		return NULL;
 	spin_lock(&s->lock);
-	for (hm = *hment_bucketp(idx, s, key); hm; hm = hm->hm_hashnext)
-		if (hment_matches(hm, ht, entry, pfn))
+	for (hm = hment_ptr(idx, *hment_bucketp(idx, s, key)); hm;
+	     hm = hment_ptr(idx, hm->hm_hashnext))
+		if (hment_matches(hm, ht, entry))
 			break;
 	spin_unlock(&s->lock);
 	return hm;
@@ -172,15 +187,18 @@ struct hment *hment_hash_remove(struct hment_index *idx,
 {
 	unsigned long key = hment_hash_key(ht->ht_pfn, entry);
 	struct hment_hash_stripe *s = hment_stripe(idx, key);
-	struct hment **link, *hm;
+	struct hment *hm;
+	u32 *link;
 
 	lockdep_assert_held(hment_page_lockp(idx, pfn));
+	if (!hment_key_is_pfns(ht, entry, pfn))
+		return NULL;
 	spin_lock(&s->lock);
-	for (link = hment_bucketp(idx, s, key); (hm = *link);
+	for (link = hment_bucketp(idx, s, key); (hm = hment_ptr(idx, *link));
 	     link = &hm->hm_hashnext) {
-		if (hment_matches(hm, ht, entry, pfn)) {
+		if (hment_matches(hm, ht, entry)) {
 			*link = hm->hm_hashnext;
-			hm->hm_hashnext = NULL;
+			hm->hm_hashnext = 0;
 			s->count--;
 			hment_hash_check(idx, s,
 					 READ_ONCE(idx->hash_shrink_at));
@@ -254,7 +272,7 @@ void hment_hash_chains(struct hment_index *idx, unsigned long *longest,
 {
 	unsigned long bucket, len;
 	struct hment_hash_stripe *s;
-	struct hment *hm;
+	u32 id;
 
 	*longest = 0;
 	*used_buckets = 0;
@@ -263,7 +281,8 @@ void hment_hash_chains(struct hment_index *idx, unsigned long *longest,
 		s = hment_stripe(idx, bucket);
 		len = 0;
 		spin_lock(&s->lock);
-		for (hm = idx->hash[bucket]; hm; hm = hm->hm_hashnext)
+		for (id = idx->hash[bucket]; id;
+		     id = hment_ptr(idx, id)->hm_hashnext)
 			len++;
 		spin_unlock(&s->lock);
 		if (len)
@@ -277,7 +296,7 @@ void hment_hash_chains(struct hment_index *idx, unsigned long *longest,
 EXPORT_SYMBOL_IF_KUNIT(hment_hash_chains);
 
 /* Bytes a bucket array of @n takes, slab or vmalloc rounding included. */
-static u64 hment_buckets_bytes(struct hment **buckets, unsigned int n)
+static u64 hment_buckets_bytes(u32 *buckets, unsigned int n)
 {
 	size_t size = array_size(n, sizeof(*buckets));
 
@@ -304,7 +323,7 @@ u64 hment_hash_bytes(struct hment_index *idx)
 /*
  * What the table should be for @n hments: grow past a load of 1.5 (at
  * which the mean chain of a used bucket is just under 2), shrink below
- * 0.25, and after either land between 0.75 and 1.5: a bucket (8 bytes)
+ * 0.25, and after either land between 0.75 and 1.5: a bucket (4 bytes)
  * per hment at most, and the gap keeps a table from flapping.
  */
 static unsigned int hment_hash_want_mask(struct hment_index *idx,
@@ -362,19 +381,21 @@ static bool hment_stripe_move(struct hment_index *idx,
 	struct hment_hash_table *to = &idx->hash_tab[!s->cur];
 	unsigned int n = (from->mask + 1) >> idx->hash_lock_shift;
 	unsigned int end = min(n, s->moved + HMENT_HASH_BATCH);
-	struct hment *hm, **old, **new;
+	u32 *old, *new, id;
+	struct hment *hm;
 	unsigned long key;
 
 	lockdep_assert_held(&s->lock);
 	for (; s->moved < end; s->moved++) {
 		old = &from->buckets[stripe + (s->moved << idx->hash_lock_shift)];
-		while ((hm = *old)) {
+		while ((id = *old)) {
+			hm = hment_ptr(idx, id);
 			*old = hm->hm_hashnext;
-			key = hment_key_of(hm);
+			key = hment_key_of(idx, hm);
 			/* same stripe in every size: still under our lock */
 			new = &to->buckets[key & to->mask];
 			hm->hm_hashnext = *new;
-			*new = hm;
+			*new = id;
 		}
 	}
 	return s->moved == n;

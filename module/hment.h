@@ -12,7 +12,7 @@
  * Lock order, outermost first:
  *   mapping-list lock (striped by pfn)
  *     -> hash-bucket lock (striped by bucket)
- *       -> reserve lock
+ *     -> reserve lock, or chunk lock -> hment_ids.lock (hment_free())
  * The mapping-list lock of a pfn protects its record and its list, and
  * every change to the index goes through it. No two mapping-list locks are
  * ever held at once: hment_verify() checks one record at a time under its
@@ -81,22 +81,81 @@
 
 struct hment_index;
 
+/*
+ * hments live in chunks of HMENT_HCHUNK_SLOTS 16-byte slots (one page) and
+ * are named by 32-bit ids: chunk number << HMENT_HCHUNK_SHIFT | slot. Slot 0
+ * of a chunk holds its header, and chunk number 0 is never used, so id 0
+ * means none. htables have 32-bit ids too, of which an hment keeps
+ * HMENT_HTID_BITS beside its entry: 8M htables map 4G entries.
+ */
+#define HMENT_HCHUNK_SHIFT	8
+#define HMENT_HCHUNK_SLOTS	BIT(HMENT_HCHUNK_SHIFT)
+#define HMENT_HCHUNK_BYTES	(HMENT_HCHUNK_SLOTS * sizeof(struct hment))
+#define HMENT_HTID_BITS		(32 - HMENT_LEVEL_SHIFT)
+#define HMENT_HTID_MAX		(BIT(HMENT_HTID_BITS) - 1)
+
 /**
  * struct hment - one mapping of a page that has more than one
- * @hm_list:	link on the page's mapping list, newest first
- * @hm_hashnext: next hment in the same hash bucket
- * @hm_htable:	page-table page holding the entry
- * @hm_pfn:	the mapped page (leader of the group for a large leaf)
- * @hm_entry:	index of the entry within @hm_htable
+ * @hm_next:	id of the next hment on the page's mapping list, or 0
+ * @hm_prev:	id of the previous one, 0 for the first (the record points
+ *		at it): a removal unlinks in O(1)
+ * @hm_hashnext: id of the next hment in the same hash bucket, or 0; links
+ *		reserves and stocks too
+ * @hm_ht_entry: id of the page-table page's htable << 9 | the entry's index;
+ *		0 while the slot is free
  *
- * 40 bytes: the pfn and entry share one word (a pfn has at most 52 bits).
+ * 16 bytes. The pfn is not kept: the list an hment is on names it, and so
+ * does its htable's shadow.
  */
 struct hment {
-	struct hlist_node hm_list;
-	struct hment *hm_hashnext;
-	struct hment_htable *hm_htable;
-	u64 hm_pfn : 52;
-	u64 hm_entry : 12;
+	u32 hm_next;
+	u32 hm_prev;
+	u32 hm_hashnext;
+	u32 hm_ht_entry;
+};
+
+/**
+ * struct hment_chunk - the header of a chunk, in its slot 0
+ * @no:		its number in hment_index.hm_chunks
+ * @next:	on hment_index.partial, the next chunk's number, or 0
+ * @prev:	the previous one's, 0 for the first
+ * @free:	first free slot, 0 for none; free slots link through hm_next
+ * @nfree:	free slots
+ * @partial:	on hment_index.partial
+ * @pad:	zero
+ */
+struct hment_chunk {
+	u32 no;
+	u32 next;
+	u32 prev;
+	u8 free;
+	u8 nfree;
+	u8 partial;
+	u8 pad;
+};
+
+/**
+ * struct hment_ids - a directory from 32-bit ids to objects
+ * @slots:	by id, the object, or (next free id << 1 | 1) for a free id;
+ *		replaced by one twice the size when full, the old one kept
+ *		(in @old) until the index goes, so readers need no lock
+ * @size:	entries in @slots
+ * @free:	first free id, 0 for none (id 0 is never handed out)
+ * @used:	ids handed out
+ * @max:	the largest id it may hand out
+ * @nold:	arrays in @old
+ * @old:	the arrays @slots replaced
+ * @lock:	guards the fields above (readers of @slots excepted)
+ */
+struct hment_ids {
+	void **slots;
+	u32 size;
+	u32 free;
+	u32 used;
+	u32 max;
+	unsigned int nold;
+	void **old[32];
+	spinlock_t lock;		/* see @lock above */
 };
 
 /*
@@ -110,7 +169,8 @@ struct hment {
 /**
  * struct hment_page - per-pfn record, the part of illumos's page_t we need
  * @embed_ht:	when embedded: page-table page of the only mapping
- * @hments:	otherwise: the page's hments (empty when unmapped)
+ * @hments:	otherwise: id of the first of the page's hments (0 when
+ *		unmapped); either way the word is 0 only when unmapped
  * @share:	number of hments on @hments; 0 when embedded
  * @entry:	when embedded: entry of the only mapping
  * @flags:	HMENT_PAGE_EMBEDDED
@@ -123,7 +183,7 @@ struct hment {
 struct hment_page {
 	union {
 		struct hment_htable *embed_ht;
-		struct hlist_head hments;
+		unsigned long hments;
 	};
 	u32 share;
 	u16 entry;
@@ -159,6 +219,7 @@ struct hment_page {
  * @ht_lock_cnt: leaves in VM_LOCKED VMAs: never stolen from while non-zero
  * @ht_valid_cnt: index entries (embedded or hment) that name this htable
  * @ht_level:	0 when its leaves map 4K, 1 for 2M, 2 for 1G
+ * @ht_id:	its id in hment_index.ht_ids, which hments name it by
  * @ht_gen:	the last sync of its hat that found the page-table page
  * @ht_seen:	entries that sync found mapped (valid while @ht_gen is it)
  * @ht_mlocked:	entries whose leaf is in a VM_LOCKED VMA
@@ -177,6 +238,7 @@ struct hment_htable {
 	atomic_t ht_lock_cnt;
 	atomic_t ht_valid_cnt;
 	u8 ht_level;
+	u32 ht_id;
 	u32 ht_gen;
 	DECLARE_BITMAP(ht_seen, HMENT_ENTRIES);
 	DECLARE_BITMAP(ht_mlocked, HMENT_ENTRIES);
@@ -353,11 +415,11 @@ struct hment_params {
 
 /**
  * struct hment_hash_table - one bucket array of the hash
- * @buckets:	chains, singly linked through hm_hashnext
+ * @buckets:	ids of the chains' first hments, linked through hm_hashnext
  * @mask:	number of buckets minus one
  */
 struct hment_hash_table {
-	struct hment **buckets;
+	u32 *buckets;
 	unsigned int mask;
 };
 
@@ -387,7 +449,7 @@ struct hment_hash_stripe {
  */
 struct hment_index {
 	/* the complete table: stable under @freeze_lock (see hash.c) */
-	struct hment **hash;
+	u32 *hash;
 	unsigned int hash_mask;
 	struct hment_hash_table hash_tab[2];	/* current, and the next */
 	struct hment_hash_stripe *hash_locks;	/* key k: [k & mask] */
@@ -405,8 +467,15 @@ struct hment_index {
 	struct xarray records;		/* pfn / HMENT_CHUNK_PFNS -> chunk */
 	unsigned long max_pfn;
 
+	/* hment chunks by number, and the first with a free slot */
+	struct hment_ids hm_chunks;
+	spinlock_t chunk_lock;		/* guards chunk headers, free slots */
+	u32 partial;
+	/* htables by id, which hments name them by */
+	struct hment_ids ht_ids;
+
 	spinlock_t reserve_lock;	/* innermost; guards the pool */
-	struct hment *reserve_pool;
+	u32 reserve_pool;		/* ids, linked by hm_hashnext */
 	unsigned int reserve_count;
 	unsigned int reserve_amount;
 
@@ -455,7 +524,7 @@ struct hment_index {
 
 /**
  * struct hment_stock - hments set aside for one sync's table passes
- * @list:	linked through hm_hashnext
+ * @list:	id of the first, linked through hm_hashnext
  * @count:	hments on @list
  * @want:	what hment_stock_fill() tops up to
  * @ran_dry:	a pass needed more than it had: fill more next time
@@ -463,7 +532,7 @@ struct hment_index {
  * Private to its sync: no lock.
  */
 struct hment_stock {
-	struct hment *list;
+	u32 list;
 	unsigned int count;
 	unsigned int want;
 	bool ran_dry;
@@ -517,7 +586,8 @@ void hment_pages_destroy(struct hment_index *idx);
 /* hash.c */
 unsigned int hment_hash_index(struct hment_index *idx, unsigned long ptpfn,
 			      unsigned int entry);
-void hment_hash_insert(struct hment_index *idx, struct hment *hm);
+void hment_hash_insert(struct hment_index *idx, struct hment *hm,
+		       unsigned long pfn);
 struct hment *hment_hash_remove(struct hment_index *idx,
 				struct hment_htable *ht, unsigned int entry,
 				unsigned long pfn);
@@ -534,6 +604,17 @@ int hment_hash_init(struct hment_index *idx, const struct hment_params *p);
 void hment_hash_destroy(struct hment_index *idx);
 
 /* alloc.c: kmem_cache, reserve pool, stealing, fault injection */
+void hment_ids_init(struct hment_ids *ids, u32 max);
+void hment_ids_destroy(struct hment_ids *ids);
+u32 hment_ids_add(struct hment_ids *ids, void *obj, gfp_t gfp);
+void hment_ids_del(struct hment_ids *ids, u32 id);
+u64 hment_ids_bytes(struct hment_ids *ids);
+void *hment_ids_lookup(struct hment_ids *ids, u32 id);
+int hment_htable_id_alloc(struct hment_index *idx, struct hment_htable *ht);
+void hment_htable_id_free(struct hment_index *idx, struct hment_htable *ht);
+u64 hment_chunk_bytes(struct hment_index *idx);
+unsigned long hment_chunks_verify(struct hment_index *idx, struct seq_buf *s,
+				  unsigned long *used);
 struct hment *hment_alloc(struct hment_index *idx);
 void hment_free(struct hment_index *idx, struct hment *hm);
 void hment_reserve(struct hment_index *idx, unsigned int count);
@@ -704,6 +785,68 @@ static inline void hment_page_unlock(struct hment_index *idx,
 	__releases(hment_page_lockp(idx, pfn))
 {
 	spin_unlock(hment_page_lockp(idx, pfn));
+}
+
+/**
+ * hment_ids_get - the object of an id
+ * @ids: the directory
+ * @id: an id it handed out and has not taken back
+ *
+ * Context: the caller keeps the object alive (for an hment: a lock that
+ * guards a list or bucket it is on); no lock of @ids is needed.
+ * Return: the object.
+ */
+static inline void *hment_ids_get(const struct hment_ids *ids, u32 id)
+{
+	/* the array is replaced only once copied, and never freed early */
+	return READ_ONCE(READ_ONCE(ids->slots)[id]);
+}
+
+/* The hment an id names, or NULL for id 0. */
+static inline struct hment *hment_ptr(struct hment_index *idx, u32 id)
+{
+	struct hment *chunk;
+
+	if (!id)
+		return NULL;
+	chunk = hment_ids_get(&idx->hm_chunks, id >> HMENT_HCHUNK_SHIFT);
+	return &chunk[id & (HMENT_HCHUNK_SLOTS - 1)];
+}
+
+/* The chunk an hment is in: chunks are aligned to their size. */
+static inline struct hment_chunk *hment_chunk_of(const struct hment *hm)
+{
+	return (struct hment_chunk *)((unsigned long)hm &
+				      ~(HMENT_HCHUNK_BYTES - 1));
+}
+
+static inline unsigned int hment_slot_of(const struct hment *hm)
+{
+	return hm - (const struct hment *)hment_chunk_of(hm);
+}
+
+/* The id of a slot taken from its chunk (live, reserved or stocked). */
+static inline u32 hment_id(const struct hment *hm)
+{
+	return hment_chunk_of(hm)->no << HMENT_HCHUNK_SHIFT | hment_slot_of(hm);
+}
+
+/* The htable and entry of a live hment. */
+static inline struct hment_htable *hment_ht(struct hment_index *idx,
+					    const struct hment *hm)
+{
+	return hment_ids_get(&idx->ht_ids, hm->hm_ht_entry >> HMENT_LEVEL_SHIFT);
+}
+
+static inline unsigned int hment_entry(const struct hment *hm)
+{
+	return hm->hm_ht_entry & (HMENT_ENTRIES - 1);
+}
+
+static inline void hment_set(struct hment *hm, struct hment_htable *ht,
+			     unsigned int entry)
+{
+	hm->hm_ht_entry = ht->ht_id << HMENT_LEVEL_SHIFT | entry;
 }
 
 /**

@@ -172,9 +172,12 @@ struct hment_htable *hment_htable_get(struct hment_hat *hat,
 	ht->ht_hat = hat;
 	ht->ht_level = level;
 
-	err = xa_insert(&hat->htables[level], hment_htable_key(level, va), ht,
-			GFP_KERNEL);
+	err = hment_htable_id_alloc(idx, ht);
+	if (!err)
+		err = xa_insert(&hat->htables[level],
+				hment_htable_key(level, va), ht, GFP_KERNEL);
 	if (err) {
+		hment_htable_id_free(idx, ht);
 		kmem_cache_free(hment_htable_cache, ht);
 		return ERR_PTR(err == -EBUSY ? -EEXIST : err);
 	}
@@ -207,6 +210,8 @@ void hment_htable_free(struct hment_htable *ht)
 	if (test_bit(HMENT_HT_STALE, &ht->ht_flags))
 		hment_stat_dec(idx, HMENT_STAT_STALE_HTABLES);
 	hment_stat_dec(idx, HMENT_STAT_HTABLES);
+	/* no hment names it, and it may outlive the index */
+	hment_htable_id_free(idx, ht);
 	/* counted now: the index may be gone when the blocks are freed */
 	for (i = 0; i < HMENT_SHADOW_BLOCKS; i++)
 		if (ht->ht_shadow[i])

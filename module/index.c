@@ -3,7 +3,7 @@
  * The index proper: recording, finding and removing the mappings of a pfn.
  *
  * A record is in one of three states:
- *   unmapped	no mapping; embed_ht/hments.first is NULL
+ *   unmapped	no mapping; the embed_ht/hments word is 0
  *   embedded	one mapping, held in the record itself; share is 0
  *   listed	share hments on the record's list, each also hashed
  * A listed record whose last hment goes away becomes unmapped; it is not
@@ -19,7 +19,7 @@
 
 static bool hment_page_mapped(const struct hment_page *pg)
 {
-	return READ_ONCE(pg->hments.first);
+	return READ_ONCE(pg->hments);
 }
 
 static bool hment_page_embedded(const struct hment_page *pg)
@@ -86,12 +86,18 @@ static void hment_embed(struct hment_index *idx, struct hment_page *pg,
 
 /* Put a filled-in hment on its record's list and in the hash. */
 static void hment_insert(struct hment_index *idx, struct hment_page *pg,
-			 struct hment *hm)
+			 struct hment *hm, unsigned long pfn)
 {
+	u32 id = hment_id(hm), first = pg->hments;
+
 	hment_changing(idx);
-	hlist_add_head(&hm->hm_list, &pg->hments);
+	hm->hm_prev = 0;
+	hm->hm_next = first;
+	if (first)
+		hment_ptr(idx, first)->hm_prev = id;
+	WRITE_ONCE(pg->hments, id);
 	WRITE_ONCE(pg->share, pg->share + 1);
-	hment_hash_insert(idx, hm);
+	hment_hash_insert(idx, hm, pfn);
 	hment_stat_inc(idx, HMENT_STAT_LIVE_HMENTS);
 }
 
@@ -100,10 +106,17 @@ static void hment_unlink(struct hment_index *idx, struct hment_page *pg,
 			 struct hment *hm)
 {
 	hment_changing(idx);
-	hlist_del_init(&hm->hm_list);
+	if (hm->hm_prev)
+		hment_ptr(idx, hm->hm_prev)->hm_next = hm->hm_next;
+	else
+		WRITE_ONCE(pg->hments, hm->hm_next);
+	if (hm->hm_next)
+		hment_ptr(idx, hm->hm_next)->hm_prev = hm->hm_prev;
+	hm->hm_next = 0;
+	hm->hm_prev = 0;
 	WRITE_ONCE(pg->share, pg->share - 1);
 	hment_stat_dec(idx, HMENT_STAT_LIVE_HMENTS);
-	hment_note_removed(idx, pg, hm->hm_htable, hm->hm_entry);
+	hment_note_removed(idx, pg, hment_ht(idx, hm), hment_entry(hm));
 }
 
 /* Move the embedded mapping into @hm; the record becomes listed. */
@@ -111,13 +124,12 @@ static void hment_promote(struct hment_index *idx, struct hment_page *pg,
 			  unsigned long pfn, struct hment *hm)
 {
 	hment_changing(idx);
-	hm->hm_htable = pg->embed_ht;
-	hm->hm_entry = pg->entry;
-	hm->hm_pfn = pfn;
+	hment_set(hm, pg->embed_ht, pg->entry);
 	pg->flags &= ~HMENT_PAGE_EMBEDDED;
 	pg->entry = 0;
-	INIT_HLIST_HEAD(&pg->hments);
-	hment_insert(idx, pg, hm);
+	/* the whole word: hments names no hment yet */
+	WRITE_ONCE(pg->hments, 0);
+	hment_insert(idx, pg, hm, pfn);
 }
 
 static void hment_run_unlocked_hook(struct hment_index *idx)
@@ -257,10 +269,8 @@ bool hment_assign(struct hment_index *idx, struct hment_htable *ht,
 	if (WARN_ON_ONCE(hment_page_embedded(pg)))
 		return false;
 
-	hm->hm_htable = ht;
-	hm->hm_entry = entry;
-	hm->hm_pfn = pfn;
-	hment_insert(idx, pg, hm);
+	hment_set(hm, ht, entry);
+	hment_insert(idx, pg, hm, pfn);
 	hment_note_added(idx, pg, ht, entry, pfn);
 	return true;
 }
@@ -343,7 +353,6 @@ struct hment *hment_walk(struct hment_index *idx, unsigned long pfn,
 			 struct hment *prev)
 {
 	struct hment_page *pg = hment_page(idx, pfn);
-	struct hlist_node *next;
 	struct hment *hm;
 
 	lockdep_assert_held(hment_page_lockp(idx, pfn));
@@ -360,12 +369,11 @@ struct hment *hment_walk(struct hment_index *idx, unsigned long pfn,
 
 	if (WARN_ON_ONCE(prev == HMENT_EMBEDDED))
 		return NULL;
-	next = prev ? prev->hm_list.next : pg->hments.first;
-	if (!next)
+	hm = hment_ptr(idx, prev ? prev->hm_next : pg->hments);
+	if (!hm)
 		return NULL;
-	hm = hlist_entry(next, struct hment, hm_list);
-	*ht = hm->hm_htable;
-	*entry = hm->hm_entry;
+	*ht = hment_ht(idx, hm);
+	*entry = hment_entry(hm);
 	return hm;
 }
 EXPORT_SYMBOL_IF_KUNIT(hment_walk);
@@ -609,8 +617,9 @@ static unsigned long hment_count_level(struct hment_index *idx,
 	} else if (hment_page_embedded(pg)) {
 		cnt = pg->embed_ht->ht_level == level;
 	} else {
-		hlist_for_each_entry(hm, &pg->hments, hm_list)
-			cnt += hm->hm_htable->ht_level == level;
+		for (hm = hment_ptr(idx, pg->hments); hm;
+		     hm = hment_ptr(idx, hm->hm_next))
+			cnt += hment_ht(idx, hm)->ht_level == level;
 	}
 	hment_page_unlock(idx, leader);
 	return cnt;
@@ -666,26 +675,28 @@ struct hment *hment_steal_from_page(struct hment_index *idx, unsigned long pfn)
 {
 	struct hment_page *pg = hment_page(idx, pfn);
 	struct hment *hm, *victim = NULL;
+	struct hment_htable *ht;
 
 	hment_page_lock(idx, pfn);
 	if (pg && hment_page_mapped(pg) && !hment_page_embedded(pg)) {
-		hlist_for_each_entry(hm, &pg->hments, hm_list) {
-			if (hment_htable_stealable(hm->hm_htable)) {
+		for (hm = hment_ptr(idx, pg->hments); hm;
+		     hm = hment_ptr(idx, hm->hm_next)) {
+			if (hment_htable_stealable(hment_ht(idx, hm))) {
 				victim = hm;
 				break;
 			}
 		}
 	}
 	if (victim) {
-		hment_htable_mark_stale(idx, victim->hm_htable);
+		ht = hment_ht(idx, victim);
+		hment_htable_mark_stale(idx, ht);
 		hment_changing(idx);
-		hm = hment_hash_remove(idx, victim->hm_htable,
-				       victim->hm_entry, pfn);
+		hm = hment_hash_remove(idx, ht, hment_entry(victim), pfn);
 		WARN_ON_ONCE(hm != victim);
 		hment_unlink(idx, pg, victim);
 #if IS_ENABLED(CONFIG_KUNIT)
 		if (idx->steal_hook)
-			idx->steal_hook(idx, victim->hm_htable);
+			idx->steal_hook(idx, ht);
 #endif
 	}
 	hment_page_unlock(idx, pfn);
@@ -728,7 +739,7 @@ static int hment_param_bound(const char *name, unsigned int val,
  * allocation bound to fail:
  *  - locks: one per 16 pages is more than can help, and 65536 lockdep-
  *    sized spinlocks are the most one kcalloc() gives;
- *  - hash buckets: one per page of RAM (the default), 8 bytes a page;
+ *  - hash buckets: one per page of RAM (the default), 4 bytes a page;
  *  - reserve: see hment_reserve_max();
  *  - fault injection: the ranges of its counters.
  */
@@ -783,6 +794,9 @@ struct hment_index *hment_index_create(const struct hment_params *params)
 	idx = kzalloc(sizeof(*idx), GFP_KERNEL);
 	if (!idx)
 		return ERR_PTR(-ENOMEM);
+	hment_ids_init(&idx->hm_chunks, U32_MAX >> HMENT_HCHUNK_SHIFT);
+	hment_ids_init(&idx->ht_ids, HMENT_HTID_MAX);
+	spin_lock_init(&idx->chunk_lock);
 	spin_lock_init(&idx->reserve_lock);
 	idx->reserve_amount = p.reserve_amount;
 	mutex_init(&idx->hats_lock);
@@ -844,6 +858,9 @@ void hment_index_destroy(struct hment_index *idx)
 	cancel_work_sync(&idx->reap_work);
 	WARN_ON_ONCE(hment_stat_read(idx, HMENT_STAT_MAPPINGS));
 	hment_reserve_drain(idx);
+	/* every hment and htable gone: every id is back */
+	hment_ids_destroy(&idx->hm_chunks);
+	hment_ids_destroy(&idx->ht_ids);
 	hment_pages_destroy(idx);
 	hment_hash_destroy(idx);
 	free_percpu(idx->stats);

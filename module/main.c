@@ -78,7 +78,9 @@ static int __init hment_init(void)
 	};
 	int err = -ENOMEM;
 
-	hment_cache = KMEM_CACHE(hment, 0);
+	/* chunks of hments, aligned: an hment finds its chunk's header */
+	hment_cache = kmem_cache_create("hment", HMENT_HCHUNK_BYTES,
+					HMENT_HCHUNK_BYTES, 0, NULL);
 	if (!hment_cache)
 		return -ENOMEM;
 	/*

@@ -131,15 +131,13 @@ static unsigned long hment_hat_xa_nodes(struct hment_index *idx)
  */
 static void hment_memory_print(struct hment_index *idx, struct seq_buf *s)
 {
-	long hments = hment_stat_read(idx, HMENT_STAT_CACHE_ALLOC) -
-		      hment_stat_read(idx, HMENT_STAT_CACHE_FREE);
 	long htables = hment_stat_read(idx, HMENT_STAT_HTABLES);
 	long records = hment_stat_read(idx, HMENT_STAT_RECORDS);
 	long blocks = hment_stat_read(idx, HMENT_STAT_SHADOW_BLOCKS);
 	long hats = hment_stat_read(idx, HMENT_STAT_HATS);
 	unsigned long record_nodes = hment_xa_nodes(&idx->records);
 	unsigned long hat_nodes = hment_hat_xa_nodes(idx);
-	u64 b_hments = hment_cache_bytes(hment_cache, hments);
+	u64 b_hments = hment_chunk_bytes(idx);
 	u64 b_records = hment_cache_bytes(hment_records_cache,
 					  records / HMENT_CHUNK_PFNS) +
 			record_nodes * HMENT_XA_NODE_BYTES;

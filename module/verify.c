@@ -68,11 +68,64 @@ static bool hment_ht_ours(struct hment_index *idx, struct hment_htable *ht)
 	       hment_htable_lookup(ht->ht_hat, ht->ht_level, ht->ht_va) == ht;
 }
 
-/* Under the pfn's list lock; the bucket is read under its own lock. */
-static bool hment_hashed(struct hment_index *idx, struct hment *want)
+/* The slot an id names, or NULL when it names no slot of a live chunk. */
+static struct hment *hment_slot_checked(struct hment_index *idx, u32 id)
 {
-	return hment_hash_find(idx, want->hm_htable, want->hm_entry,
-			       want->hm_pfn) == want;
+	struct hment *chunk = hment_ids_lookup(&idx->hm_chunks,
+					       id >> HMENT_HCHUNK_SHIFT);
+	struct hment *hm;
+
+	if (!chunk || !(id & (HMENT_HCHUNK_SLOTS - 1)))
+		return NULL;
+	hm = &chunk[id & (HMENT_HCHUNK_SLOTS - 1)];
+	return hment_id(hm) == id ? hm : NULL;
+}
+
+/*
+ * The hment an id names, or NULL when the id names no slot of a live
+ * chunk, or a slot whose htable id is not handed out (a free slot has
+ * none).
+ */
+static struct hment *hment_checked(struct hment_index *idx, u32 id)
+{
+	struct hment *hm = hment_slot_checked(idx, id);
+	struct hment_htable *ht;
+
+	if (!hm)
+		return NULL;
+	ht = hment_ids_lookup(&idx->ht_ids, hm->hm_ht_entry >> HMENT_LEVEL_SHIFT);
+	if (!ht || ht->ht_id != hm->hm_ht_entry >> HMENT_LEVEL_SHIFT)
+		return NULL;
+	return hm;
+}
+
+/*
+ * Under the pfn's list lock; the bucket is read under its own lock, in
+ * the complete table (freeze_lock holds resizes off). Not through
+ * hment_hash_find(): every id on the chain is checked before it is
+ * followed, and the walk is bounded.
+ */
+static bool hment_hashed(struct hment_index *idx, struct hment *want,
+			 struct hment_htable *ht)
+{
+	unsigned long bucket = hment_hash_index(idx, ht->ht_pfn,
+						hment_entry(want));
+	unsigned long len = 0, limit;
+	spinlock_t *lock = &idx->hash_locks[bucket & idx->hash_lock_mask].lock;
+	u32 id, want_id = hment_id(want);
+	struct hment *hm;
+
+	lockdep_assert_held(&idx->freeze_lock);
+	limit = hment_stat_read(idx, HMENT_STAT_LIVE_HMENTS) + HMENT_ENTRIES;
+	spin_lock(lock);
+	for (id = idx->hash[bucket]; id && id != want_id && len++ < limit;
+	     id = hm->hm_hashnext) {
+		hm = hment_checked(idx, id);
+		if (!hm)
+			break;
+	}
+	spin_unlock(lock);
+	return id && id == want_id;
 }
 
 /* One mapping of @pfn, embedded or listed: checks common to both. */
@@ -105,21 +158,30 @@ static void hment_check_list(struct hment_index *idx, struct hment_tally *t,
 			     struct seq_buf *s, unsigned long pfn,
 			     struct hment_page *pg)
 {
+	struct hment_htable *ht;
 	unsigned long n = 0;
 	struct hment *hm;
+	u32 id, prev = 0;
 
-	hlist_for_each_entry(hm, &pg->hments, hm_list) {
+	for (id = pg->hments; id; prev = id, id = hm->hm_next) {
 		if (++n > pg->share) {
 			hment_fail(t, s, "pfn %#lx: list longer than share %u\n",
 				   pfn, pg->share);
 			return;
 		}
-		if (hm->hm_pfn != pfn)
-			hment_fail(t, s, "pfn %#lx: hment on list names pfn %#llx\n",
-				   pfn, (u64)hm->hm_pfn);
-		hment_check_mapping(idx, t, s, pfn, pg, hm->hm_htable,
-				    hm->hm_entry);
-		if (hment_ht_ours(idx, hm->hm_htable) && !hment_hashed(idx, hm))
+		hm = hment_checked(idx, id);
+		if (!hm) {
+			hment_fail(t, s, "pfn %#lx: list holds bad id %#x\n",
+				   pfn, id);
+			return;
+		}
+		if (hm->hm_prev != prev)
+			hment_fail(t, s, "pfn %#lx: hment %#x links back to %#x, not %#x\n",
+				   pfn, id, hm->hm_prev, prev);
+		/* that it is this pfn's: its htable's shadow names the pfn */
+		ht = hment_ht(idx, hm);
+		hment_check_mapping(idx, t, s, pfn, pg, ht, hment_entry(hm));
+		if (hment_ht_ours(idx, ht) && !hment_hashed(idx, hm, ht))
 			hment_fail(t, s, "pfn %#lx: listed hment not hashed\n",
 				   pfn);
 	}
@@ -137,7 +199,7 @@ static void hment_check_record(struct hment_index *idx, struct hment_tally *t,
 
 	lockdep_assert_held(hment_page_lockp(idx, pfn));
 	hment_verify_hook(idx, true);
-	if (!pg->hments.first) {
+	if (!pg->hments) {
 		if (pg->flags || pg->share || pg->entry)
 			hment_fail(t, s, "pfn %#lx: unmapped record not clear\n",
 				   pfn);
@@ -165,7 +227,7 @@ static void hment_check_record(struct hment_index *idx, struct hment_tally *t,
  */
 static bool hment_record_clear(const struct hment_page *pg)
 {
-	return !READ_ONCE(pg->hments.first) && !READ_ONCE(pg->flags) &&
+	return !READ_ONCE(pg->hments) && !READ_ONCE(pg->flags) &&
 	       !READ_ONCE(pg->share) && !READ_ONCE(pg->entry);
 }
 
@@ -223,7 +285,9 @@ static void hment_check_hash(struct hment_index *idx, struct hment_tally *t,
 {
 	unsigned long bucket, len, limit;
 	spinlock_t *lock;	/* the bucket's, in hash.c's array */
+	struct hment_htable *ht;
 	struct hment *hm;
+	u32 id;
 
 	limit = hment_stat_read(idx, HMENT_STAT_LIVE_HMENTS) + t->listed +
 		HMENT_ENTRIES;
@@ -235,20 +299,27 @@ static void hment_check_hash(struct hment_index *idx, struct hment_tally *t,
 			continue;
 		lock = &idx->hash_locks[bucket & idx->hash_lock_mask].lock;
 		spin_lock(lock);
-		for (hm = idx->hash[bucket], len = 0; hm;
-		     hm = hm->hm_hashnext) {
+		for (id = idx->hash[bucket], len = 0; id;
+		     id = hm->hm_hashnext) {
 			if (++len > limit) {
 				hment_fail(t, s, "bucket %lu: chain longer than %lu\n",
 					   bucket, limit);
 				break;
 			}
-			if (!hment_ht_ours(idx, hm->hm_htable)) {
+			hm = hment_checked(idx, id);
+			if (!hm) {
+				hment_fail(t, s, "bucket %lu: bad id %#x\n",
+					   bucket, id);
+				break;
+			}
+			ht = hment_ht(idx, hm);
+			if (!hment_ht_ours(idx, ht)) {
 				hment_fail(t, s, "bucket %lu: foreign htable\n",
 					   bucket);
 				continue;
 			}
-			if (hment_hash_index(idx, hm->hm_htable->ht_pfn,
-					     hm->hm_entry) != bucket)
+			if (hment_hash_index(idx, ht->ht_pfn,
+					     hment_entry(hm)) != bucket)
 				hment_fail(t, s, "bucket %lu: key hashes elsewhere\n",
 					   bucket);
 		}
@@ -316,15 +387,24 @@ static void hment_check_gauge(struct hment_index *idx, struct hment_tally *t,
 			   hment_stat_name(item), gauge, found);
 }
 
-static unsigned long hment_reserve_length(struct hment_index *idx)
+static unsigned long hment_reserve_length(struct hment_index *idx,
+					  struct hment_tally *t,
+					  struct seq_buf *s)
 {
 	unsigned long n = 0;
 	struct hment *hm;
+	u32 id;
 
 	spin_lock(&idx->reserve_lock);
-	for (hm = idx->reserve_pool; hm && n <= idx->reserve_count;
-	     hm = hm->hm_hashnext)
+	for (id = idx->reserve_pool; id && n <= idx->reserve_count;
+	     id = hm->hm_hashnext) {
+		hm = hment_slot_checked(idx, id);
+		if (!hm) {
+			hment_fail(t, s, "reserve holds bad id %#x\n", id);
+			break;
+		}
 		n++;
+	}
 	spin_unlock(&idx->reserve_lock);
 	return n;
 }
@@ -335,7 +415,8 @@ static void hment_check_quiet(struct hment_index *idx, struct hment_tally *t,
 {
 	long outstanding = hment_stat_read(idx, HMENT_STAT_CACHE_ALLOC) -
 			   hment_stat_read(idx, HMENT_STAT_CACHE_FREE);
-	unsigned long reserve = hment_reserve_length(idx);
+	unsigned long reserve = hment_reserve_length(idx, t, s);
+	unsigned long used;
 
 	if (reserve != READ_ONCE(idx->reserve_count))
 		hment_fail(t, s, "reserve holds %lu, count says %u\n", reserve,
@@ -343,6 +424,10 @@ static void hment_check_quiet(struct hment_index *idx, struct hment_tally *t,
 	if (outstanding != t->listed + reserve)
 		hment_fail(t, s, "%ld hments from the cache, %lu listed + %lu in reserve\n",
 			   outstanding, t->listed, reserve);
+	t->errors += hment_chunks_verify(idx, s, &used);
+	if (used != outstanding)
+		hment_fail(t, s, "chunks have %lu slots in use, %ld hments from the cache\n",
+			   used, outstanding);
 	hment_check_gauge(idx, t, s, HMENT_STAT_HTABLES, t->htables);
 	hment_check_gauge(idx, t, s, HMENT_STAT_STALE_HTABLES, t->stale);
 }
