@@ -77,6 +77,36 @@ static void hment_stock_untouched_when_not_needed(struct kunit *test)
 	hment_stock_drain(fx->idx, &stock);
 }
 
+/*
+ * The chunk a stock remembers gives the record the xarray would, within
+ * the chunk and across its edges, and never one past the index's end.
+ */
+static void hment_stock_chunk_remembered(struct kunit *test)
+{
+	struct hment_fx *fx = test->priv;
+	unsigned long pfn, last = fx->idx->max_pfn - 1;
+	struct hment_stock stock = {};
+	struct hment_page *pg;
+
+	for (pfn = BASE - 3; pfn < BASE + 2 * HMENT_CHUNK_PFNS; pfn += 7) {
+		pg = hment_page_get_stock(fx->idx, pfn, GFP_KERNEL, &stock);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(pg));
+		KUNIT_EXPECT_PTR_EQ(test, pg, hment_page(fx->idx, pfn));
+		KUNIT_EXPECT_EQ(test, stock.chunk_key, pfn >> HMENT_CHUNK_SHIFT);
+	}
+	/* back to an earlier chunk */
+	pg = hment_page_get_stock(fx->idx, BASE, GFP_KERNEL, &stock);
+	KUNIT_EXPECT_PTR_EQ(test, pg, hment_page(fx->idx, BASE));
+
+	/* the last pfn's chunk is remembered, the pfn after it is refused */
+	pg = hment_page_get_stock(fx->idx, last, GFP_KERNEL, &stock);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(pg));
+	KUNIT_EXPECT_PTR_EQ(test, pg, hment_page(fx->idx, last));
+	KUNIT_EXPECT_EQ(test, PTR_ERR(hment_page_get_stock(fx->idx, last + 1,
+							   GFP_KERNEL, &stock)),
+			-ERANGE);
+}
+
 static void hment_mlock_only_while_indexed(struct kunit *test)
 {
 	struct hment_fx *fx = test->priv;
@@ -122,6 +152,7 @@ static void hment_mlock_set_and_clear(struct kunit *test)
 static struct kunit_case hment_stock_cases[] = {
 	KUNIT_CASE(hment_stock_no_unlock),
 	KUNIT_CASE(hment_stock_untouched_when_not_needed),
+	KUNIT_CASE(hment_stock_chunk_remembered),
 	KUNIT_CASE(hment_mlock_only_while_indexed),
 	KUNIT_CASE(hment_mlock_set_and_clear),
 	{}

@@ -355,7 +355,8 @@ enum hment_fault_site {
  * @every:	when non-zero, every @every-th allocation fails
  * @sites:	mask of enum hment_fault_site: only these are counted and
  *		failed; 0 for all
- * @calls:	allocations seen at those sites, for @every
+ * @calls:	allocations seen at those sites while @nth or @every is set,
+ *		for @every
  *
  * Stands in for the debugger the seed used to force its slow paths.
  */
@@ -528,6 +529,10 @@ struct hment_index {
  * @count:	hments on @list
  * @want:	what hment_stock_fill() tops up to
  * @ran_dry:	a pass needed more than it had: fill more next time
+ * @chunk:	the record chunk the sync found last, or NULL: a table's
+ *		entries map runs of pfns, and chunks live as long as the
+ *		index, so the next pfn of it needs no xarray lookup
+ * @chunk_key:	pfn / HMENT_CHUNK_PFNS of @chunk
  *
  * Private to its sync: no lock.
  */
@@ -536,6 +541,8 @@ struct hment_stock {
 	unsigned int count;
 	unsigned int want;
 	bool ran_dry;
+	struct hment_page *chunk;
+	unsigned long chunk_key;
 };
 
 /* The largest lock arrays an index may have (see hment_params_check()). */
@@ -580,6 +587,9 @@ struct hment *hment_steal_from_page(struct hment_index *idx,
 /* page.c: per-pfn records and their locks */
 struct hment_page *hment_page_get(struct hment_index *idx, unsigned long pfn,
 				  gfp_t gfp);
+struct hment_page *hment_page_get_stock(struct hment_index *idx,
+					unsigned long pfn, gfp_t gfp,
+					struct hment_stock *stock);
 int hment_pages_init(struct hment_index *idx, const struct hment_params *p);
 void hment_pages_destroy(struct hment_index *idx);
 

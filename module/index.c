@@ -62,7 +62,8 @@ static void hment_note_removed(struct hment_index *idx, struct hment_page *pg,
 			       struct hment_htable *ht, unsigned int entry)
 {
 	hment_htable_set_shadow(ht, entry, HMENT_NO_PFN);
-	if (test_and_clear_bit(entry, ht->ht_mlocked))
+	if (test_bit(entry, ht->ht_mlocked) &&
+	    test_and_clear_bit(entry, ht->ht_mlocked))
 		atomic_dec(&ht->ht_lock_cnt);
 	atomic_dec(&ht->ht_valid_cnt);
 	hment_stat_dec(idx, HMENT_STAT_MAPPINGS);
@@ -142,7 +143,8 @@ static void hment_run_unlocked_hook(struct hment_index *idx)
 
 /*
  * hment_prepare_stock - make sure an hment is at hand for a new mapping, if
- * needed: the work of hment_prepare(), drawing on @stock first.
+ * needed: the work of hment_prepare() on @pfn's record @pg, drawing on
+ * @stock first.
  *
  * Four situations:
  *  - the page is unmapped: the mapping will be embedded, nothing needed;
@@ -164,12 +166,12 @@ static void hment_run_unlocked_hook(struct hment_index *idx)
  * or ERR_PTR(-ENOMEM) when none could be had even by stealing.
  */
 static struct hment *hment_prepare_stock(struct hment_index *idx,
+					 struct hment_page *pg,
 					 struct hment_htable *ht,
 					 unsigned int entry, unsigned long pfn,
 					 struct hment_stock *stock)
 	__must_hold(hment_page_lockp(idx, pfn))
 {
-	struct hment_page *pg = hment_page(idx, pfn);
 	struct hment *hm = NULL;
 
 	lockdep_assert_held(hment_page_lockp(idx, pfn));
@@ -232,27 +234,16 @@ struct hment *hment_prepare(struct hment_index *idx, struct hment_htable *ht,
 			    unsigned int entry, unsigned long pfn)
 	__must_hold(hment_page_lockp(idx, pfn))
 {
-	return hment_prepare_stock(idx, ht, entry, pfn, NULL);
+	return hment_prepare_stock(idx, hment_page(idx, pfn), ht, entry, pfn,
+				   NULL);
 }
 EXPORT_SYMBOL_IF_KUNIT(hment_prepare);
 
-/**
- * hment_assign - record a mapping that hment_prepare() made room for
- * @idx: index
- * @ht: page-table page of the mapping
- * @entry: its entry
- * @pfn: the page it maps
- * @hm: what hment_prepare() returned (NULL or an hment)
- *
- * Context: the mapping-list lock of @pfn is held and was not dropped since
- * hment_prepare().
- * Return: true if the mapping is new, false if it was already recorded.
- */
-bool hment_assign(struct hment_index *idx, struct hment_htable *ht,
-		  unsigned int entry, unsigned long pfn, struct hment *hm)
+/* hment_assign() on @pfn's record @pg. */
+static bool hment_assign_page(struct hment_index *idx, struct hment_page *pg,
+			      struct hment_htable *ht, unsigned int entry,
+			      unsigned long pfn, struct hment *hm)
 {
-	struct hment_page *pg = hment_page(idx, pfn);
-
 	lockdep_assert_held(hment_page_lockp(idx, pfn));
 
 	if (!hment_page_mapped(pg)) {
@@ -273,6 +264,24 @@ bool hment_assign(struct hment_index *idx, struct hment_htable *ht,
 	hment_insert(idx, pg, hm, pfn);
 	hment_note_added(idx, pg, ht, entry, pfn);
 	return true;
+}
+
+/**
+ * hment_assign - record a mapping that hment_prepare() made room for
+ * @idx: index
+ * @ht: page-table page of the mapping
+ * @entry: its entry
+ * @pfn: the page it maps
+ * @hm: what hment_prepare() returned (NULL or an hment)
+ *
+ * Context: the mapping-list lock of @pfn is held and was not dropped since
+ * hment_prepare().
+ * Return: true if the mapping is new, false if it was already recorded.
+ */
+bool hment_assign(struct hment_index *idx, struct hment_htable *ht,
+		  unsigned int entry, unsigned long pfn, struct hment *hm)
+{
+	return hment_assign_page(idx, hment_page(idx, pfn), ht, entry, pfn, hm);
 }
 EXPORT_SYMBOL_IF_KUNIT(hment_assign);
 
@@ -395,6 +404,9 @@ static bool hment_mapping_valid(struct hment_index *idx,
 static void hment_mark_mlocked(struct hment_htable *ht, unsigned int entry,
 			       bool mlocked)
 {
+	/* the entry's bit changes only under our lock: no atomic to keep it */
+	if (test_bit(entry, ht->ht_mlocked) == mlocked)
+		return;
 	if (mlocked) {
 		if (!test_and_set_bit(entry, ht->ht_mlocked))
 			atomic_inc(&ht->ht_lock_cnt);
@@ -443,17 +455,17 @@ int hment_map_stock(struct hment_index *idx, struct hment_htable *ht,
 	old = hment_htable_shadow(ht, entry);
 	if (old != HMENT_NO_PFN && old != pfn)
 		return -EBUSY;
-	pg = hment_page_get(idx, pfn, GFP_NOWAIT);
+	pg = hment_page_get_stock(idx, pfn, GFP_NOWAIT, stock);
 	if (IS_ERR(pg) || hment_htable_shadow_prepare(idx, ht, entry, GFP_NOWAIT))
 		goto stale;
 
 	hment_page_lock(idx, pfn);
-	hm = hment_prepare_stock(idx, ht, entry, pfn, stock);
+	hm = hment_prepare_stock(idx, pg, ht, entry, pfn, stock);
 	if (IS_ERR(hm)) {
 		hment_page_unlock(idx, pfn);
 		goto stale;
 	}
-	added = hment_assign(idx, ht, entry, pfn, hm);
+	added = hment_assign_page(idx, pg, ht, entry, pfn, hm);
 	hment_mark_mlocked(ht, entry, mlocked);
 	hment_page_unlock(idx, pfn);
 	return added;

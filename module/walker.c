@@ -40,7 +40,7 @@ struct hment_walk {
 	struct mm_struct *mm;		/* whose page tables, for their locks */
 	struct vm_area_struct *vma;	/* being walked */
 	struct hment_sync_stats *st;
-	struct hment_stock stock;	/* filled before each PTE lock */
+	struct hment_stock *stock;	/* filled before each PTE lock */
 	bool record;			/* false: read and count only */
 };
 
@@ -115,22 +115,24 @@ static struct hment_htable *hment_walk_htable(struct hment_walk *w,
  * caller may have to undo if an invalidation raced with it.
  */
 static bool hment_walk_record(struct hment_walk *w, struct hment_htable *ht,
-			      unsigned int entry, unsigned long pfn)
+			      unsigned int entry, unsigned long pfn,
+			      bool locked)
 {
 	unsigned long old = hment_htable_shadow(ht, entry);
-	bool locked = hment_vma_locked(w);
 	int ret;
 
 	__set_bit(entry, ht->ht_seen);
 	if (old == pfn) {
-		hment_set_mlocked(w->idx, ht, entry, pfn, locked);
+		/* in step: the lock only when the mark must change */
+		if (test_bit(entry, ht->ht_mlocked) != locked)
+			hment_set_mlocked(w->idx, ht, entry, pfn, locked);
 		return false;
 	}
 	if (old != HMENT_NO_PFN && !hment_unmap_entry(w->idx, ht, entry))
 		w->st->removed++;
 
 	/* marked mlocked as it is indexed, so that it is never stolen */
-	ret = hment_map_stock(w->idx, ht, entry, pfn, &w->stock, locked);
+	ret = hment_map_stock(w->idx, ht, entry, pfn, w->stock, locked);
 	if (ret == 1) {
 		w->st->added++;
 		return true;
@@ -195,7 +197,7 @@ static void hment_walk_leaf_record(struct hment_walk *w,
 				   unsigned long pfn, unsigned long *added)
 {
 	if (hment_counted_leaf(w, pfn) &&
-	    hment_walk_record(w, ht, entry, pfn))
+	    hment_walk_record(w, ht, entry, pfn, hment_vma_locked(w)))
 		__set_bit(entry, added);
 }
 
@@ -275,22 +277,33 @@ static void hment_walk_ptes(struct hment_walk *w, struct hment_htable *ht,
 			    pte_t *ptep, unsigned long addr, unsigned long end,
 			    unsigned long *added)
 {
+	unsigned long pfn, entries = 0, leaves = 0;
+	bool locked = hment_vma_locked(w);
 	unsigned int entry;
 	pte_t pte;
 
 	for (; addr != end; ptep++, addr += PAGE_SIZE) {
 		pte = ptep_get(ptep);
-		w->st->entries++;
+		entries++;
 		if (!hment_counted_pte(pte))
 			continue;
 		if (!ht) {
-			w->st->leaves++;
+			leaves++;
 			continue;
 		}
 		entry = pte_index(addr);
-		if (hment_walk_record(w, ht, entry, pte_pfn(pte)))
+		pfn = pte_pfn(pte);
+		/* in step, as most entries are at a re-sync: nothing to lock */
+		if (hment_htable_shadow(ht, entry) == pfn &&
+		    test_bit(entry, ht->ht_mlocked) == locked) {
+			__set_bit(entry, ht->ht_seen);
+			continue;
+		}
+		if (hment_walk_record(w, ht, entry, pfn, locked))
 			__set_bit(entry, added);
 	}
+	w->st->entries += entries;
+	w->st->leaves += leaves;
 }
 
 /*
@@ -399,7 +412,7 @@ static enum hment_pass hment_walk_pte_table(struct hment_walk *w,
 		atomic_inc(&ht->ht_busy);
 		bitmap_zero(added, HMENT_ENTRIES);
 		/* what the pass may need, before its lock */
-		hment_stock_fill(w->idx, &w->stock);
+		hment_stock_fill(w->idx, w->stock);
 		cookie = hment_hat_inv_begin(w->hat, addr, end);
 	}
 	if (!hment_walk_ptes_locked(w, ht, pmdp, ptpfn, addr, end, added)) {
@@ -536,13 +549,36 @@ static void hment_walk_range(struct hment_walk *w, pgd_t *pgdp,
 }
 
 /*
+ * Entries of a visited htable that the index holds but this sync did not
+ * find. Most entries are both seen and held, or neither: a shadow block
+ * never allocated holds nothing, and the shadow is read before anything is
+ * locked.
+ */
+static void hment_sync_forget_unseen(struct hment_walk *w,
+				     struct hment_htable *ht)
+{
+	unsigned int blk, entry, end;
+
+	for (blk = 0; blk < HMENT_SHADOW_BLOCKS; blk++) {
+		if (!READ_ONCE(ht->ht_shadow[blk]))
+			continue;
+		entry = blk * HMENT_SHADOW_ENTRIES;
+		end = entry + HMENT_SHADOW_ENTRIES;
+		for_each_clear_bit_from(entry, ht->ht_seen, end)
+			if (hment_htable_shadow(ht, entry) != HMENT_NO_PFN &&
+			    !hment_unmap_entry(w->idx, ht, entry))
+				w->st->removed++;
+	}
+}
+
+/*
  * Entries the index holds but this sync did not find are gone, and so are
  * htables it did not visit at all.
  */
 static void hment_sync_reconcile(struct hment_walk *w)
 {
 	struct hment_htable *ht;
-	unsigned int level, entry;
+	unsigned int level;
 	unsigned long key;
 
 	for (level = 0; level < HMENT_LEVELS; level++) {
@@ -552,9 +588,7 @@ static void hment_sync_reconcile(struct hment_walk *w)
 				hment_htable_put(ht);
 				continue;
 			}
-			for_each_clear_bit(entry, ht->ht_seen, HMENT_ENTRIES)
-				if (!hment_unmap_entry(w->idx, ht, entry))
-					w->st->removed++;
+			hment_sync_forget_unseen(w, ht);
 		}
 		cond_resched();
 	}
@@ -602,6 +636,40 @@ static void hment_walk_vmas(struct hment_walk *w)
 	w->vma = NULL;
 }
 
+/*
+ * hment_sync_hat() drawing on @stock, which the caller drains: a sync of
+ * every process keeps one stock from the first to the last, so that it
+ * does not shrink back and grow again with each of them.
+ */
+static int hment_sync_hat_stock(struct hment_hat *hat,
+				struct hment_sync_stats *st,
+				struct hment_stock *stock, bool record)
+{
+	struct hment_walk w = {
+		.hat = hat, .idx = hat->idx, .mm = hat->mm, .st = st,
+		.stock = stock, .record = record,
+	};
+	int err = -ESRCH;
+
+	mutex_lock(&hat->lock);
+	if (READ_ONCE(hat->dead) || !hat->mm || !mmget_not_zero(hat->mm))
+		goto out;
+	if (record)
+		hat->gen++;
+	mmap_read_lock(hat->mm);
+	hment_walk_vmas(&w);
+	mmap_read_unlock(hat->mm);
+	if (record)
+		hment_sync_reconcile(&w);
+	/* may be the last user: exit_mmap() and our release() run here */
+	mmput(hat->mm);
+	st->hats++;
+	err = 0;
+out:
+	mutex_unlock(&hat->lock);
+	return err;
+}
+
 /**
  * hment_sync_hat - bring the index in step with one process's page tables
  * @hat: a tracked process, referenced by the caller
@@ -616,29 +684,11 @@ static void hment_walk_vmas(struct hment_walk *w)
 int hment_sync_hat(struct hment_hat *hat, struct hment_sync_stats *st,
 		   bool record)
 {
-	struct hment_walk w = {
-		.hat = hat, .idx = hat->idx, .mm = hat->mm, .st = st,
-		.record = record,
-	};
-	int err = -ESRCH;
+	struct hment_stock stock = {};
+	int err;
 
-	mutex_lock(&hat->lock);
-	if (READ_ONCE(hat->dead) || !hat->mm || !mmget_not_zero(hat->mm))
-		goto out;
-	if (record)
-		hat->gen++;
-	mmap_read_lock(hat->mm);
-	hment_walk_vmas(&w);
-	mmap_read_unlock(hat->mm);
-	if (record)
-		hment_sync_reconcile(&w);
-	hment_stock_drain(w.idx, &w.stock);
-	/* may be the last user: exit_mmap() and our release() run here */
-	mmput(hat->mm);
-	st->hats++;
-	err = 0;
-out:
-	mutex_unlock(&hat->lock);
+	err = hment_sync_hat_stock(hat, st, &stock, record);
+	hment_stock_drain(hat->idx, &stock);
 	return err;
 }
 
@@ -723,6 +773,7 @@ int hment_sync_all(struct hment_index *idx, struct hment_sync_stats *st,
 		   bool record)
 {
 	ktime_t start = ktime_get();
+	struct hment_stock stock = {};
 	struct hment_hat **hats;
 	unsigned int i, n = 0;
 
@@ -736,9 +787,10 @@ int hment_sync_all(struct hment_index *idx, struct hment_sync_stats *st,
 	if (record)
 		hment_reserve(idx, 0);
 	for (i = 0; i < n; i++) {
-		hment_sync_hat(hats[i], st, record);
+		hment_sync_hat_stock(hats[i], st, &stock, record);
 		hment_hat_put(hats[i]);
 	}
+	hment_stock_drain(idx, &stock);
 	kfree(hats);
 	st->duration_ns = ktime_to_ns(ktime_sub(ktime_get(), start));
 	return 0;
