@@ -541,21 +541,20 @@ static void hment_walk_range(struct hment_walk *w, pgd_t *pgdp,
  */
 static void hment_sync_reconcile(struct hment_walk *w)
 {
+	struct hment_htable_iter it;
 	struct hment_htable *ht;
-	unsigned int level, entry;
-	unsigned long key;
+	unsigned int entry;
 
-	for (level = 0; level < HMENT_LEVELS; level++) {
-		xa_for_each(&w->hat->htables[level], key, ht) {
-			if (ht->ht_gen != w->hat->gen) {
-				w->st->removed += hment_htable_clear(w->idx, ht);
-				hment_htable_put(ht);
-				continue;
-			}
-			for_each_clear_bit(entry, ht->ht_seen, HMENT_ENTRIES)
-				if (!hment_unmap_entry(w->idx, ht, entry))
-					w->st->removed++;
+	for (ht = hment_htable_first(w->hat, &it); ht;
+	     ht = hment_htable_next(&it)) {
+		if (ht->ht_gen != w->hat->gen) {
+			w->st->removed += hment_htable_clear(w->idx, ht);
+			hment_htable_put(ht);
+			continue;
 		}
+		for_each_clear_bit(entry, ht->ht_seen, HMENT_ENTRIES)
+			if (!hment_unmap_entry(w->idx, ht, entry))
+				w->st->removed++;
 		cond_resched();
 	}
 }
