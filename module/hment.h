@@ -588,6 +588,7 @@ struct hment_htable *hment_htable_lookup(struct hment_hat *hat,
 					 unsigned int level, unsigned long va);
 int hment_htable_put(struct hment_htable *ht);
 int hment_htables_init(struct hment_hat *hat);
+int hment_htable_hash_resize(struct hment_hat *hat, unsigned int bits);
 void hment_htables_destroy(struct hment_hat *hat);
 u64 hment_htables_hash_bytes(struct hment_hat *hat);
 int hment_htable_shadow_prepare(struct hment_index *idx,

@@ -147,23 +147,32 @@ out:
 }
 EXPORT_SYMBOL_IF_KUNIT(hment_htable_lookup);
 
-/*
- * Twice as many buckets. Readers of the old table may miss htables while
- * they move (see the top of this file): the sequence count is odd
- * meanwhile, and the move is short, bounded by the hat's htables, with
- * preemption off so that a spinning reader waits for it only briefly.
- * Without memory for the new table, the chains just get longer.
+/**
+ * hment_htable_hash_resize - move a hat's htables into 2^@bits buckets
+ * @hat: the hat
+ * @bits: log2 of the new number of buckets, 1 to 20
+ *
+ * Readers of the old table may miss htables while they move (see the top
+ * of this file): the sequence count is odd meanwhile, and the move is
+ * short, bounded by the hat's htables, with preemption off so that a
+ * spinning reader waits for it only briefly.
+ *
+ * Context: the hat's owner (hment_hat.lock held); may sleep.
+ * Return: 0, -EINVAL for a bad size, or -ENOMEM (the table stays).
  */
-static void hment_htable_hash_grow(struct hment_hat *hat)
+int hment_htable_hash_resize(struct hment_hat *hat, unsigned int bits)
 {
 	struct hment_htable_hash *old, *new;
 	struct hment_htable *ht;
 	unsigned int b, nb;
 
-	old = hment_hat_deref(hat, hat->ht_hash);
-	new = hment_htable_hash_alloc(old->bits + 1);
+	lockdep_assert_held(&hat->lock);
+	if (bits < 1 || bits > 20)
+		return -EINVAL;
+	new = hment_htable_hash_alloc(bits);
 	if (!new)
-		return;
+		return -ENOMEM;
+	old = hment_hat_deref(hat, hat->ht_hash);
 	preempt_disable();
 	write_seqcount_begin(&hat->ht_hash_seq);
 	for (b = 0; b < (1U << old->bits); b++) {
@@ -182,7 +191,9 @@ static void hment_htable_hash_grow(struct hment_hat *hat)
 	write_seqcount_end(&hat->ht_hash_seq);
 	preempt_enable();
 	kfree_rcu(old, rcu);
+	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(hment_htable_hash_resize);
 
 static void hment_htable_hash_add(struct hment_hat *hat,
 				  struct hment_htable *ht)
@@ -193,8 +204,9 @@ static void hment_htable_hash_add(struct hment_hat *hat,
 	RCU_INIT_POINTER(ht->ht_next, hment_hat_deref(hat, h->buckets[b]));
 	/* publishes ht's fields with it */
 	rcu_assign_pointer(h->buckets[b], ht);
+	/* without memory for a bigger table, the chains just get longer */
 	if (++hat->ht_count > 2U << h->bits)
-		hment_htable_hash_grow(hat);
+		hment_htable_hash_resize(hat, h->bits + 1);
 }
 
 static void hment_htable_hash_del(struct hment_hat *hat,
