@@ -43,12 +43,14 @@ static void hment_fault_only_chosen_sites(struct kunit *test)
 		hment_free(fx->idx, hm);
 	hat = hment_hat_create(fx->idx, 500, false);
 	KUNIT_EXPECT_FALSE(test, IS_ERR(hat));
+	mutex_lock(&fx->user->lock);
 	ht = hment_htable_get(fx->user, 0, 0, 77);
 	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(ht), (long)-ENOMEM);
 	KUNIT_EXPECT_EQ(test, hment_fx_stat(test, HMENT_STAT_FAULT_INJECTED), 1);
 
 	atomic_set(&fx->idx->fault.every, 0);
 	KUNIT_EXPECT_NOT_ERR_OR_NULL(test, hment_htable_get(fx->user, 0, 0, 77));
+	mutex_unlock(&fx->user->lock);
 }
 
 static void hment_fault_records_then_recover(struct kunit *test)

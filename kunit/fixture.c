@@ -105,8 +105,12 @@ struct hment_htable *hment_fx_ht(struct kunit *test, struct hment_hat *hat,
 				 unsigned long ptpfn, unsigned int level)
 {
 	unsigned long va = ptpfn << hment_level_shift(level);
-	struct hment_htable *ht = hment_htable_get(hat, level, va, ptpfn);
+	struct hment_htable *ht;
 
+	/* as a sync does: the hat's owner makes its htables */
+	mutex_lock(&hat->lock);
+	ht = hment_htable_get(hat, level, va, ptpfn);
+	mutex_unlock(&hat->lock);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, ht);
 	return ht;
 }

@@ -277,7 +277,10 @@ static void hment_steal_stale_before_unlink(struct kunit *test)
 	hment_steal_fail_cache(test);
 	fx->idx->steal_hook = hment_steal_put_victim;
 
+	/* the owner's lock, for the hook's put */
+	mutex_lock(&fx->user->lock);
 	KUNIT_EXPECT_EQ(test, hment_map(fx->idx, env.k[2], 1, TARGET), 1);
+	mutex_unlock(&fx->user->lock);
 	KUNIT_EXPECT_NULL(test, hment_htable_lookup(fx->user, 0, 101UL <<
 						    hment_level_shift(0)));
 	KUNIT_EXPECT_EQ(test, hment_fx_stat(test, HMENT_STAT_STALE_HTABLES), 0);

@@ -388,17 +388,15 @@ HMENT_RW_ATTRIBUTE(lookup);
 static unsigned long hment_hat_mappings(struct hment_hat *hat,
 					unsigned long *htables)
 {
+	struct hment_htable_iter it;
 	struct hment_htable *ht;
-	unsigned long key, n = 0;
-	unsigned int level;
+	unsigned long n = 0;
 
 	*htables = 0;
 	rcu_read_lock();
-	for (level = 0; level < HMENT_LEVELS; level++) {
-		xa_for_each(&hat->htables[level], key, ht) {
-			(*htables)++;
-			n += atomic_read(&ht->ht_valid_cnt);
-		}
+	for (ht = hment_htable_first(hat, &it); ht; ht = hment_htable_next(&it)) {
+		(*htables)++;
+		n += atomic_read(&ht->ht_valid_cnt);
 	}
 	rcu_read_unlock();
 	return n;

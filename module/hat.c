@@ -35,7 +35,6 @@ struct hment_hat *hment_hat_create(struct hment_index *idx, pid_t pid,
 				   bool kernel)
 {
 	struct hment_hat *hat;
-	unsigned int level;
 
 	if (hment_should_fail(&idx->fault, HMENT_FAULT_HAT)) {
 		hment_stat_inc(idx, HMENT_STAT_FAULT_INJECTED);
@@ -47,8 +46,10 @@ struct hment_hat *hment_hat_create(struct hment_index *idx, pid_t pid,
 	hat->idx = idx;
 	hat->pid = pid;
 	hat->kernel = kernel;
-	for (level = 0; level < HMENT_LEVELS; level++)
-		xa_init(&hat->htables[level]);
+	if (hment_htables_init(hat)) {
+		kfree(hat);
+		return ERR_PTR(-ENOMEM);
+	}
 	kref_init(&hat->ref);
 	mutex_init(&hat->lock);
 	spin_lock_init(&hat->inv_lock);
@@ -62,13 +63,38 @@ struct hment_hat *hment_hat_create(struct hment_index *idx, pid_t pid,
 }
 EXPORT_SYMBOL_IF_KUNIT(hment_hat_create);
 
+/* Entries of @ht in [start, end), from its shadow. */
+static unsigned long hment_htable_forget(struct hment_htable *ht,
+					 unsigned long start, unsigned long end)
+{
+	unsigned int shift = hment_level_shift(ht->ht_level);
+	unsigned int leaf = shift - HMENT_LEVEL_SHIFT;
+	unsigned long last = ht->ht_va + ((1UL << shift) - 1);
+	unsigned int e, e_first, e_last;
+	unsigned long removed = 0;
+
+	if (ht->ht_va > end - 1 || last < start)
+		return 0;
+	e_first = start > ht->ht_va ? (start - ht->ht_va) >> leaf : 0;
+	e_last = end - 1 < last ? (end - 1 - ht->ht_va) >> leaf :
+		 HMENT_ENTRIES - 1;
+	for (e = e_first; e <= e_last; e++)
+		if (hment_htable_shadow(ht, e) != HMENT_NO_PFN)
+			removed += !hment_unmap_entry(ht->ht_hat->idx, ht, e);
+	return removed;
+}
+
 /**
  * hment_hat_forget_range - remove the index entries of [start, end)
  * @hat: address space
  * @start: first address
  * @end: end of the range (exclusive)
  *
- * Works from the htables' shadows and never reads a page table.
+ * Works from the htables' shadows and never reads a page table. A range
+ * of fewer tables than the hat has is looked up table by table; a wider
+ * one (an exit, a large munmap) goes through the hat's htables instead,
+ * again if a resize of the hash may have hidden some (removing an entry
+ * twice finds it gone the second time).
  *
  * Context: any; takes spinlocks only.
  * Return: how many entries were removed.
@@ -76,31 +102,42 @@ EXPORT_SYMBOL_IF_KUNIT(hment_hat_create);
 unsigned long hment_hat_forget_range(struct hment_hat *hat,
 				     unsigned long start, unsigned long end)
 {
-	unsigned long key, first, last, removed = 0;
-	unsigned int level, shift, e, e_first, e_last;
+	unsigned long va, first, last, tables = 0, removed = 0;
+	struct hment_htable_iter it;
+	unsigned int level, shift, seq;
 	struct hment_htable *ht;
 
 	if (start >= end)
 		return 0;
-	rcu_read_lock();
 	for (level = 0; level < HMENT_LEVELS; level++) {
 		shift = hment_level_shift(level);
 		first = start >> shift;
 		last = (end - 1) >> shift;
-		xa_for_each_range(&hat->htables[level], key, ht, first, last) {
-			/* leaf span is 1 << (shift - 9); the table's is 1 << shift */
-			e_first = key == first ?
-				  (start >> (shift - HMENT_LEVEL_SHIFT)) %
-				  HMENT_ENTRIES : 0;
-			e_last = key == last ?
-				 ((end - 1) >> (shift - HMENT_LEVEL_SHIFT)) %
-				 HMENT_ENTRIES : HMENT_ENTRIES - 1;
-			for (e = e_first; e <= e_last; e++)
-				if (hment_htable_shadow(ht, e) != HMENT_NO_PFN)
-					removed += !hment_unmap_entry(hat->idx,
-								      ht, e);
+		tables += last - first + 1;	/* < 2^45: no overflow */
+	}
+	rcu_read_lock();
+	if (tables > READ_ONCE(hat->ht_count)) {
+		do {
+			seq = read_seqcount_begin(&hat->ht_hash_seq);
+			for (ht = hment_htable_first(hat, &it); ht;
+			     ht = hment_htable_next(&it))
+				removed += hment_htable_forget(ht, start, end);
+		} while (read_seqcount_retry(&hat->ht_hash_seq, seq));
+		goto out;
+	}
+	for (level = 0; level < HMENT_LEVELS; level++) {
+		shift = hment_level_shift(level);
+		first = start >> shift;
+		last = (end - 1) >> shift;
+		for (va = first; ; va++) {
+			ht = hment_htable_lookup(hat, level, va << shift);
+			if (ht)
+				removed += hment_htable_forget(ht, start, end);
+			if (va == last)
+				break;
 		}
 	}
+out:
 	rcu_read_unlock();
 	return removed;
 }
@@ -127,16 +164,13 @@ struct hment_hat *hment_hat_find(struct hment_index *idx, pid_t pid)
 
 static bool hment_hat_clear(struct hment_hat *hat)
 {
+	struct hment_htable_iter it;
 	struct hment_htable *ht;
-	unsigned int level;
-	unsigned long key;
 	bool cleared = true;
 
-	for (level = 0; level < HMENT_LEVELS; level++) {
-		xa_for_each(&hat->htables[level], key, ht) {
-			hment_htable_clear(hat->idx, ht);
-			cleared &= !atomic_read(&ht->ht_valid_cnt);
-		}
+	for (ht = hment_htable_first(hat, &it); ht; ht = hment_htable_next(&it)) {
+		hment_htable_clear(hat->idx, ht);
+		cleared &= !atomic_read(&ht->ht_valid_cnt);
 	}
 	return cleared;
 }
@@ -150,17 +184,17 @@ static void hment_hat_release(struct kref *ref)
 {
 	struct hment_hat *hat = container_of(ref, struct hment_hat, ref);
 	struct hment_index *idx = hat->idx;
+	struct hment_htable_iter it;
 	struct hment_htable *ht;
-	unsigned int level;
-	unsigned long key;
 	bool stuck;
 
 	hment_hat_notifier_stop(hat);
 	stuck = WARN_ON_ONCE(!hment_hat_clear(hat));
-	for (level = 0; level < HMENT_LEVELS && !stuck; level++) {
-		xa_for_each(&hat->htables[level], key, ht)
+	if (!stuck) {
+		for (ht = hment_htable_first(hat, &it); ht;
+		     ht = hment_htable_next(&it))
 			hment_htable_free(ht);
-		xa_destroy(&hat->htables[level]);
+		hment_htables_destroy(hat);
 	}
 	if (hat->mm)
 		mmdrop(hat->mm);

@@ -39,8 +39,10 @@
 #include <linux/compiler.h>
 #include <linux/kref.h>
 #include <linux/list.h>
+#include <linux/lockdep.h>
 #include <linux/mmu_notifier.h>
 #include <linux/sched.h>
+#include <linux/seqlock.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
 #include <linux/rcupdate.h>
@@ -200,10 +202,11 @@ struct hment_page {
 
 /**
  * struct hment_htable - our record of one live page-table page
- * @ht_rcu:	freed after a grace period: notifiers and hment_verify()
- *		find htables under RCU
- * @ht_pfn:	pfn of the page-table page
+ * @ht_next:	next in its bucket of the hat's htable hash (struct
+ *		hment_htable_hash)
  * @ht_va:	first virtual address its entries map
+ * @ht_level:	0 when its leaves map 4K, 1 for 2M, 2 for 1G
+ * @ht_pfn:	pfn of the page-table page
  * @ht_hat:	address space it belongs to
  * @ht_shadow:	per entry, the pfn the index holds for it plus one, or 0;
  *		written under that pfn's mapping-list lock. It lets a
@@ -218,31 +221,54 @@ struct hment_page {
  * @ht_busy:	non-zero while a sync works on it: never stolen from then
  * @ht_lock_cnt: leaves in VM_LOCKED VMAs: never stolen from while non-zero
  * @ht_valid_cnt: index entries (embedded or hment) that name this htable
- * @ht_level:	0 when its leaves map 4K, 1 for 2M, 2 for 1G
- * @ht_id:	its id in hment_index.ht_ids, which hments name it by
  * @ht_gen:	the last sync of its hat that found the page-table page
+ * @ht_id:	its id in hment_index.ht_ids, which hments name it by
  * @ht_seen:	entries that sync found mapped (valid while @ht_gen is it)
  * @ht_mlocked:	entries whose leaf is in a VM_LOCKED VMA
+ * @ht_rcu:	freed after a grace period: notifiers and hment_verify()
+ *		find htables under RCU
  *
  * An htable is freed only when @ht_valid_cnt is zero, so anything that
  * reaches it through an index entry under a mapping-list lock may use it.
  */
 struct hment_htable {
-	struct rcu_head ht_rcu;
-	unsigned long ht_pfn;
+	/* what a lookup compares, in its first cache line */
+	struct hment_htable __rcu *ht_next;
 	unsigned long ht_va;
+	u8 ht_level;
+	unsigned long ht_pfn;
 	struct hment_hat *ht_hat;
 	void *ht_shadow[HMENT_SHADOW_BLOCKS];
 	unsigned long ht_flags;
 	atomic_t ht_busy;
 	atomic_t ht_lock_cnt;
 	atomic_t ht_valid_cnt;
-	u8 ht_level;
-	u32 ht_id;
 	u32 ht_gen;
+	u32 ht_id;
 	DECLARE_BITMAP(ht_seen, HMENT_ENTRIES);
 	DECLARE_BITMAP(ht_mlocked, HMENT_ENTRIES);
+	struct rcu_head ht_rcu;
 };
+
+/**
+ * struct hment_htable_hash - a hat's htables by (level, address)
+ * @rcu:	the table a resize replaced is freed after a grace period
+ * @bits:	log2 of the number of buckets
+ * @buckets:	chains of htables through &hment_htable.ht_next
+ *
+ * After illumos's hat_ht_hash: each hat hashes only its own htables, so
+ * the table follows their number, not the address space's sparse extent
+ * (an xarray keyed by address >> 21 needs several nodes of 576 bytes for
+ * a process's few tables). It starts small and doubles (hment_htable_get()).
+ */
+struct hment_htable_hash {
+	struct rcu_head rcu;
+	unsigned int bits;
+	struct hment_htable __rcu *buckets[];
+};
+
+#define HMENT_HT_HASH_BITS		4	/* a process's first table */
+#define HMENT_HT_HASH_BITS_KERNEL	6
 
 /*
  * A hat counts invalidations per 2M region of the address space, the
@@ -258,7 +284,11 @@ struct hment_htable {
 /**
  * struct hment_hat - an address space whose page tables are indexed
  * @idx:	index it belongs to
- * @htables:	per level, (first address >> level span shift) -> htable
+ * @ht_hash:	its htables; replaced by a resize under @lock, read under
+ *		RCU or @lock
+ * @ht_hash_seq: odd while a resize moves htables between tables: a reader
+ *		that missed retries (hment_htable_lookup())
+ * @ht_count:	htables in @ht_hash, under @lock
  * @ref:	one for being on &hment_index.hats, one per user (a sync, a
  *		lookup); the last put frees the hat
  * @lock:	serialises syncs of this hat: htables are created and freed
@@ -282,7 +312,9 @@ struct hment_htable {
  */
 struct hment_hat {
 	struct hment_index *idx;
-	struct xarray htables[HMENT_LEVELS];
+	struct hment_htable_hash __rcu *ht_hash;
+	seqcount_t ht_hash_seq;
+	unsigned int ht_count;
 	struct kref ref;
 	struct mutex lock;		/* see @lock above */
 	struct list_head node;
@@ -646,6 +678,10 @@ struct hment_htable *hment_htable_get(struct hment_hat *hat,
 struct hment_htable *hment_htable_lookup(struct hment_hat *hat,
 					 unsigned int level, unsigned long va);
 int hment_htable_put(struct hment_htable *ht);
+int hment_htables_init(struct hment_hat *hat);
+int hment_htable_hash_resize(struct hment_hat *hat, unsigned int bits);
+void hment_htables_destroy(struct hment_hat *hat);
+u64 hment_htables_hash_bytes(struct hment_hat *hat);
 int hment_htable_shadow_prepare(struct hment_index *idx,
 				struct hment_htable *ht, unsigned int entry,
 				gfp_t gfp);
@@ -656,6 +692,77 @@ void hment_htable_mark_stale(struct hment_index *idx, struct hment_htable *ht);
 void hment_htable_clear_stale(struct hment_index *idx,
 			      struct hment_htable *ht);
 bool hment_htable_stealable(const struct hment_htable *ht);
+
+/*
+ * A hat's htable hash is followed by its owner (holding hment_hat.lock, or
+ * the last reference) or under RCU.
+ */
+static inline bool hment_hat_owned(struct hment_hat *hat)
+{
+	return lockdep_is_held(&hat->lock) || !kref_read(&hat->ref);
+}
+
+#define hment_hat_deref(hat, p)	rcu_dereference_check(p, hment_hat_owned(hat))
+
+/**
+ * struct hment_htable_iter - a walk over a hat's htables, bucket by bucket
+ * @hat:	the hat
+ * @h:		its hash
+ * @b:		the bucket
+ * @next:	the htable after the current one, read before the caller
+ *		may free that (hment_htable_put())
+ *
+ * Used as: for (ht = hment_htable_first(hat, &it); ht;
+ * ht = hment_htable_next(&it)). The caller may free the current htable,
+ * nothing else. Under RCU an htable added or removed meanwhile may or may
+ * not be seen, and a resize meanwhile may hide or repeat some: a reader
+ * that must see all of them checks hment_hat.ht_hash_seq around the walk.
+ */
+struct hment_htable_iter {
+	struct hment_hat *hat;
+	struct hment_htable_hash *h;
+	unsigned int b;
+	struct hment_htable *next;
+};
+
+static inline struct hment_htable *
+hment_htable_iter_at(struct hment_htable_iter *it, struct hment_htable *ht)
+{
+	while (!ht && ++it->b < (1U << it->h->bits))
+		ht = hment_hat_deref(it->hat, it->h->buckets[it->b]);
+	if (ht)
+		it->next = hment_hat_deref(it->hat, ht->ht_next);
+	return ht;
+}
+
+/**
+ * hment_htable_first - start a walk over a hat's htables
+ * @hat: the hat, owned or read under RCU
+ * @it: the walk
+ *
+ * Return: the first htable, or NULL if it has none.
+ */
+static inline struct hment_htable *
+hment_htable_first(struct hment_hat *hat, struct hment_htable_iter *it)
+{
+	it->hat = hat;
+	it->h = hment_hat_deref(hat, hat->ht_hash);
+	it->b = 0;
+	return hment_htable_iter_at(it, hment_hat_deref(hat,
+							it->h->buckets[0]));
+}
+
+/**
+ * hment_htable_next - go on with a walk over a hat's htables
+ * @it: the walk
+ *
+ * Return: the next htable, or NULL at the end.
+ */
+static inline struct hment_htable *
+hment_htable_next(struct hment_htable_iter *it)
+{
+	return hment_htable_iter_at(it, it->next);
+}
 
 /* hat.c */
 struct hment_hat *hment_hat_create(struct hment_index *idx, pid_t pid,

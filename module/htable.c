@@ -7,9 +7,23 @@
  * while we still hold entries for it, and it is the address range that
  * the notifier and the next sync ask about.
  *
- * The owner of a hat (its sync) serialises creating and freeing its
- * htables; lookups may run alongside under RCU (notifiers, verify).
+ * Each hat hashes its own htables by (level, first address), as illumos's
+ * HAT does (hat_t.hat_ht_hash, sized there by the kind of address space):
+ * the table follows the number of htables, a bucket pointer per two at
+ * most, where xarrays keyed by address >> 21, >> 30 and >> 39 spent
+ * several 576-byte nodes on a process's handful of tables.
+ *
+ * The owner of a hat (its sync, under hment_hat.lock) serialises creating
+ * and freeing its htables and resizing the hash; lookups may run alongside
+ * under RCU (notifiers, verify). A chain is changed as hlist_add_head_rcu()
+ * and hlist_del_rcu() change theirs: a reader on a removed htable still
+ * finds the rest of its chain, and the htable is freed after a grace
+ * period. A resize moves the htables one by one into the new table: a
+ * reader of the old one can be led into a new chain, so it may miss an
+ * htable (never loop, never see a freed one); hment_hat.ht_hash_seq tells
+ * it to look again.
  */
+#include <linux/hash.h>
 #include <linux/slab.h>
 #include <kunit/visibility.h>
 
@@ -27,9 +41,74 @@ unsigned int hment_level_shift(unsigned int level)
 }
 EXPORT_SYMBOL_IF_KUNIT(hment_level_shift);
 
-static unsigned long hment_htable_key(unsigned int level, unsigned long va)
+static unsigned int hment_htable_bucket(const struct hment_htable_hash *h,
+					unsigned int level, unsigned long va)
 {
-	return va >> hment_level_shift(level);
+	unsigned long key = va >> hment_level_shift(level);
+
+	/* the levels' keys overlap: the level goes into the top bits */
+	return hash_long(key ^ ((unsigned long)level << (BITS_PER_LONG - 2)),
+			 h->bits);
+}
+
+static struct hment_htable_hash *hment_htable_hash_alloc(unsigned int bits)
+{
+	struct hment_htable_hash *h;
+
+	h = kzalloc(struct_size(h, buckets, 1UL << bits),
+		    GFP_KERNEL | __GFP_NOWARN);
+	if (h)
+		h->bits = bits;
+	return h;
+}
+
+/**
+ * hment_htables_init - give a new hat its empty htable hash
+ * @hat: the hat, not yet visible to anyone
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int hment_htables_init(struct hment_hat *hat)
+{
+	struct hment_htable_hash *h;
+
+	h = hment_htable_hash_alloc(hat->kernel ? HMENT_HT_HASH_BITS_KERNEL :
+				    HMENT_HT_HASH_BITS);
+	if (!h)
+		return -ENOMEM;
+	seqcount_init(&hat->ht_hash_seq);
+	hat->ht_count = 0;
+	RCU_INIT_POINTER(hat->ht_hash, h);
+	return 0;
+}
+
+/**
+ * hment_htables_destroy - free a hat's htable hash
+ * @hat: the hat, its last reference gone and its htables freed
+ */
+void hment_htables_destroy(struct hment_hat *hat)
+{
+	kfree(rcu_dereference_protected(hat->ht_hash, !kref_read(&hat->ref)));
+	RCU_INIT_POINTER(hat->ht_hash, NULL);
+}
+
+/**
+ * hment_htables_hash_bytes - what a hat's htable hash takes
+ * @hat: the hat
+ *
+ * Context: the hat is kept alive by the caller (hment_index.hats_lock).
+ * Return: bytes, slab rounding included.
+ */
+u64 hment_htables_hash_bytes(struct hment_hat *hat)
+{
+	const struct hment_htable_hash *h;
+	u64 bytes;
+
+	rcu_read_lock();
+	h = rcu_dereference(hat->ht_hash);
+	bytes = kmalloc_size_roundup(struct_size(h, buckets, 1UL << h->bits));
+	rcu_read_unlock();
+	return bytes;
 }
 
 /**
@@ -38,16 +117,115 @@ static unsigned long hment_htable_key(unsigned int level, unsigned long va)
  * @level: 0, 1 or 2
  * @va: any address the page table maps
  *
- * Context: the caller keeps the htable alive: it owns the hat, or holds
- * the RCU read lock.
+ * Context: any. The caller keeps the htable alive: it owns the hat, or
+ * holds the RCU read lock (or a mapping-list lock under which an index
+ * entry names the htable).
  * Return: the htable or NULL.
  */
 struct hment_htable *hment_htable_lookup(struct hment_hat *hat,
 					 unsigned int level, unsigned long va)
 {
-	return xa_load(&hat->htables[level], hment_htable_key(level, va));
+	unsigned long base = round_down(va, 1UL << hment_level_shift(level));
+	const struct hment_htable_hash *h;
+	struct hment_htable *ht;
+	unsigned int seq, b;
+
+	/* as xa_load() did: the hash itself is read under RCU */
+	rcu_read_lock();
+	do {
+		seq = read_seqcount_begin(&hat->ht_hash_seq);
+		h = rcu_dereference(hat->ht_hash);
+		b = hment_htable_bucket(h, level, va);
+		for (ht = rcu_dereference(h->buckets[b]); ht;
+		     ht = rcu_dereference(ht->ht_next))
+			if (ht->ht_va == base && ht->ht_level == level)
+				goto out;
+	} while (read_seqcount_retry(&hat->ht_hash_seq, seq));
+out:
+	rcu_read_unlock();
+	return ht;
 }
 EXPORT_SYMBOL_IF_KUNIT(hment_htable_lookup);
+
+/**
+ * hment_htable_hash_resize - move a hat's htables into 2^@bits buckets
+ * @hat: the hat
+ * @bits: log2 of the new number of buckets, 1 to 20
+ *
+ * Readers of the old table may miss htables while they move (see the top
+ * of this file): the sequence count is odd meanwhile, and the move is
+ * short, bounded by the hat's htables, with preemption off so that a
+ * spinning reader waits for it only briefly.
+ *
+ * Context: the hat's owner (hment_hat.lock held); may sleep.
+ * Return: 0, -EINVAL for a bad size, or -ENOMEM (the table stays).
+ */
+int hment_htable_hash_resize(struct hment_hat *hat, unsigned int bits)
+{
+	struct hment_htable_hash *old, *new;
+	struct hment_htable *ht;
+	unsigned int b, nb;
+
+	lockdep_assert_held(&hat->lock);
+	if (bits < 1 || bits > 20)
+		return -EINVAL;
+	new = hment_htable_hash_alloc(bits);
+	if (!new)
+		return -ENOMEM;
+	old = hment_hat_deref(hat, hat->ht_hash);
+	preempt_disable();
+	write_seqcount_begin(&hat->ht_hash_seq);
+	for (b = 0; b < (1U << old->bits); b++) {
+		while ((ht = hment_hat_deref(hat, old->buckets[b]))) {
+			RCU_INIT_POINTER(old->buckets[b],
+					 hment_hat_deref(hat, ht->ht_next));
+			nb = hment_htable_bucket(new, ht->ht_level, ht->ht_va);
+			/* new's chains are only ever read through ht_next */
+			rcu_assign_pointer(ht->ht_next,
+					   hment_hat_deref(hat,
+							   new->buckets[nb]));
+			RCU_INIT_POINTER(new->buckets[nb], ht);
+		}
+	}
+	rcu_assign_pointer(hat->ht_hash, new);
+	write_seqcount_end(&hat->ht_hash_seq);
+	preempt_enable();
+	kfree_rcu(old, rcu);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(hment_htable_hash_resize);
+
+static void hment_htable_hash_add(struct hment_hat *hat,
+				  struct hment_htable *ht)
+{
+	struct hment_htable_hash *h = hment_hat_deref(hat, hat->ht_hash);
+	unsigned int b = hment_htable_bucket(h, ht->ht_level, ht->ht_va);
+
+	RCU_INIT_POINTER(ht->ht_next, hment_hat_deref(hat, h->buckets[b]));
+	/* publishes ht's fields with it */
+	rcu_assign_pointer(h->buckets[b], ht);
+	/* without memory for a bigger table, the chains just get longer */
+	if (++hat->ht_count > 2U << h->bits)
+		hment_htable_hash_resize(hat, h->bits + 1);
+}
+
+static void hment_htable_hash_del(struct hment_hat *hat,
+				  struct hment_htable *ht)
+{
+	struct hment_htable_hash *h = hment_hat_deref(hat, hat->ht_hash);
+	struct hment_htable __rcu **link;
+	struct hment_htable *cur;
+
+	link = &h->buckets[hment_htable_bucket(h, ht->ht_level, ht->ht_va)];
+	while ((cur = hment_hat_deref(hat, *link)) != ht) {
+		if (WARN_ON_ONCE(!cur))
+			return;
+		link = &cur->ht_next;
+	}
+	/* ht keeps its ht_next for readers standing on it */
+	RCU_INIT_POINTER(*link, hment_hat_deref(hat, ht->ht_next));
+	hat->ht_count--;
+}
 
 static struct hment_htable *hment_htable_alloc(struct hment_index *idx)
 {
@@ -145,7 +323,8 @@ EXPORT_SYMBOL_IF_KUNIT(hment_htable_shadow_prepare);
  * @va: any address the page table maps
  * @ptpfn: pfn of the page-table page
  *
- * Context: process context; may sleep.
+ * Context: process context, the hat's owner (hment_hat.lock held); may
+ * sleep.
  * Return: the htable; ERR_PTR(-EINVAL) for a bad level; ERR_PTR(-EEXIST)
  * when an htable for that range has another page-table page (the old table
  * was replaced: the caller retires it); or ERR_PTR(-ENOMEM).
@@ -156,8 +335,8 @@ struct hment_htable *hment_htable_get(struct hment_hat *hat,
 {
 	struct hment_index *idx = hat->idx;
 	struct hment_htable *ht;
-	int err;
 
+	lockdep_assert_held(&hat->lock);
 	if (level >= HMENT_LEVELS)
 		return ERR_PTR(-EINVAL);
 	ht = hment_htable_lookup(hat, level, va);
@@ -171,16 +350,11 @@ struct hment_htable *hment_htable_get(struct hment_hat *hat,
 	ht->ht_va = round_down(va, 1UL << hment_level_shift(level));
 	ht->ht_hat = hat;
 	ht->ht_level = level;
-
-	err = hment_htable_id_alloc(idx, ht);
-	if (!err)
-		err = xa_insert(&hat->htables[level],
-				hment_htable_key(level, va), ht, GFP_KERNEL);
-	if (err) {
-		hment_htable_id_free(idx, ht);
+	if (hment_htable_id_alloc(idx, ht)) {
 		kmem_cache_free(hment_htable_cache, ht);
-		return ERR_PTR(err == -EBUSY ? -EEXIST : err);
+		return ERR_PTR(-ENOMEM);
 	}
+	hment_htable_hash_add(hat, ht);
 	hment_stat_inc(idx, HMENT_STAT_HTABLES);
 	return ht;
 }
@@ -200,7 +374,7 @@ static void hment_htable_free_rcu(struct rcu_head *head)
 
 /**
  * hment_htable_free - forget an htable that no index entry names
- * @ht: the htable, already erased from its hat's xarray
+ * @ht: the htable, already out of its hat's hash (or the hat is going)
  */
 void hment_htable_free(struct hment_htable *ht)
 {
@@ -223,14 +397,15 @@ void hment_htable_free(struct hment_htable *ht)
  * hment_htable_put - free an htable once nothing in the index names it
  * @ht: the htable
  *
+ * Context: the hat's owner (hment_hat.lock held).
  * Return: 0 when freed, -EBUSY while index entries still name it.
  */
 int hment_htable_put(struct hment_htable *ht)
 {
+	lockdep_assert_held(&ht->ht_hat->lock);
 	if (atomic_read(&ht->ht_valid_cnt))
 		return -EBUSY;
-	xa_erase(&ht->ht_hat->htables[ht->ht_level],
-		 hment_htable_key(ht->ht_level, ht->ht_va));
+	hment_htable_hash_del(ht->ht_hat, ht);
 	hment_htable_free(ht);
 	return 0;
 }

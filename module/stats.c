@@ -109,19 +109,18 @@ static u64 hment_cache_bytes(struct kmem_cache *cache, long objects)
 	return (u64)objects * ALIGN(kmem_cache_size(cache), sizeof(void *));
 }
 
-/* xarray nodes under the hats' htable xarrays */
-static unsigned long hment_hat_xa_nodes(struct hment_index *idx)
+/* the hats and their htable hashes */
+static u64 hment_hats_bytes(struct hment_index *idx)
 {
-	unsigned long nodes = 0;
 	struct hment_hat *hat;
-	unsigned int level;
+	u64 bytes = 0;
 
 	mutex_lock(&idx->hats_lock);
 	list_for_each_entry(hat, &idx->hats, node)
-		for (level = 0; level < HMENT_LEVELS; level++)
-			nodes += hment_xa_nodes(&hat->htables[level]);
+		bytes += kmalloc_size_roundup(sizeof(*hat)) +
+			 hment_htables_hash_bytes(hat);
 	mutex_unlock(&idx->hats_lock);
-	return nodes;
+	return bytes;
 }
 
 /*
@@ -134,17 +133,14 @@ static void hment_memory_print(struct hment_index *idx, struct seq_buf *s)
 	long htables = hment_stat_read(idx, HMENT_STAT_HTABLES);
 	long records = hment_stat_read(idx, HMENT_STAT_RECORDS);
 	long blocks = hment_stat_read(idx, HMENT_STAT_SHADOW_BLOCKS);
-	long hats = hment_stat_read(idx, HMENT_STAT_HATS);
 	unsigned long record_nodes = hment_xa_nodes(&idx->records);
-	unsigned long hat_nodes = hment_hat_xa_nodes(idx);
 	u64 b_hments = hment_chunk_bytes(idx);
 	u64 b_records = hment_cache_bytes(hment_records_cache,
 					  records / HMENT_CHUNK_PFNS) +
 			record_nodes * HMENT_XA_NODE_BYTES;
 	u64 b_htables = hment_cache_bytes(hment_htable_cache, htables) +
 			(u64)blocks * hment_shadow_block_bytes(idx);
-	u64 b_hats = (u64)hats * kmalloc_size_roundup(sizeof(struct hment_hat)) +
-		     hat_nodes * HMENT_XA_NODE_BYTES;
+	u64 b_hats = hment_hats_bytes(idx);
 	u64 b_hash = hment_hash_bytes(idx) +
 		     kmalloc_size_roundup(array_size(idx->mlist_lock_mask + 1,
 						     sizeof(spinlock_t)));
@@ -157,7 +153,7 @@ static void hment_memory_print(struct hment_index *idx, struct seq_buf *s)
 	seq_buf_printf(s, "mem_hats %llu\n", b_hats);
 	seq_buf_printf(s, "mem_hash %llu\n", b_hash);
 	seq_buf_printf(s, "mem_fixed %llu\n", b_fixed);
-	seq_buf_printf(s, "mem_xa_nodes %lu\n", record_nodes + hat_nodes);
+	seq_buf_printf(s, "mem_xa_nodes %lu\n", record_nodes);
 	seq_buf_printf(s, "mem_total %llu\n", b_hments + b_records + b_htables +
 		       b_hats + b_hash + b_fixed);
 }

@@ -348,32 +348,56 @@ static void hment_check_htable(struct hment_tally *t, struct hment_htable *ht)
 
 /*
  * htables are freed after a grace period: each is read under RCU, which
- * is left now and then to reschedule (xa_for_each() finds its place again
- * by index).
+ * is left now and then to reschedule, between buckets of a hat's hash. A
+ * resize of that hash meanwhile (its sequence count moved) may have hidden
+ * or repeated some: that hat is tallied again.
  */
+static void hment_check_hat_htables(struct hment_hat *hat,
+				    struct hment_tally *t)
+{
+	struct hment_tally before = *t;
+	struct hment_htable_hash *h;
+	struct hment_htable *ht;
+	unsigned int b, n, seq;
+
+again:
+	n = 0;
+	rcu_read_lock();
+	seq = read_seqcount_begin(&hat->ht_hash_seq);
+	h = rcu_dereference(hat->ht_hash);
+	for (b = 0; b < (1U << h->bits); b++) {
+		for (ht = rcu_dereference(h->buckets[b]); ht;
+		     ht = rcu_dereference(ht->ht_next)) {
+			hment_check_htable(t, ht);
+			n++;
+		}
+		if (n < 64)
+			continue;
+		n = 0;
+		rcu_read_unlock();
+		cond_resched();
+		rcu_read_lock();
+		if (read_seqcount_retry(&hat->ht_hash_seq, seq))
+			break;
+		/* no resize: the same table, still in use */
+		h = rcu_dereference(hat->ht_hash);
+	}
+	if (read_seqcount_retry(&hat->ht_hash_seq, seq)) {
+		rcu_read_unlock();
+		*t = before;
+		goto again;
+	}
+	rcu_read_unlock();
+}
+
 static void hment_check_htables(struct hment_index *idx,
 				struct hment_tally *t)
 {
-	struct hment_htable *ht;
 	struct hment_hat *hat;
-	unsigned int level, n = 0;
-	unsigned long key;
 
 	lockdep_assert_held(&idx->hats_lock);
-	rcu_read_lock();
-	list_for_each_entry(hat, &idx->hats, node) {
-		for (level = 0; level < HMENT_LEVELS; level++) {
-			xa_for_each(&hat->htables[level], key, ht) {
-				hment_check_htable(t, ht);
-				if (++n % 64)
-					continue;
-				rcu_read_unlock();
-				cond_resched();
-				rcu_read_lock();
-			}
-		}
-	}
-	rcu_read_unlock();
+	list_for_each_entry(hat, &idx->hats, node)
+		hment_check_hat_htables(hat, t);
 }
 
 static void hment_check_gauge(struct hment_index *idx, struct hment_tally *t,

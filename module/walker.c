@@ -577,19 +577,17 @@ static void hment_sync_forget_unseen(struct hment_walk *w,
  */
 static void hment_sync_reconcile(struct hment_walk *w)
 {
+	struct hment_htable_iter it;
 	struct hment_htable *ht;
-	unsigned int level;
-	unsigned long key;
 
-	for (level = 0; level < HMENT_LEVELS; level++) {
-		xa_for_each(&w->hat->htables[level], key, ht) {
-			if (ht->ht_gen != w->hat->gen) {
-				w->st->removed += hment_htable_clear(w->idx, ht);
-				hment_htable_put(ht);
-				continue;
-			}
-			hment_sync_forget_unseen(w, ht);
+	for (ht = hment_htable_first(w->hat, &it); ht;
+	     ht = hment_htable_next(&it)) {
+		if (ht->ht_gen != w->hat->gen) {
+			w->st->removed += hment_htable_clear(w->idx, ht);
+			hment_htable_put(ht);
+			continue;
 		}
+		hment_sync_forget_unseen(w, ht);
 		cond_resched();
 	}
 }
