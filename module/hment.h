@@ -505,6 +505,11 @@ int hment_unmap_entry(struct hment_index *idx, struct hment_htable *ht,
 unsigned int hment_htable_clear(struct hment_index *idx,
 				struct hment_htable *ht);
 unsigned long hment_mapcnt(struct hment_index *idx, unsigned long pfn);
+/* See hment_visit_mappings(); as pte_fn_t is to apply_to_page_range() */
+typedef bool hment_mapping_fn(void *arg, struct hment_htable *ht,
+			      unsigned int entry, unsigned long leader);
+unsigned int hment_visit_mappings(struct hment_index *idx, unsigned long pfn,
+				  hment_mapping_fn *fn, void *arg);
 struct hment *hment_steal_from_page(struct hment_index *idx,
 				    unsigned long pfn);
 
@@ -577,6 +582,10 @@ unsigned long hment_hat_forget_range(struct hment_hat *hat,
 void hment_hat_reap(struct hment_index *idx);
 void hment_hat_reap_work(struct work_struct *work);
 struct hment_hat *hment_hat_find(struct hment_index *idx, pid_t pid);
+unsigned long hment_hat_mappings(struct hment_hat *hat,
+				 unsigned long *htables);
+const char *hment_hat_name_va(struct hment_hat *hat, unsigned long va,
+			      char *buf, size_t size);
 
 /*
  * Live processes and page tables: track.c, walker.c and debugfs.c, their
@@ -592,6 +601,10 @@ bool hment_hat_inv_unchanged(struct hment_hat *hat, unsigned long cookie,
 int hment_hat_track(struct hment_index *idx, pid_t pid);
 int hment_hat_track_all(struct hment_index *idx);
 void hment_hat_notifier_stop(struct hment_hat *hat);
+pid_t hment_pid_from_writer(pid_t nr);
+struct hment_track_cmd;
+int hment_track_command(struct hment_index *idx,
+			const struct hment_track_cmd *cmd);
 #else
 static inline int hment_hat_track_all(struct hment_index *idx)
 {
@@ -615,6 +628,9 @@ int hment_sync_pid(struct hment_index *idx, pid_t pid,
 long hment_stat_read(struct hment_index *idx, enum hment_stat_item item);
 const char *hment_stat_name(enum hment_stat_item item);
 void hment_stats_print(struct hment_index *idx, struct seq_buf *s);
+/* pfns with 1, 2, 3-4, 5-8, ... mappings: one bucket per power of two */
+#define HMENT_HIST_BUCKETS	(BITS_PER_LONG + 1)
+void hment_stats_histogram(struct hment_index *idx, unsigned long *hist);
 
 /* Per-cpu, so the mapping paths never share a cache line for counting. */
 static inline void hment_stat_add(struct hment_index *idx,
@@ -755,6 +771,7 @@ static inline void hment_htable_set_shadow(struct hment_htable *ht,
 /* verify.c */
 unsigned long hment_verify(struct hment_index *idx, struct seq_buf *s,
 			   bool quiet);
+void hment_verify_drift(struct hment_index *idx, struct seq_buf *s);
 
 /* debugfs.c (x86 only, see above) */
 #ifdef CONFIG_X86
