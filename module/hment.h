@@ -9,27 +9,87 @@
  * every listed hment is also in a system-wide hash keyed by (page-table pfn,
  * entry), which is how one mapping is found again to remove it.
  *
- * Lock order, outermost first:
- *   mapping-list lock (striped by pfn)
- *     -> hash-bucket lock (striped by bucket)
- *       -> reserve lock
  * The mapping-list lock of a pfn protects its record and its list, and
- * every change to the index goes through it. No two mapping-list locks are
- * ever held at once: hment_verify() checks one record at a time under its
- * lock, and compares the sums only if nothing changed meanwhile. A hash
- * resize (hash.c) holds hment_index.freeze_lock, so it never overlaps
- * hment_verify(), and takes one hash-bucket lock at a time under it, no
- * list lock.
+ * every change to the index goes through it.
  *
- * Around them, a sync (walker.c) takes:
- *   hment_index.sync_lock (to pick its hats; the reaper frees dead ones)
- *     -> hment_hat.lock -> mmap_lock (read)
- *       -> i_mmap_rwsem (read, a shareable hugetlb VMA's file)
- *         -> the page-table lock of a PTE table, PMD or PUD
- *           -> mapping-list lock
- * hment_hat.inv_lock is taken alone. The notifiers take no sleeping lock:
- * release may run inside a sync's mmput() or track's, under hat.lock or
- * sync_lock, so it queues hment_index.reap_work instead.
+ * Lock order: every lock the module takes, outermost first. A lock nests
+ * inside the nearest line above it that is indented less; "(in f)" names
+ * the functions where that nesting happens. The kernel's locks are listed
+ * where ours sit among them.
+ *
+ * hment_index.sync_lock        (track, untrack, the reaper, a sync picking
+ *                               its hats, debugfs)
+ *   hment_hat.lock             (in hment_hat_destroy; a sync takes it alone,
+ *                               in hment_sync_hat)
+ *     mm->mmap_lock            (read in hment_sync_hat; write in
+ *                               mmu_notifier_register from
+ *                               hment_hat_track_task, and in exit_mmap from
+ *                               the mmput of hment_sync_hat and
+ *                               hment_hat_track_task)
+ *       mapping->i_mmap_rwsem  (read in hment_walk_vmas, a shareable
+ *                               hugetlb VMA's file)
+ *         page-table lock      (a PTE table's in hment_walk_ptes_locked,
+ *                               pmd_lock/pud_lock in hment_walk_leaf)
+ *           mapping-list lock  (in hment_map_stock, hment_unmap_entry and
+ *                               hment_set_mlocked from hment_walk_record;
+ *                               hment_steal_from_page from hment_alloc;
+ *                               under the outer ones alone in
+ *                               hment_hat_clear, hment_sync_reconcile,
+ *                               hment_walk_htable, hment_walk_undo,
+ *                               hment_hat_forget_range)
+ *             hash-bucket stripe lock  (in hment_hash_insert,
+ *                               hment_hash_remove, hment_hash_find)
+ *               the workqueue's pool lock  (queue_work in
+ *                               hment_hash_check)
+ *             hment_index.reserve_lock  (in hment_prepare_stock, freeing a
+ *                               spare; under a page-table lock alone in
+ *                               hment_alloc)
+ *           xa_lock of hment_index.records  (in hment_page_get)
+ *       hment_hat.inv_lock     (in hment_hat_inv_begin and
+ *                               hment_hat_inv_unchanged, around a pass,
+ *                               never under its page-table lock)
+ *       xa_lock of hment_hat.htables  (in hment_htable_get,
+ *                               hment_htable_put)
+ *   hment_index.hats_lock      (in hment_hat_create, hment_hat_destroy;
+ *                               what nests in it is below)
+ *
+ * hment_index.freeze_lock      (hment_verify; a hash resize in
+ *                               hment_hash_work and hment_hash_resize;
+ *                               hment_hash_chains)
+ *   hash-bucket stripe lock    (in hment_hash_resize_locked,
+ *                               hment_hash_chains)
+ *   hment_index.hats_lock      (in hment_verify; alone in
+ *                               hment_hat_xa_nodes)
+ *     mapping-list lock        (in hment_check_records)
+ *     hash-bucket stripe lock  (in hment_check_hash)
+ *     hment_index.reserve_lock (in hment_reserve_length)
+ *     rcu_read_lock            (in hment_check_htables,
+ *                               hment_hat_xa_nodes)
+ *
+ * Never two of a kind: no two mapping-list locks are held at once
+ * (hment_verify() checks one record at a time, under its lock, and
+ * compares the sums only if nothing changed meanwhile; hment_prepare_stock()
+ * drops its own before an allocation may steal), nor two hash-bucket
+ * stripes (a resize moves one stripe at a time), nor two page-table locks.
+ * The leaves, inside which nothing of ours nests: the hash-bucket stripe
+ * lock, hment_index.reserve_lock and hment_hat.inv_lock.
+ *
+ * The notifiers (track.c) run under whatever the kernel holds when it
+ * calls them (mmap_lock, i_mmap_rwsem, folio locks; never a page-table
+ * lock) and take only hment_hat.inv_lock, then, alone, what
+ * hment_hat_forget_range() takes: rcu_read_lock -> mapping-list lock ->
+ * stripe, reserve. The release notifier may run inside mmput() under
+ * hment_hat.lock (hment_sync_hat) or hment_index.sync_lock
+ * (hment_hat_track_task), and mmu_notifier_unregister() runs it under
+ * sync_lock (hment_hat_release from hment_hat_destroy): so no notifier
+ * takes a mutex, and release queues hment_index.reap_work instead, which
+ * takes sync_lock (hment_hat_reap_work). The work items take
+ * sync_lock (reap_work) and freeze_lock (hash_work): cancel_work_sync()
+ * on them runs with neither held (hment_index_destroy,
+ * hment_hash_destroy).
+ *
+ * htables are found under RCU (notifiers, verify, stats) and freed after a
+ * grace period (hment_htable_free).
  */
 #ifndef _HMENT_H
 #define _HMENT_H
@@ -230,7 +290,7 @@ struct hment_hat {
 #ifdef CONFIG_X86
 	struct mmu_notifier mn;
 #endif
-	spinlock_t inv_lock;		/* innermost */
+	spinlock_t inv_lock;		/* a leaf: see the lock order */
 	unsigned int inv_wide_active;
 	unsigned long inv_wide_seq;
 	unsigned int inv_active[HMENT_INV_BUCKETS];
@@ -405,7 +465,7 @@ struct hment_index {
 	struct xarray records;		/* pfn / HMENT_CHUNK_PFNS -> chunk */
 	unsigned long max_pfn;
 
-	spinlock_t reserve_lock;	/* innermost; guards the pool */
+	spinlock_t reserve_lock;	/* a leaf; guards the pool */
 	struct hment *reserve_pool;
 	unsigned int reserve_count;
 	unsigned int reserve_amount;
