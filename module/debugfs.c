@@ -25,10 +25,22 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
-#include "compat.h"
 #include "hment.h"
+#include "htable.h"
+#include "hat.h"
+#include "walker.h"
+#include "parse.h"
+#include "debugfs.h"
 
 static struct dentry *hment_dir;
+
+/*
+ * What the last sync and raw walk did, and the pfn lookup lists: the
+ * module's one index's, under its sync_lock.
+ */
+static struct hment_sync_stats hment_last_sync;
+static struct hment_sync_stats hment_last_walk;
+static unsigned long hment_lookup_pfn;
 
 /* Debugfs buffers are an allocation site of their own for fault tests. */
 static bool hment_debugfs_fail(struct hment_index *idx)
@@ -251,7 +263,7 @@ static int lookup_show(struct seq_file *m, void *v)
 	int err = -ENOMEM;
 
 	mutex_lock(&idx->sync_lock);
-	h.pfn = idx->lookup_pfn;
+	h.pfn = hment_lookup_pfn;
 	mutex_unlock(&idx->sync_lock);
 	/* room for all and a few more that may appear meanwhile */
 	h.cap = hment_mapcnt(idx, h.pfn) + 16;
@@ -289,7 +301,7 @@ static ssize_t lookup_write(struct file *file, const char __user *ubuf,
 	if (err)
 		return err;
 	mutex_lock(&idx->sync_lock);
-	idx->lookup_pfn = pfn;
+	hment_lookup_pfn = pfn;
 	mutex_unlock(&idx->sync_lock);
 	return count;
 }
@@ -367,7 +379,7 @@ static int sync_show(struct seq_file *m, void *v)
 {
 	struct hment_index *idx = m->private;
 
-	hment_show_sync(m, idx, &idx->last_sync);
+	hment_show_sync(m, idx, &hment_last_sync);
 	return 0;
 }
 
@@ -400,9 +412,9 @@ static ssize_t hment_sync_write(struct file *file, const char __user *ubuf,
 		return err;
 	mutex_lock(&idx->sync_lock);
 	if (record)
-		idx->last_sync = st;
+		hment_last_sync = st;
 	else
-		idx->last_walk = st;
+		hment_last_walk = st;
 	mutex_unlock(&idx->sync_lock);
 	return count;
 }
@@ -419,7 +431,7 @@ static int walk_show(struct seq_file *m, void *v)
 {
 	struct hment_index *idx = m->private;
 
-	hment_show_sync(m, idx, &idx->last_walk);
+	hment_show_sync(m, idx, &hment_last_walk);
 	return 0;
 }
 

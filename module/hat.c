@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * hats: the address spaces whose page tables the index covers, after the
- * illumos hat_t. The kernel's is made with the index and is never stolen
- * from; a process's holds its mm with mmgrab() only (never a task, never
+ * illumos hat_t. The kernel's is made by hment_hats_init(), after the
+ * index, and is never stolen from; a process's holds its mm with mmgrab() only (never a task, never
  * mm_users for long) and is watched by an mmu_notifier (track.c), whose
  * release marks it dead and queues the reaper (hment_hat_reap()).
  *
@@ -23,6 +23,8 @@
 #include <kunit/visibility.h>
 
 #include "hment.h"
+#include "htable.h"
+#include "hat.h"
 
 /**
  * hment_hat_create - add an address space to the index
@@ -63,6 +65,27 @@ struct hment_hat *hment_hat_create(struct hment_index *idx, pid_t pid,
 	return hat;
 }
 EXPORT_SYMBOL_IF_KUNIT(hment_hat_create);
+
+/**
+ * hment_hats_init - the hat layer's part of a new index: the kernel's hat
+ * @idx: index just made by hment_index_create()
+ *
+ * The kernel's address space belongs to the hat layer, not to the index:
+ * it is made here, and goes with the others in hment_index_destroy().
+ *
+ * Context: process context; may sleep.
+ * Return: 0 or -ENOMEM.
+ */
+int hment_hats_init(struct hment_index *idx)
+{
+	struct hment_hat *hat = hment_hat_create(idx, 0, true);
+
+	if (IS_ERR(hat))
+		return PTR_ERR(hat);
+	idx->kernel_hat = hat;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(hment_hats_init);
 
 /**
  * hment_hat_forget_range - remove the index entries of [start, end)

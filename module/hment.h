@@ -9,6 +9,11 @@
  * every listed hment is also in a system-wide hash keyed by (page-table pfn,
  * entry), which is how one mapping is found again to remove it.
  *
+ * This header is the index core's: its types, its public operations and
+ * its locks. It knows no mm_struct, notifier or walker; each other part has
+ * a header of its own: htable.h, hat.h (with track.c's tracking), walker.h,
+ * parse.h and debugfs.h; internal.h holds what only the index uses.
+ *
  * The mapping-list lock of a pfn protects its record and its list, and
  * every change to the index goes through it.
  *
@@ -97,10 +102,7 @@
 #include <linux/atomic.h>
 #include <linux/bits.h>
 #include <linux/compiler.h>
-#include <linux/kref.h>
 #include <linux/list.h>
-#include <linux/mmu_notifier.h>
-#include <linux/sched.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
 #include <linux/rcupdate.h>
@@ -115,31 +117,12 @@
 #define HMENT_ENTRIES		512
 #define HMENT_LEVEL_SHIFT	9
 
-/*
- * A steal examines no more than this many records under its caller's
- * locks, then gives up and leaves the rotor where it stopped.
- */
-#define HMENT_STEAL_SCAN	1024
-
-/*
- * Records come in chunks of 64 pfns (1 KB), allocated when one of them is
- * first mapped: the pages a workload maps cluster, but rarely fill 2M.
- */
-#define HMENT_CHUNK_SHIFT	6
-#define HMENT_CHUNK_PFNS	BIT(HMENT_CHUNK_SHIFT)
-
-/*
- * An htable's shadow comes in blocks of 64 entries (256 bytes), allocated
- * when one of them is first indexed: most page tables map a few runs.
- */
-#define HMENT_SHADOW_SHIFT	6
-#define HMENT_SHADOW_ENTRIES	BIT(HMENT_SHADOW_SHIFT)
-#define HMENT_SHADOW_BLOCKS	(HMENT_ENTRIES >> HMENT_SHADOW_SHIFT)
-
 /* Base pages covered by one leaf at @level (1, 512, 262144). */
 #define HMENT_LEVEL_PAGES(level) (1UL << ((level) * HMENT_LEVEL_SHIFT))
 
 struct hment_index;
+struct hment_htable;
+struct hment_hat;
 
 /**
  * struct hment - one mapping of a page that has more than one
@@ -164,141 +147,6 @@ struct hment {
  * never dereferenced.
  */
 #define HMENT_EMBEDDED ((struct hment *)1)
-
-#define HMENT_PAGE_EMBEDDED	BIT(0)
-
-/**
- * struct hment_page - per-pfn record, the part of illumos's page_t we need
- * @embed_ht:	when embedded: page-table page of the only mapping
- * @hments:	otherwise: the page's hments (empty when unmapped)
- * @share:	number of hments on @hments; 0 when embedded
- * @entry:	when embedded: entry of the only mapping
- * @flags:	HMENT_PAGE_EMBEDDED
- * @szc:	highest level any mapping of this pfn used since it was last
- *		unmapped; tells hment_mapcnt() which group leaders to visit
- *
- * Protected by the pfn's mapping-list lock. Records are allocated in chunks
- * on first use and live as long as the index: a pointer to one stays good.
- */
-struct hment_page {
-	union {
-		struct hment_htable *embed_ht;
-		struct hlist_head hments;
-	};
-	u32 share;
-	u16 entry;
-	u8 flags;
-	u8 szc;
-};
-
-/* Bit numbers in hment_htable.ht_flags */
-#define HMENT_HT_STALE		0
-#define HMENT_HT_WIDE		1	/* shadow holds unsigned longs, not u32 */
-
-/* What hment_htable.ht_shadow holds for an entry the index lacks. */
-#define HMENT_NO_PFN		(~0UL)
-
-/**
- * struct hment_htable - our record of one live page-table page
- * @ht_rcu:	freed after a grace period: notifiers and hment_verify()
- *		find htables under RCU
- * @ht_pfn:	pfn of the page-table page
- * @ht_va:	first virtual address its entries map
- * @ht_hat:	address space it belongs to
- * @ht_shadow:	per entry, the pfn the index holds for it plus one, or 0;
- *		written under that pfn's mapping-list lock. It lets a
- *		mapping be removed by (htable, entry) alone, without reading
- *		a page table that may be gone. In blocks of
- *		HMENT_SHADOW_ENTRIES u32 (unsigned long when HMENT_HT_WIDE),
- *		each set once, before its first entry is, and NULL until
- *		then; see hment_htable_shadow()
- * @ht_flags:	HMENT_HT_STALE: some of its entries could not be indexed
- *		(allocation failed) or were stolen; the next sync redoes it.
- *		HMENT_HT_WIDE: pfns past 32 bits, set at creation
- * @ht_busy:	non-zero while a sync works on it: never stolen from then
- * @ht_lock_cnt: leaves in VM_LOCKED VMAs: never stolen from while non-zero
- * @ht_valid_cnt: index entries (embedded or hment) that name this htable
- * @ht_level:	0 when its leaves map 4K, 1 for 2M, 2 for 1G
- * @ht_gen:	the last sync of its hat that found the page-table page
- * @ht_seen:	entries that sync found mapped (valid while @ht_gen is it)
- * @ht_mlocked:	entries whose leaf is in a VM_LOCKED VMA
- *
- * An htable is freed only when @ht_valid_cnt is zero, so anything that
- * reaches it through an index entry under a mapping-list lock may use it.
- */
-struct hment_htable {
-	struct rcu_head ht_rcu;
-	unsigned long ht_pfn;
-	unsigned long ht_va;
-	struct hment_hat *ht_hat;
-	void *ht_shadow[HMENT_SHADOW_BLOCKS];
-	unsigned long ht_flags;
-	atomic_t ht_busy;
-	atomic_t ht_lock_cnt;
-	atomic_t ht_valid_cnt;
-	u8 ht_level;
-	u32 ht_gen;
-	DECLARE_BITMAP(ht_seen, HMENT_ENTRIES);
-	DECLARE_BITMAP(ht_mlocked, HMENT_ENTRIES);
-};
-
-/*
- * A hat counts invalidations per 2M region of the address space, the
- * regions folded onto HMENT_INV_BUCKETS counters (region number modulo
- * the count): a sync's pass over one table asks only about its own
- * region, with a bounded amount of work under a spinlock. Regions that
- * share a counter, and ranges wider than all the counters, only make a
- * pass retry when it need not.
- */
-#define HMENT_INV_BUCKETS	64
-#define HMENT_INV_SHIFT		21
-
-/**
- * struct hment_hat - an address space whose page tables are indexed
- * @idx:	index it belongs to
- * @htables:	per level, (first address >> level span shift) -> htable
- * @ref:	one for being on &hment_index.hats, one per user (a sync, a
- *		lookup); the last put frees the hat
- * @lock:	serialises syncs of this hat: htables are created and freed
- *		under it; outside mmap_lock
- * @node:	on &hment_index.hats, under &hment_index.hats_lock and
- *		&hment_index.sync_lock
- * @pid:	thread-group id of the owner, 0 for the kernel
- * @kernel:	the kernel's address space: never stolen from
- * @mm:		the process's mm (mmgrab'd), NULL for the kernel and tests
- * @mn:		notifier on @mm: its invalidations remove index entries
- *		(x86 only, with track.c)
- * @inv_lock:	guards the @inv_ fields
- * @inv_wide_active: invalidations in progress wider than the buckets
- * @inv_wide_seq: such invalidations started
- * @inv_active:	per bucket of 2M regions, invalidations in progress
- * @inv_seq:	per bucket, invalidations started
- * @dead:	@mm has exited or the hat was untracked: its mappings are gone
- *		from the index and syncs leave it alone
- * @gen:	count of this hat's syncs
- * @comm:	command name of the owner when it was tracked
- */
-struct hment_hat {
-	struct hment_index *idx;
-	struct xarray htables[HMENT_LEVELS];
-	struct kref ref;
-	struct mutex lock;		/* see @lock above */
-	struct list_head node;
-	pid_t pid;
-	bool kernel;
-	struct mm_struct *mm;
-#ifdef CONFIG_X86
-	struct mmu_notifier mn;
-#endif
-	spinlock_t inv_lock;		/* a leaf: see the lock order */
-	unsigned int inv_wide_active;
-	unsigned long inv_wide_seq;
-	unsigned int inv_active[HMENT_INV_BUCKETS];
-	unsigned long inv_seq[HMENT_INV_BUCKETS];
-	bool dead;
-	u32 gen;
-	char comm[TASK_COMM_LEN];
-};
 
 /* Counters, always on. Events only grow; gauges go up and down. */
 enum hment_stat_item {
@@ -362,30 +210,6 @@ struct hment_fault {
 	atomic_t every;
 	atomic_t sites;
 	atomic_long_t calls;
-};
-
-/**
- * struct hment_sync_stats - what one sync did
- * @duration_ns: wall time
- * @hats:	address spaces walked
- * @tables:	page-table pages examined
- * @entries:	entries examined
- * @leaves:	counted leaves found (raw walk only)
- * @added:	mappings added to the index
- * @removed:	mappings removed from it
- * @errors:	mappings that could not be indexed
- * @retries:	table passes undone because an invalidation raced
- */
-struct hment_sync_stats {
-	u64 duration_ns;
-	unsigned long hats;
-	unsigned long tables;
-	unsigned long entries;
-	unsigned long leaves;
-	unsigned long added;
-	unsigned long removed;
-	unsigned long errors;
-	unsigned long retries;
 };
 
 /**
@@ -486,9 +310,6 @@ struct hment_index {
 	/* frees the hats of exited processes, queued by their release */
 	struct work_struct reap_work;
 	bool track_all;			/* pick up new processes at sync */
-	struct hment_sync_stats last_sync;	/* under @sync_lock */
-	struct hment_sync_stats last_walk;	/* the raw walk's */
-	unsigned long lookup_pfn;	/* what debugfs lookup lists */
 
 	/*
 	 * Serialises hment_verify() and hash resizes, which move hments
@@ -532,15 +353,8 @@ struct hment_stock {
 /* The largest lock arrays an index may have (see hment_params_check()). */
 #define HMENT_MAX_LOCKS		BIT(16)
 
-/* main.c */
-extern struct kmem_cache *hment_cache;
-extern struct kmem_cache *hment_htable_cache;
-extern struct kmem_cache *hment_records_cache;
-extern struct kmem_cache *hment_shadow_cache;
-
 /* index.c */
 struct hment_index *hment_index_create(const struct hment_params *params);
-spinlock_t *hment_locks_alloc(unsigned int n, struct lock_class_key *class);
 void hment_index_destroy(struct hment_index *idx);
 struct hment *hment_prepare(struct hment_index *idx, struct hment_htable *ht,
 			    unsigned int entry, unsigned long pfn);
@@ -570,33 +384,6 @@ typedef bool hment_mapping_fn(void *arg, struct hment_htable *ht,
 			      unsigned int entry, unsigned long leader);
 unsigned int hment_visit_mappings(struct hment_index *idx, unsigned long pfn,
 				  hment_mapping_fn *fn, void *arg);
-struct hment *hment_steal_from_page(struct hment_index *idx,
-				    unsigned long pfn);
-
-/* page.c: per-pfn records and their locks */
-struct hment_page *hment_page_get(struct hment_index *idx, unsigned long pfn,
-				  gfp_t gfp);
-int hment_pages_init(struct hment_index *idx, const struct hment_params *p);
-void hment_pages_destroy(struct hment_index *idx);
-
-/* hash.c */
-unsigned int hment_hash_index(struct hment_index *idx, unsigned long ptpfn,
-			      unsigned int entry);
-void hment_hash_insert(struct hment_index *idx, struct hment *hm);
-struct hment *hment_hash_remove(struct hment_index *idx,
-				struct hment_htable *ht, unsigned int entry,
-				unsigned long pfn);
-struct hment *hment_hash_find(struct hment_index *idx, struct hment_htable *ht,
-			      unsigned int entry, unsigned long pfn);
-void hment_hash_chains(struct hment_index *idx, unsigned long *longest,
-		       unsigned long *used_buckets);
-int hment_hash_resize(struct hment_index *idx, unsigned int buckets);
-unsigned long hment_hash_count(struct hment_index *idx);
-bool hment_hash_key_moved(struct hment_index *idx, unsigned long ptpfn,
-			  unsigned int entry);
-u64 hment_hash_bytes(struct hment_index *idx);
-int hment_hash_init(struct hment_index *idx, const struct hment_params *p);
-void hment_hash_destroy(struct hment_index *idx);
 
 /* alloc.c: kmem_cache, reserve pool, stealing, fault injection */
 struct hment *hment_alloc(struct hment_index *idx);
@@ -611,78 +398,6 @@ struct hment *hment_stock_take(struct hment_index *idx,
 void hment_stock_drain(struct hment_index *idx, struct hment_stock *stock);
 bool hment_should_fail(struct hment_fault *fault,
 		       enum hment_fault_site site);
-
-/* htable.c */
-unsigned int hment_level_shift(unsigned int level);
-struct hment_htable *hment_htable_get(struct hment_hat *hat,
-				      unsigned int level, unsigned long va,
-				      unsigned long ptpfn);
-struct hment_htable *hment_htable_lookup(struct hment_hat *hat,
-					 unsigned int level, unsigned long va);
-int hment_htable_put(struct hment_htable *ht);
-int hment_htable_shadow_prepare(struct hment_index *idx,
-				struct hment_htable *ht, unsigned int entry,
-				gfp_t gfp);
-size_t hment_shadow_block_size(const struct hment_htable *ht);
-u64 hment_shadow_block_bytes(const struct hment_index *idx);
-void hment_htable_free(struct hment_htable *ht);
-void hment_htable_mark_stale(struct hment_index *idx, struct hment_htable *ht);
-void hment_htable_clear_stale(struct hment_index *idx,
-			      struct hment_htable *ht);
-bool hment_htable_stealable(const struct hment_htable *ht);
-
-/* hat.c */
-struct hment_hat *hment_hat_create(struct hment_index *idx, pid_t pid,
-				   bool kernel);
-int hment_hat_destroy(struct hment_hat *hat);
-bool hment_hat_get(struct hment_hat *hat);
-void hment_hat_put(struct hment_hat *hat);
-unsigned long hment_hat_forget_range(struct hment_hat *hat,
-				     unsigned long start, unsigned long end);
-void hment_hat_reap(struct hment_index *idx);
-void hment_hat_reap_work(struct work_struct *work);
-struct hment_hat *hment_hat_find(struct hment_index *idx, pid_t pid);
-unsigned long hment_hat_mappings(struct hment_hat *hat,
-				 unsigned long *htables);
-const char *hment_hat_name_va(struct hment_hat *hat, unsigned long va,
-			      char *buf, size_t size);
-
-/*
- * Live processes and page tables: track.c, walker.c and debugfs.c, their
- * front end, are built on x86 only (see Kbuild). The index core builds
- * anywhere, UML included, and there the module's hats are never tracked.
- */
-#ifdef CONFIG_X86
-/* track.c */
-unsigned long hment_hat_inv_begin(struct hment_hat *hat, unsigned long start,
-				  unsigned long end);
-bool hment_hat_inv_unchanged(struct hment_hat *hat, unsigned long cookie,
-			     unsigned long start, unsigned long end);
-int hment_hat_track(struct hment_index *idx, pid_t pid);
-int hment_hat_track_all(struct hment_index *idx);
-void hment_hat_notifier_stop(struct hment_hat *hat);
-pid_t hment_pid_from_writer(pid_t nr);
-struct hment_track_cmd;
-int hment_track_command(struct hment_index *idx,
-			const struct hment_track_cmd *cmd);
-#else
-static inline int hment_hat_track_all(struct hment_index *idx)
-{
-	return 0;
-}
-
-static inline void hment_hat_notifier_stop(struct hment_hat *hat)
-{
-}
-#endif
-
-/* walker.c */
-int hment_sync_hat(struct hment_hat *hat, struct hment_sync_stats *st,
-		   bool record);
-int hment_sync_all(struct hment_index *idx, struct hment_sync_stats *st,
-		   bool record);
-int hment_sync_pid(struct hment_index *idx, pid_t pid,
-		   struct hment_sync_stats *st, bool record);
 
 /* stats.c */
 long hment_stat_read(struct hment_index *idx, enum hment_stat_item item);
@@ -711,46 +426,7 @@ static inline void hment_stat_dec(struct hment_index *idx,
 	hment_stat_add(idx, item, -1);
 }
 
-/* parse.c */
-enum hment_track_op {
-	HMENT_TRACK_PID,
-	HMENT_UNTRACK_PID,
-	HMENT_TRACK_ALL,
-	HMENT_UNTRACK_ALL,
-};
-
-struct hment_track_cmd {
-	enum hment_track_op op;
-	pid_t pid;
-};
-
-int hment_parse_pfn(const char *s, unsigned long max_pfn, unsigned long *pfn);
-int hment_parse_track(const char *s, struct hment_track_cmd *cmd);
-int hment_parse_sync(const char *s, pid_t *pid);
-
 /* Hot paths: inline, so that lockdep assertions cost nothing without lockdep. */
-
-/**
- * hment_page - find the record of a pfn, if it has one
- * @idx: index
- * @pfn: page frame number
- *
- * Return: the record, or NULL when @pfn is out of range or its chunk was
- * never allocated (so the pfn was never mapped).
- */
-static inline struct hment_page *hment_page(struct hment_index *idx,
-					    unsigned long pfn)
-{
-	struct hment_page *chunk;
-
-	if (pfn >= idx->max_pfn)
-		return NULL;
-	/* The xarray publishes a chunk after it was zeroed, and never frees it. */
-	chunk = xa_load(&idx->records, pfn >> HMENT_CHUNK_SHIFT);
-	if (!chunk)
-		return NULL;
-	return &chunk[pfn & (HMENT_CHUNK_PFNS - 1)];
-}
 
 /**
  * hment_page_lockp - the mapping-list lock of a pfn
@@ -782,69 +458,9 @@ static inline void hment_page_unlock(struct hment_index *idx,
 	spin_unlock(hment_page_lockp(idx, pfn));
 }
 
-/**
- * hment_htable_shadow - the pfn the index holds for an entry
- * @ht: the htable
- * @entry: the entry
- *
- * Return: the pfn, or HMENT_NO_PFN; stable only under that pfn's
- * mapping-list lock.
- */
-static inline unsigned long hment_htable_shadow(const struct hment_htable *ht,
-						unsigned int entry)
-{
-	/* a block is set once, zeroed, and stays until the htable goes */
-	const void *blk = READ_ONCE(ht->ht_shadow[entry >> HMENT_SHADOW_SHIFT]);
-	unsigned int i = entry & (HMENT_SHADOW_ENTRIES - 1);
-
-	if (!blk)
-		return HMENT_NO_PFN;
-	if (unlikely(test_bit(HMENT_HT_WIDE, &ht->ht_flags)))
-		return READ_ONCE(((const unsigned long *)blk)[i]) - 1;
-	/* 0 - 1 is HMENT_NO_PFN in unsigned long too */
-	return (unsigned long)READ_ONCE(((const u32 *)blk)[i]) - 1;
-}
-
-/**
- * hment_htable_set_shadow - note the pfn the index holds for an entry
- * @ht: the htable
- * @entry: the entry; its block was set by hment_htable_shadow_prepare()
- * @pfn: the pfn, or HMENT_NO_PFN
- *
- * Context: the mapping-list lock of the pfn named before and after.
- */
-static inline void hment_htable_set_shadow(struct hment_htable *ht,
-					   unsigned int entry,
-					   unsigned long pfn)
-{
-	void *blk = ht->ht_shadow[entry >> HMENT_SHADOW_SHIFT];
-	unsigned int i = entry & (HMENT_SHADOW_ENTRIES - 1);
-
-	if (WARN_ON_ONCE(!blk))
-		return;
-	if (unlikely(test_bit(HMENT_HT_WIDE, &ht->ht_flags)))
-		WRITE_ONCE(((unsigned long *)blk)[i], pfn + 1);
-	else
-		WRITE_ONCE(((u32 *)blk)[i], (u32)(pfn + 1));
-}
-
 /* verify.c */
 unsigned long hment_verify(struct hment_index *idx, struct seq_buf *s,
 			   bool quiet);
 void hment_verify_drift(struct hment_index *idx, struct seq_buf *s);
-
-/* debugfs.c (x86 only, see above) */
-#ifdef CONFIG_X86
-void hment_debugfs_init(struct hment_index *idx);
-void hment_debugfs_exit(void);
-#else
-static inline void hment_debugfs_init(struct hment_index *idx)
-{
-}
-
-static inline void hment_debugfs_exit(void)
-{
-}
-#endif
 
 #endif /* _HMENT_H */

@@ -16,6 +16,9 @@
 #include <kunit/visibility.h>
 
 #include "hment.h"
+#include "internal.h"
+#include "htable.h"
+#include "hat.h"
 
 static bool hment_page_mapped(const struct hment_page *pg)
 {
@@ -821,6 +824,9 @@ static int hment_params_check(const struct hment_params *p)
  * hment_index_create - build an empty index
  * @params: its shape; hash_buckets 0 sizes the hash by its contents
  *
+ * The index has no address space yet: the kernel's comes from the hat
+ * layer, hment_hats_init().
+ *
  * Context: process context.
  * Return: the index, ERR_PTR(-EINVAL) for counts that are not powers of
  * two, ERR_PTR(-ERANGE) for a shape past its bound (see
@@ -862,15 +868,8 @@ struct hment_index *hment_index_create(const struct hment_params *params)
 	err = hment_pages_init(idx, &p);
 	if (err)
 		goto free_hash;
-	idx->kernel_hat = hment_hat_create(idx, 0, true);
-	if (IS_ERR(idx->kernel_hat)) {
-		err = PTR_ERR(idx->kernel_hat);
-		goto free_pages;
-	}
 	return idx;
 
-free_pages:
-	hment_pages_destroy(idx);
 free_hash:
 	hment_hash_destroy(idx);
 free_stats:

@@ -10,6 +10,9 @@
 #include <kunit/visibility.h>
 
 #include "hment.h"
+#include "internal.h"
+#include "htable.h"
+#include "hat.h"
 
 static const char * const hment_stat_names[HMENT_NR_STATS] = {
 	[HMENT_STAT_ALLOC]		= "alloc",

@@ -22,6 +22,8 @@
 #include <linux/slab.h>
 
 #include "hment.h"
+#include "hat.h"
+#include "parse.h"
 
 /* Changes that keep every page mapped where it was: nothing to remove. */
 static bool hment_inv_keeps_mappings(const struct mmu_notifier_range *range)

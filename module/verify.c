@@ -26,6 +26,9 @@
 
 #include "compat.h"
 #include "hment.h"
+#include "internal.h"
+#include "htable.h"
+#include "hat.h"
 
 struct hment_tally {
 	unsigned long errors;
