@@ -11,14 +11,21 @@ static void hment_fault_create_fails_cleanly(struct kunit *test)
 	struct hment_params p = hment_fx_params();
 	struct hment_index *idx;
 	unsigned int nth;
+	int err;
 
 	/* fail the first allocation, then the second, ... until none is left */
 	for (nth = 1; nth < 64; nth++) {
 		p.fail_nth = nth;
 		idx = hment_index_create(&p);
-		if (!IS_ERR(idx))
-			break;
-		KUNIT_EXPECT_EQ(test, PTR_ERR(idx), (long)-ENOMEM);
+		err = PTR_ERR_OR_ZERO(idx);
+		if (!err) {
+			err = hment_hats_init(idx);
+			if (!err)
+				break;
+			hment_index_destroy(idx);
+			idx = ERR_PTR(err);
+		}
+		KUNIT_EXPECT_EQ(test, err, -ENOMEM);
 	}
 	KUNIT_ASSERT_FALSE(test, IS_ERR(idx));
 	/* the hash, the locks, the records and the kernel hat at least */

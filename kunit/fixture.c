@@ -40,6 +40,7 @@ struct hment_fx *hment_fx_create(struct kunit *test,
 	fx->idx = hment_index_create(p);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, fx->idx);
 	test->priv = fx;
+	KUNIT_ASSERT_EQ(test, hment_hats_init(fx->idx), 0);
 	fx->kernel = fx->idx->kernel_hat;
 	fx->user = hment_hat_create(fx->idx, 100, false);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, fx->user);

@@ -11,6 +11,10 @@
 #include <kunit/test.h>
 
 #include "hment.h"
+#include "internal.h"
+#include "htable.h"
+#include "hat.h"
+#include "parse.h"
 
 /* Small enough to build quickly, large enough for a 1G group. */
 #define HMENT_FX_MAX_PFN	BIT(20)

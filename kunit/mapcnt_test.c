@@ -120,12 +120,77 @@ static void hment_mapcnt_leaf_unmap(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, hment_page(fx->idx, LEADER_2M)->szc, 0);
 }
 
+/* What hment_visit_mappings() showed: each mapping's leader, in order. */
+struct hment_visit_log {
+	unsigned long leaders[8];
+	unsigned int n;
+	unsigned int stop_after;	/* 0: never stop */
+};
+
+static bool hment_visit_note(void *arg, struct hment_htable *ht,
+			     unsigned int entry, unsigned long leader)
+{
+	struct hment_visit_log *log = arg;
+
+	if (log->n < ARRAY_SIZE(log->leaders))
+		log->leaders[log->n] = leader;
+	return ++log->n != log->stop_after;
+}
+
+/* A pfn under a 1G and a 2M leaf, with two PTEs of its own. */
+static unsigned long hment_visit_setup(struct kunit *test)
+{
+	struct hment_fx *fx = test->priv;
+	struct hment_htable *pud = hment_fx_ht(test, fx->user, 30, 2);
+	struct hment_htable *pmd = hment_fx_ht(test, fx->user, 31, 1);
+	struct hment_htable *pte = hment_fx_ht(test, fx->user, 32, 0);
+	const unsigned long leader_2m = LEADER_1G + PMD_PAGES;
+
+	hment_fx_map_ok(test, pud, 1, LEADER_1G);
+	hment_fx_map_ok(test, pmd, 2, leader_2m);
+	hment_fx_map_ok(test, pte, 3, leader_2m + 5);
+	hment_fx_map_ok(test, pte, 4, leader_2m + 5);
+	/* a PTE of the 2M leader maps the leader alone */
+	hment_fx_map_ok(test, pte, 5, leader_2m);
+	return leader_2m + 5;
+}
+
+static void hment_mapcnt_visit_agrees(struct kunit *test)
+{
+	struct hment_fx *fx = test->priv;
+	unsigned long pfn = hment_visit_setup(test);
+	struct hment_visit_log log = {};
+
+	KUNIT_EXPECT_EQ(test, hment_visit_mappings(fx->idx, pfn,
+						   hment_visit_note, &log), 4U);
+	KUNIT_EXPECT_EQ(test, (unsigned long)log.n, hment_mapcnt(fx->idx, pfn));
+	KUNIT_ASSERT_EQ(test, log.n, 4U);
+	/* its own first, then each leader's at the leader's level */
+	KUNIT_EXPECT_EQ(test, log.leaders[0], pfn);
+	KUNIT_EXPECT_EQ(test, log.leaders[1], pfn);
+	KUNIT_EXPECT_EQ(test, log.leaders[2], LEADER_1G + PMD_PAGES);
+	KUNIT_EXPECT_EQ(test, log.leaders[3], LEADER_1G);
+}
+
+static void hment_mapcnt_visit_stops(struct kunit *test)
+{
+	struct hment_fx *fx = test->priv;
+	unsigned long pfn = hment_visit_setup(test);
+	struct hment_visit_log log = { .stop_after = 3 };
+
+	KUNIT_EXPECT_EQ(test, hment_visit_mappings(fx->idx, pfn,
+						   hment_visit_note, &log), 3U);
+	KUNIT_EXPECT_EQ(test, log.n, 3U);
+}
+
 static struct kunit_case hment_mapcnt_cases[] = {
 	KUNIT_CASE(hment_mapcnt_4k),
 	KUNIT_CASE(hment_mapcnt_2m_every_subpage),
 	KUNIT_CASE(hment_mapcnt_1g_every_subpage),
 	KUNIT_CASE(hment_mapcnt_unaligned_leaf_refused),
 	KUNIT_CASE(hment_mapcnt_leaf_unmap),
+	KUNIT_CASE(hment_mapcnt_visit_agrees),
+	KUNIT_CASE(hment_mapcnt_visit_stops),
 	{}
 };
 

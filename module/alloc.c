@@ -17,6 +17,8 @@
 #include <kunit/visibility.h>
 
 #include "hment.h"
+#include "internal.h"
+#include "htable.h"
 
 /**
  * hment_should_fail - consult the fault-injection knobs for one allocation

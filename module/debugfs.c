@@ -21,16 +21,26 @@
 #include <linux/mm.h>
 #include <linux/pid.h>
 #include <linux/pid_namespace.h>
-#include <linux/sched/mm.h>
-#include <linux/sched/task.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
-#include "compat.h"
 #include "hment.h"
+#include "htable.h"
+#include "hat.h"
+#include "walker.h"
+#include "parse.h"
+#include "debugfs.h"
 
 static struct dentry *hment_dir;
+
+/*
+ * What the last sync and raw walk did, and the pfn lookup lists: the
+ * module's one index's, under its sync_lock.
+ */
+static struct hment_sync_stats hment_last_sync;
+static struct hment_sync_stats hment_last_walk;
+static unsigned long hment_lookup_pfn;
 
 /* Debugfs buffers are an allocation site of their own for fault tests. */
 static bool hment_debugfs_fail(struct hment_index *idx)
@@ -71,28 +81,8 @@ static char *hment_write_string(const char __user *ubuf, size_t count,
 
 /*
  * Pids are written and read in the writer's and reader's pid namespaces;
- * a hat keeps the global thread-group id.
+ * a hat keeps the global thread-group id (see hment_pid_from_writer()).
  *
- * The global thread-group id of the process a writer names by any of its
- * thread ids, or 0 when the writer sees no such task.
- */
-static pid_t hment_pid_from_writer(pid_t nr)
-{
-	struct task_struct *task;
-	pid_t tgid = 0;
-	struct pid *pid;
-
-	pid = find_get_pid(nr);
-	task = get_pid_task(pid, PIDTYPE_PID);
-	put_pid(pid);
-	if (task) {
-		tgid = task->tgid;
-		put_task_struct(task);
-	}
-	return tgid;
-}
-
-/*
  * A hat's global thread-group id as the reader sees it: 0 when it is not
  * visible from the reader's namespace (or, outside the initial one, gone).
  */
@@ -224,140 +214,75 @@ struct hment_hit {
 	unsigned int level;
 };
 
-/* Mappings of @leader at @level (any level if -1) that cover @pfn. */
-static unsigned int hment_collect(struct hment_index *idx, unsigned long pfn,
-				  unsigned long leader, int level,
-				  struct hment_hit *hits, unsigned int n,
-				  unsigned int cap)
+struct hment_hits {
+	struct hment_hit *hits;
+	unsigned long pfn;	/* the page looked up */
+	unsigned int n;
+	unsigned int cap;
+};
+
+/* Records each mapping with its hat held; false when @hits is full. */
+static bool hment_collect(void *arg, struct hment_htable *ht,
+			  unsigned int entry, unsigned long leader)
 {
-	struct hment_htable *ht;
-	struct hment *hm = NULL;
-	unsigned int entry, shift;
+	struct hment_hits *h = arg;
+	unsigned int shift;
 
-	if (!hment_page(idx, leader))
-		return n;
-	hment_page_lock(idx, leader);
-	while ((hm = hment_walk(idx, leader, &ht, &entry, hm)) && n < cap) {
-		if (level >= 0 && ht->ht_level != level)
-			continue;
-		/* keeps the hat, its pid, comm and mm, while we print */
-		if (!hment_hat_get(ht->ht_hat))
-			continue;
-		shift = hment_level_shift(ht->ht_level) - HMENT_LEVEL_SHIFT;
-		hits[n++] = (struct hment_hit) {
-			.hat = ht->ht_hat,
-			.va = ht->ht_va + ((unsigned long)entry << shift) +
-			      ((pfn - leader) << PAGE_SHIFT),
-			.ptpfn = ht->ht_pfn,
-			.entry = entry,
-			.level = ht->ht_level,
-		};
-	}
-	hment_page_unlock(idx, leader);
-	return n;
-}
-
-static unsigned int hment_collect_all(struct hment_index *idx,
-				      unsigned long pfn, struct hment_hit *hits,
-				      unsigned int cap)
-{
-	unsigned int n, level;
-	unsigned long leader;
-
-	n = hment_collect(idx, pfn, pfn, -1, hits, 0, cap);
-	for (level = 1; level < HMENT_LEVELS; level++) {
-		leader = round_down(pfn, HMENT_LEVEL_PAGES(level));
-		if (leader != pfn)
-			n = hment_collect(idx, pfn, leader, level, hits, n, cap);
-	}
-	return n;
-}
-
-/* What the address is in its process: a file, or a bracketed name. */
-static const char *hment_vma_name(struct mm_struct *mm, unsigned long va,
-				  char *buf, size_t size)
-{
-	struct vm_area_struct *vma = vma_lookup(mm, va);
-	const char *name;
-	struct file *file;
-	char *path;
-
-	if (!vma)
-		return "[gone]";
-	/* special mappings ([vdso], [vvar]) name themselves */
-	name = vma->vm_ops && vma->vm_ops->name ? vma->vm_ops->name(vma) : NULL;
-	if (name)
-		return name;
-	file = vma->vm_file;
-	if (file) {
-		/* anonymous shared memory is a shmem file named dev/zero */
-		if (!strcmp(file_dentry(file)->d_name.name, "dev/zero"))
-			return "[shmem]";
-		path = d_path(&file->f_path, buf, size);
-		return IS_ERR(path) ? "[file]" : path;
-	}
-	if (vma->vm_start <= mm->brk && vma->vm_end >= mm->start_brk)
-		return "[heap]";
-	if (vma->vm_start <= mm->start_stack &&
-	    vma->vm_end >= mm->start_stack)
-		return "[stack]";
-	return "[anon]";
+	/* keeps the hat, its pid, comm and mm, while we print */
+	if (!hment_hat_get(ht->ht_hat))
+		return true;
+	shift = hment_level_shift(ht->ht_level) - HMENT_LEVEL_SHIFT;
+	h->hits[h->n++] = (struct hment_hit) {
+		.hat = ht->ht_hat,
+		.va = ht->ht_va + ((unsigned long)entry << shift) +
+		      ((h->pfn - leader) << PAGE_SHIFT),
+		.ptpfn = ht->ht_pfn,
+		.entry = entry,
+		.level = ht->ht_level,
+	};
+	return h->n < h->cap;
 }
 
 static void hment_show_hit(struct seq_file *m, const struct hment_hit *hit,
 			   char *buf)
 {
 	struct hment_hat *hat = hit->hat;
-	const char *name = "[kernel]";
-	struct mm_struct *mm = hat->mm;
-	pid_t pid = hment_pid_for_reader(hat->pid);
+	const char *name = hment_hat_name_va(hat, hit->va, buf, PATH_MAX);
 
-	if (mm && mmget_not_zero(mm)) {
-		mmap_read_lock(mm);
-		name = hment_vma_name(mm, hit->va, buf, PATH_MAX);
-		seq_printf(m, "%d 0x%lx %u %s %lu %u %s\n", pid, hit->va,
-			   hit->level, hat->comm, hit->ptpfn, hit->entry, name);
-		mmap_read_unlock(mm);
-		mmput(mm);
-		return;
-	}
-	if (mm)
-		name = "[exited]";
-	seq_printf(m, "%d 0x%lx %u %s %lu %u %s\n", pid, hit->va,
-		   hit->level, hat->comm, hit->ptpfn, hit->entry, name);
+	seq_printf(m, "%d 0x%lx %u %s %lu %u %s\n",
+		   hment_pid_for_reader(hat->pid), hit->va, hit->level,
+		   hat->comm, hit->ptpfn, hit->entry, name);
 }
 
 static int lookup_show(struct seq_file *m, void *v)
 {
 	struct hment_index *idx = m->private;
-	struct hment_hit *hits;
-	unsigned int n, i, cap;
-	unsigned long pfn;
+	struct hment_hits h = {};
+	unsigned int i;
 	char *buf;
 	int err = -ENOMEM;
 
 	mutex_lock(&idx->sync_lock);
-	pfn = idx->lookup_pfn;
+	h.pfn = hment_lookup_pfn;
 	mutex_unlock(&idx->sync_lock);
 	/* room for all and a few more that may appear meanwhile */
-	cap = hment_mapcnt(idx, pfn) + 16;
-	hits = NULL;
+	h.cap = hment_mapcnt(idx, h.pfn) + 16;
 	buf = NULL;
 	if (hment_debugfs_fail(idx))
 		goto out;
-	hits = kvcalloc(cap, sizeof(*hits), GFP_KERNEL);
+	h.hits = kvcalloc(h.cap, sizeof(*h.hits), GFP_KERNEL);
 	buf = kmalloc(PATH_MAX, GFP_KERNEL);
-	if (!hits || !buf)
+	if (!h.hits || !buf)
 		goto out;
-	n = hment_collect_all(idx, pfn, hits, cap);
-	for (i = 0; i < n; i++) {
-		hment_show_hit(m, &hits[i], buf);
-		hment_hat_put(hits[i].hat);
+	hment_visit_mappings(idx, h.pfn, hment_collect, &h);
+	for (i = 0; i < h.n; i++) {
+		hment_show_hit(m, &h.hits[i], buf);
+		hment_hat_put(h.hits[i].hat);
 	}
 	err = 0;
 out:
 	kfree(buf);
-	kvfree(hits);
+	kvfree(h.hits);
 	return err;
 }
 
@@ -376,7 +301,7 @@ static ssize_t lookup_write(struct file *file, const char __user *ubuf,
 	if (err)
 		return err;
 	mutex_lock(&idx->sync_lock);
-	idx->lookup_pfn = pfn;
+	hment_lookup_pfn = pfn;
 	mutex_unlock(&idx->sync_lock);
 	return count;
 }
@@ -384,23 +309,6 @@ static ssize_t lookup_write(struct file *file, const char __user *ubuf,
 HMENT_RW_ATTRIBUTE(lookup);
 
 /* ---- track ---- */
-
-static unsigned long hment_hat_mappings(struct hment_hat *hat,
-					unsigned long *htables)
-{
-	struct hment_htable_iter it;
-	struct hment_htable *ht;
-	unsigned long n = 0;
-
-	*htables = 0;
-	rcu_read_lock();
-	for (ht = hment_htable_first(hat, &it); ht; ht = hment_htable_next(&it)) {
-		(*htables)++;
-		n += atomic_read(&ht->ht_valid_cnt);
-	}
-	rcu_read_unlock();
-	return n;
-}
 
 static int track_show(struct seq_file *m, void *v)
 {
@@ -421,33 +329,6 @@ static int track_show(struct seq_file *m, void *v)
 	}
 	mutex_unlock(&idx->sync_lock);
 	return 0;
-}
-
-static int hment_track_command(struct hment_index *idx,
-			       const struct hment_track_cmd *cmd)
-{
-	struct hment_hat *hat;
-	pid_t pid;
-	int err;
-
-	switch (cmd->op) {
-	case HMENT_TRACK_ALL:
-		idx->track_all = true;
-		err = hment_hat_track_all(idx);
-		return err < 0 ? err : 0;
-	case HMENT_UNTRACK_ALL:
-		idx->track_all = false;
-		return 0;
-	case HMENT_TRACK_PID:
-		return hment_hat_track(idx, cmd->pid);
-	case HMENT_UNTRACK_PID:
-		pid = hment_pid_from_writer(cmd->pid);
-		hat = pid ? hment_hat_find(idx, pid) : NULL;
-		if (!hat || hat->kernel)
-			return -ESRCH;
-		return hment_hat_destroy(hat);
-	}
-	return -EINVAL;
 }
 
 static ssize_t track_write(struct file *file, const char __user *ubuf,
@@ -498,7 +379,7 @@ static int sync_show(struct seq_file *m, void *v)
 {
 	struct hment_index *idx = m->private;
 
-	hment_show_sync(m, idx, &idx->last_sync);
+	hment_show_sync(m, idx, &hment_last_sync);
 	return 0;
 }
 
@@ -531,9 +412,9 @@ static ssize_t hment_sync_write(struct file *file, const char __user *ubuf,
 		return err;
 	mutex_lock(&idx->sync_lock);
 	if (record)
-		idx->last_sync = st;
+		hment_last_sync = st;
 	else
-		idx->last_walk = st;
+		hment_last_walk = st;
 	mutex_unlock(&idx->sync_lock);
 	return count;
 }
@@ -550,7 +431,7 @@ static int walk_show(struct seq_file *m, void *v)
 {
 	struct hment_index *idx = m->private;
 
-	hment_show_sync(m, idx, &idx->last_walk);
+	hment_show_sync(m, idx, &hment_last_walk);
 	return 0;
 }
 
@@ -564,12 +445,10 @@ HMENT_RW_ATTRIBUTE(walk);
 
 /* ---- histogram ---- */
 
-#define HMENT_HIST_BUCKETS	(BITS_PER_LONG + 1)
-
 static int histogram_show(struct seq_file *m, void *v)
 {
 	struct hment_index *idx = m->private;
-	unsigned long *hist, pfn, cnt, lo;
+	unsigned long *hist, lo;
 	unsigned int b;
 
 	if (hment_debugfs_fail(idx))
@@ -577,14 +456,7 @@ static int histogram_show(struct seq_file *m, void *v)
 	hist = kcalloc(HMENT_HIST_BUCKETS, sizeof(*hist), GFP_KERNEL);
 	if (!hist)
 		return -ENOMEM;
-	for (pfn = 0; pfn < idx->max_pfn; pfn++) {
-		cnt = hment_mapcnt(idx, pfn);
-		/* 1, 2, 3-4, 5-8, ...: bucket b holds (2^(b-1), 2^b] */
-		if (cnt)
-			hist[cnt == 1 ? 0 : fls_long(cnt - 1)]++;
-		if (!(pfn % 4096))
-			cond_resched();
-	}
+	hment_stats_histogram(idx, hist);
 	for (b = 0; b < HMENT_HIST_BUCKETS; b++) {
 		if (!hist[b])
 			continue;
@@ -668,39 +540,6 @@ HMENT_KNOB(fail_sites, HMENT_FAULT_ALL_SITES, "%#x",
 
 /* ---- verify ---- */
 
-#define HMENT_DRIFT_EXAMPLES	5
-
-/*
- * Indexed pfns whose count differs from the kernel's right now: expected
- * on a busy system between syncs, unlike a broken invariant.
- */
-static void hment_drift_show(struct seq_file *m, struct hment_index *idx)
-{
-	unsigned long pfn, ours, theirs, drift = 0, checked = 0;
-	struct hment_page *pg;
-
-	for (pfn = 0; pfn < idx->max_pfn; pfn++) {
-		pg = hment_page(idx, pfn);
-		if (!pg) {
-			pfn |= HMENT_CHUNK_PFNS - 1;
-			continue;
-		}
-		if (!READ_ONCE(pg->hments))
-			continue;
-		checked++;
-		ours = hment_mapcnt(idx, pfn);
-		theirs = hment_kernel_mapcount(pfn);
-		if (ours == theirs)
-			continue;
-		if (drift++ < HMENT_DRIFT_EXAMPLES)
-			seq_printf(m, "drift pfn %#lx hment %lu kernel %lu\n",
-				   pfn, ours, theirs);
-		if (!(checked % 4096))
-			cond_resched();
-	}
-	seq_printf(m, "drift %lu of %lu\n", drift, checked);
-}
-
 static int verify_show(struct seq_file *m, void *v)
 {
 	struct hment_index *idx = m->private;
@@ -720,8 +559,10 @@ static int verify_show(struct seq_file *m, void *v)
 	else
 		seq_puts(m, "ok\n");
 	seq_write(m, buf, seq_buf_used(&found));
+	seq_buf_init(&found, buf, PAGE_SIZE);
+	hment_verify_drift(idx, &found);
+	seq_write(m, buf, seq_buf_used(&found));
 	kfree(buf);
-	hment_drift_show(m, idx);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(verify);

@@ -29,6 +29,8 @@
 #include <kunit/visibility.h>
 
 #include "hment.h"
+#include "internal.h"
+#include "htable.h"
 
 /* Buckets moved per hold of a stripe lock during a resize. */
 #define HMENT_HASH_BATCH	64

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * hats: the address spaces whose page tables the index covers, after the
- * illumos hat_t. The kernel's is made with the index and is never stolen
- * from; a process's holds its mm with mmgrab() only (never a task, never
+ * illumos hat_t. The kernel's is made by hment_hats_init(), after the
+ * index, and is never stolen from; a process's holds its mm with mmgrab() only (never a task, never
  * mm_users for long) and is watched by an mmu_notifier (track.c), whose
  * release marks it dead and queues the reaper (hment_hat_reap()).
  *
@@ -11,6 +11,8 @@
  * hment_index.sync_lock, a sync under the hat's own lock; the last
  * reference frees the hat.
  */
+#include <linux/dcache.h>
+#include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/mmu_notifier.h>
 #include <linux/pid.h>
@@ -21,6 +23,8 @@
 #include <kunit/visibility.h>
 
 #include "hment.h"
+#include "htable.h"
+#include "hat.h"
 
 /**
  * hment_hat_create - add an address space to the index
@@ -83,6 +87,27 @@ static unsigned long hment_htable_forget(struct hment_htable *ht,
 			removed += !hment_unmap_entry(ht->ht_hat->idx, ht, e);
 	return removed;
 }
+
+/**
+ * hment_hats_init - the hat layer's part of a new index: the kernel's hat
+ * @idx: index just made by hment_index_create()
+ *
+ * The kernel's address space belongs to the hat layer, not to the index:
+ * it is made here, and goes with the others in hment_index_destroy().
+ *
+ * Context: process context; may sleep.
+ * Return: 0 or -ENOMEM.
+ */
+int hment_hats_init(struct hment_index *idx)
+{
+	struct hment_hat *hat = hment_hat_create(idx, 0, true);
+
+	if (IS_ERR(hat))
+		return PTR_ERR(hat);
+	idx->kernel_hat = hat;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(hment_hats_init);
 
 /**
  * hment_hat_forget_range - remove the index entries of [start, end)
@@ -293,3 +318,93 @@ int hment_hat_destroy(struct hment_hat *hat)
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(hment_hat_destroy);
+
+/**
+ * hment_hat_mappings - how much of the index a hat holds
+ * @hat: the hat, referenced or on the list under hment_index.sync_lock
+ * @htables: set to its htables
+ *
+ * Context: takes the RCU read lock; the figures are a snapshot.
+ * Return: index entries naming its htables.
+ */
+unsigned long hment_hat_mappings(struct hment_hat *hat,
+				 unsigned long *htables)
+{
+	struct hment_htable_iter it;
+	struct hment_htable *ht;
+	unsigned long n = 0;
+
+	*htables = 0;
+	rcu_read_lock();
+	for (ht = hment_htable_first(hat, &it); ht; ht = hment_htable_next(&it)) {
+		(*htables)++;
+		n += atomic_read(&ht->ht_valid_cnt);
+	}
+	rcu_read_unlock();
+	return n;
+}
+
+/* What the address is in its process: a file, or a bracketed name. */
+static const char *hment_vma_name(struct mm_struct *mm, unsigned long va,
+				  char *buf, size_t size)
+{
+	struct vm_area_struct *vma = vma_lookup(mm, va);
+	const char *name;
+	struct file *file;
+	char *path;
+
+	if (!vma)
+		return "[gone]";
+	/* special mappings ([vdso], [vvar]) name themselves */
+	name = vma->vm_ops && vma->vm_ops->name ? vma->vm_ops->name(vma) : NULL;
+	if (name)
+		return name;
+	file = vma->vm_file;
+	if (file) {
+		/* anonymous shared memory is a shmem file named dev/zero */
+		if (!strcmp(file_dentry(file)->d_name.name, "dev/zero"))
+			return "[shmem]";
+		path = d_path(&file->f_path, buf, size);
+		return IS_ERR(path) ? "[file]" : path;
+	}
+	if (vma->vm_start <= mm->brk && vma->vm_end >= mm->start_brk)
+		return "[heap]";
+	if (vma->vm_start <= mm->start_stack &&
+	    vma->vm_end >= mm->start_stack)
+		return "[stack]";
+	return "[anon]";
+}
+
+/**
+ * hment_hat_name_va - what an address is in the process of a hat
+ * @hat: the hat, referenced
+ * @va: the address
+ * @buf: room for the name
+ * @size: bytes at @buf, at least 2
+ *
+ * Context: process context; takes the mm's mmap_lock for read.
+ * Return: "[kernel]" for a hat without an mm, "[exited]" when its mm is
+ * gone, or else @buf holding a path or a bracketed name ("[heap]",
+ * "[anon]", "[gone]" when no VMA maps @va any more...).
+ */
+const char *hment_hat_name_va(struct hment_hat *hat, unsigned long va,
+			      char *buf, size_t size)
+{
+	struct mm_struct *mm = hat->mm;
+	const char *name;
+	size_t len;
+
+	if (!mm)
+		return "[kernel]";
+	if (!mmget_not_zero(mm))
+		return "[exited]";
+	mmap_read_lock(mm);
+	name = hment_vma_name(mm, va, buf, size);
+	/* into @buf while the VMA is held: d_path() leaves it at the end */
+	len = strnlen(name, size - 1);
+	memmove(buf, name, len);
+	buf[len] = '\0';
+	mmap_read_unlock(mm);
+	mmput(mm);
+	return buf;
+}

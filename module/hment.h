@@ -9,27 +9,99 @@
  * every listed hment is also in a system-wide hash keyed by (page-table pfn,
  * entry), which is how one mapping is found again to remove it.
  *
- * Lock order, outermost first:
- *   mapping-list lock (striped by pfn)
- *     -> hash-bucket lock (striped by bucket)
- *     -> reserve lock, or chunk lock -> hment_ids.lock (hment_free())
- * The mapping-list lock of a pfn protects its record and its list, and
- * every change to the index goes through it. No two mapping-list locks are
- * ever held at once: hment_verify() checks one record at a time under its
- * lock, and compares the sums only if nothing changed meanwhile. A hash
- * resize (hash.c) holds hment_index.freeze_lock, so it never overlaps
- * hment_verify(), and takes one hash-bucket lock at a time under it, no
- * list lock.
+ * This header is the index core's: its types, its public operations and
+ * its locks. It knows no mm_struct, notifier or walker; each other part has
+ * a header of its own: htable.h, hat.h (with track.c's tracking), walker.h,
+ * parse.h and debugfs.h; internal.h holds what only the index uses.
  *
- * Around them, a sync (walker.c) takes:
- *   hment_index.sync_lock (to pick its hats; the reaper frees dead ones)
- *     -> hment_hat.lock -> mmap_lock (read)
- *       -> i_mmap_rwsem (read, a shareable hugetlb VMA's file)
- *         -> the page-table lock of a PTE table, PMD or PUD
- *           -> mapping-list lock
- * hment_hat.inv_lock is taken alone. The notifiers take no sleeping lock:
- * release may run inside a sync's mmput() or track's, under hat.lock or
- * sync_lock, so it queues hment_index.reap_work instead.
+ * The mapping-list lock of a pfn protects its record and its list, and
+ * every change to the index goes through it.
+ *
+ * Lock order: every lock the module takes, outermost first. A lock nests
+ * inside the nearest line above it that is indented less; "(in f)" names
+ * the functions where that nesting happens. The kernel's locks are listed
+ * where ours sit among them.
+ *
+ * hment_index.sync_lock        (track, untrack, the reaper, a sync picking
+ *                               its hats, debugfs)
+ *   hment_hat.lock             (in hment_hat_destroy; a sync takes it alone,
+ *                               in hment_sync_hat)
+ *     mm->mmap_lock            (read in hment_sync_hat; write in
+ *                               mmu_notifier_register from
+ *                               hment_hat_track_task, and in exit_mmap from
+ *                               the mmput of hment_sync_hat and
+ *                               hment_hat_track_task)
+ *       mapping->i_mmap_rwsem  (read in hment_walk_vmas, a shareable
+ *                               hugetlb VMA's file)
+ *         page-table lock      (a PTE table's in hment_walk_ptes_locked,
+ *                               pmd_lock/pud_lock in hment_walk_leaf)
+ *           mapping-list lock  (in hment_map_stock, hment_unmap_entry and
+ *                               hment_set_mlocked from hment_walk_record;
+ *                               hment_steal_from_page from hment_alloc;
+ *                               under the outer ones alone in
+ *                               hment_hat_clear, hment_sync_reconcile,
+ *                               hment_walk_htable, hment_walk_undo,
+ *                               hment_hat_forget_range)
+ *             hash-bucket stripe lock  (in hment_hash_insert,
+ *                               hment_hash_remove, hment_hash_find)
+ *               the workqueue's pool lock  (queue_work in
+ *                               hment_hash_check)
+ *             hment_index.reserve_lock  (in hment_prepare_stock, freeing a
+ *                               spare; under a page-table lock alone in
+ *                               hment_alloc)
+ *             hment_index.chunk_lock  (in hment_cache_alloc and
+ *                               hment_cache_free, from hment_alloc and
+ *                               hment_free)
+ *               hment_ids.lock of hm_chunks  (hment_ids_del in
+ *                               hment_cache_free; hment_ids_add runs
+ *                               alone, in hment_chunk_new)
+ *           xa_lock of hment_index.records  (in hment_page_get)
+ *       hment_hat.inv_lock     (in hment_hat_inv_begin and
+ *                               hment_hat_inv_unchanged, around a pass,
+ *                               never under its page-table lock)
+ *       hment_hat.ht_hash_seq  (written with preemption off in
+ *                               hment_htable_hash_resize, under hat.lock;
+ *                               read and retried in hment_hat_forget_range
+ *                               and hment_check_htables)
+ *   hment_index.hats_lock      (in hment_hat_create, hment_hat_destroy;
+ *                               what nests in it is below)
+ *
+ * hment_index.freeze_lock      (hment_verify; a hash resize in
+ *                               hment_hash_work and hment_hash_resize;
+ *                               hment_hash_chains)
+ *   hash-bucket stripe lock    (in hment_hash_resize_locked,
+ *                               hment_hash_chains)
+ *   hment_index.hats_lock      (in hment_verify; alone in
+ *                               hment_hats_bytes)
+ *     mapping-list lock        (in hment_check_records)
+ *     hash-bucket stripe lock  (in hment_check_hash)
+ *     hment_index.reserve_lock (in hment_reserve_length)
+ *     rcu_read_lock            (in hment_check_htables)
+ *
+ * Never two of a kind: no two mapping-list locks are held at once
+ * (hment_verify() checks one record at a time, under its lock, and
+ * compares the sums only if nothing changed meanwhile; hment_prepare_stock()
+ * drops its own before an allocation may steal), nor two hash-bucket
+ * stripes (a resize moves one stripe at a time), nor two page-table locks.
+ * The leaves, inside which nothing of ours nests: the hash-bucket stripe
+ * lock, hment_index.reserve_lock and hment_hat.inv_lock.
+ *
+ * The notifiers (track.c) run under whatever the kernel holds when it
+ * calls them (mmap_lock, i_mmap_rwsem, folio locks; never a page-table
+ * lock) and take only hment_hat.inv_lock, then, alone, what
+ * hment_hat_forget_range() takes: rcu_read_lock -> mapping-list lock ->
+ * stripe, reserve. The release notifier may run inside mmput() under
+ * hment_hat.lock (hment_sync_hat) or hment_index.sync_lock
+ * (hment_hat_track_task), and mmu_notifier_unregister() runs it under
+ * sync_lock (hment_hat_release from hment_hat_destroy): so no notifier
+ * takes a mutex, and release queues hment_index.reap_work instead, which
+ * takes sync_lock (hment_hat_reap_work). The work items take
+ * sync_lock (reap_work) and freeze_lock (hash_work): cancel_work_sync()
+ * on them runs with neither held (hment_index_destroy,
+ * hment_hash_destroy).
+ *
+ * htables are found under RCU (notifiers, verify, stats) and freed after a
+ * grace period (hment_htable_free).
  */
 #ifndef _HMENT_H
 #define _HMENT_H
@@ -37,12 +109,7 @@
 #include <linux/atomic.h>
 #include <linux/bits.h>
 #include <linux/compiler.h>
-#include <linux/kref.h>
 #include <linux/list.h>
-#include <linux/lockdep.h>
-#include <linux/mmu_notifier.h>
-#include <linux/sched.h>
-#include <linux/seqlock.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
 #include <linux/rcupdate.h>
@@ -57,31 +124,12 @@
 #define HMENT_ENTRIES		512
 #define HMENT_LEVEL_SHIFT	9
 
-/*
- * A steal examines no more than this many records under its caller's
- * locks, then gives up and leaves the rotor where it stopped.
- */
-#define HMENT_STEAL_SCAN	1024
-
-/*
- * Records come in chunks of 64 pfns (1 KB), allocated when one of them is
- * first mapped: the pages a workload maps cluster, but rarely fill 2M.
- */
-#define HMENT_CHUNK_SHIFT	6
-#define HMENT_CHUNK_PFNS	BIT(HMENT_CHUNK_SHIFT)
-
-/*
- * An htable's shadow comes in blocks of 64 entries (256 bytes), allocated
- * when one of them is first indexed: most page tables map a few runs.
- */
-#define HMENT_SHADOW_SHIFT	6
-#define HMENT_SHADOW_ENTRIES	BIT(HMENT_SHADOW_SHIFT)
-#define HMENT_SHADOW_BLOCKS	(HMENT_ENTRIES >> HMENT_SHADOW_SHIFT)
-
 /* Base pages covered by one leaf at @level (1, 512, 262144). */
 #define HMENT_LEVEL_PAGES(level) (1UL << ((level) * HMENT_LEVEL_SHIFT))
 
 struct hment_index;
+struct hment_htable;
+struct hment_hat;
 
 /*
  * hments live in chunks of HMENT_HCHUNK_SLOTS 16-byte slots (one page) and
@@ -166,174 +214,6 @@ struct hment_ids {
  */
 #define HMENT_EMBEDDED ((struct hment *)1)
 
-#define HMENT_PAGE_EMBEDDED	BIT(0)
-
-/**
- * struct hment_page - per-pfn record, the part of illumos's page_t we need
- * @embed_ht:	when embedded: page-table page of the only mapping
- * @hments:	otherwise: id of the first of the page's hments (0 when
- *		unmapped); either way the word is 0 only when unmapped
- * @share:	number of hments on @hments; 0 when embedded
- * @entry:	when embedded: entry of the only mapping
- * @flags:	HMENT_PAGE_EMBEDDED
- * @szc:	highest level any mapping of this pfn used since it was last
- *		unmapped; tells hment_mapcnt() which group leaders to visit
- *
- * Protected by the pfn's mapping-list lock. Records are allocated in chunks
- * on first use and live as long as the index: a pointer to one stays good.
- */
-struct hment_page {
-	union {
-		struct hment_htable *embed_ht;
-		unsigned long hments;
-	};
-	u32 share;
-	u16 entry;
-	u8 flags;
-	u8 szc;
-};
-
-/* Bit numbers in hment_htable.ht_flags */
-#define HMENT_HT_STALE		0
-#define HMENT_HT_WIDE		1	/* shadow holds unsigned longs, not u32 */
-
-/* What hment_htable.ht_shadow holds for an entry the index lacks. */
-#define HMENT_NO_PFN		(~0UL)
-
-/**
- * struct hment_htable - our record of one live page-table page
- * @ht_next:	next in its bucket of the hat's htable hash (struct
- *		hment_htable_hash)
- * @ht_va:	first virtual address its entries map
- * @ht_level:	0 when its leaves map 4K, 1 for 2M, 2 for 1G
- * @ht_pfn:	pfn of the page-table page
- * @ht_hat:	address space it belongs to
- * @ht_shadow:	per entry, the pfn the index holds for it plus one, or 0;
- *		written under that pfn's mapping-list lock. It lets a
- *		mapping be removed by (htable, entry) alone, without reading
- *		a page table that may be gone. In blocks of
- *		HMENT_SHADOW_ENTRIES u32 (unsigned long when HMENT_HT_WIDE),
- *		each set once, before its first entry is, and NULL until
- *		then; see hment_htable_shadow()
- * @ht_flags:	HMENT_HT_STALE: some of its entries could not be indexed
- *		(allocation failed) or were stolen; the next sync redoes it.
- *		HMENT_HT_WIDE: pfns past 32 bits, set at creation
- * @ht_busy:	non-zero while a sync works on it: never stolen from then
- * @ht_lock_cnt: leaves in VM_LOCKED VMAs: never stolen from while non-zero
- * @ht_valid_cnt: index entries (embedded or hment) that name this htable
- * @ht_gen:	the last sync of its hat that found the page-table page
- * @ht_id:	its id in hment_index.ht_ids, which hments name it by
- * @ht_seen:	entries that sync found mapped (valid while @ht_gen is it)
- * @ht_mlocked:	entries whose leaf is in a VM_LOCKED VMA
- * @ht_rcu:	freed after a grace period: notifiers and hment_verify()
- *		find htables under RCU
- *
- * An htable is freed only when @ht_valid_cnt is zero, so anything that
- * reaches it through an index entry under a mapping-list lock may use it.
- */
-struct hment_htable {
-	/* what a lookup compares, in its first cache line */
-	struct hment_htable __rcu *ht_next;
-	unsigned long ht_va;
-	u8 ht_level;
-	unsigned long ht_pfn;
-	struct hment_hat *ht_hat;
-	void *ht_shadow[HMENT_SHADOW_BLOCKS];
-	unsigned long ht_flags;
-	atomic_t ht_busy;
-	atomic_t ht_lock_cnt;
-	atomic_t ht_valid_cnt;
-	u32 ht_gen;
-	u32 ht_id;
-	DECLARE_BITMAP(ht_seen, HMENT_ENTRIES);
-	DECLARE_BITMAP(ht_mlocked, HMENT_ENTRIES);
-	struct rcu_head ht_rcu;
-};
-
-/**
- * struct hment_htable_hash - a hat's htables by (level, address)
- * @rcu:	the table a resize replaced is freed after a grace period
- * @bits:	log2 of the number of buckets
- * @buckets:	chains of htables through &hment_htable.ht_next
- *
- * After illumos's hat_ht_hash: each hat hashes only its own htables, so
- * the table follows their number, not the address space's sparse extent
- * (an xarray keyed by address >> 21 needs several nodes of 576 bytes for
- * a process's few tables). It starts small and doubles (hment_htable_get()).
- */
-struct hment_htable_hash {
-	struct rcu_head rcu;
-	unsigned int bits;
-	struct hment_htable __rcu *buckets[];
-};
-
-#define HMENT_HT_HASH_BITS		4	/* a process's first table */
-#define HMENT_HT_HASH_BITS_KERNEL	6
-
-/*
- * A hat counts invalidations per 2M region of the address space, the
- * regions folded onto HMENT_INV_BUCKETS counters (region number modulo
- * the count): a sync's pass over one table asks only about its own
- * region, with a bounded amount of work under a spinlock. Regions that
- * share a counter, and ranges wider than all the counters, only make a
- * pass retry when it need not.
- */
-#define HMENT_INV_BUCKETS	64
-#define HMENT_INV_SHIFT		21
-
-/**
- * struct hment_hat - an address space whose page tables are indexed
- * @idx:	index it belongs to
- * @ht_hash:	its htables; replaced by a resize under @lock, read under
- *		RCU or @lock
- * @ht_hash_seq: odd while a resize moves htables between tables: a reader
- *		that missed retries (hment_htable_lookup())
- * @ht_count:	htables in @ht_hash, under @lock
- * @ref:	one for being on &hment_index.hats, one per user (a sync, a
- *		lookup); the last put frees the hat
- * @lock:	serialises syncs of this hat: htables are created and freed
- *		under it; outside mmap_lock
- * @node:	on &hment_index.hats, under &hment_index.hats_lock and
- *		&hment_index.sync_lock
- * @pid:	thread-group id of the owner, 0 for the kernel
- * @kernel:	the kernel's address space: never stolen from
- * @mm:		the process's mm (mmgrab'd), NULL for the kernel and tests
- * @mn:		notifier on @mm: its invalidations remove index entries
- *		(x86 only, with track.c)
- * @inv_lock:	guards the @inv_ fields
- * @inv_wide_active: invalidations in progress wider than the buckets
- * @inv_wide_seq: such invalidations started
- * @inv_active:	per bucket of 2M regions, invalidations in progress
- * @inv_seq:	per bucket, invalidations started
- * @dead:	@mm has exited or the hat was untracked: its mappings are gone
- *		from the index and syncs leave it alone
- * @gen:	count of this hat's syncs
- * @comm:	command name of the owner when it was tracked
- */
-struct hment_hat {
-	struct hment_index *idx;
-	struct hment_htable_hash __rcu *ht_hash;
-	seqcount_t ht_hash_seq;
-	unsigned int ht_count;
-	struct kref ref;
-	struct mutex lock;		/* see @lock above */
-	struct list_head node;
-	pid_t pid;
-	bool kernel;
-	struct mm_struct *mm;
-#ifdef CONFIG_X86
-	struct mmu_notifier mn;
-#endif
-	spinlock_t inv_lock;		/* innermost */
-	unsigned int inv_wide_active;
-	unsigned long inv_wide_seq;
-	unsigned int inv_active[HMENT_INV_BUCKETS];
-	unsigned long inv_seq[HMENT_INV_BUCKETS];
-	bool dead;
-	u32 gen;
-	char comm[TASK_COMM_LEN];
-};
-
 /* Counters, always on. Events only grow; gauges go up and down. */
 enum hment_stat_item {
 	HMENT_STAT_ALLOC,		/* hment_alloc() calls */
@@ -397,30 +277,6 @@ struct hment_fault {
 	atomic_t every;
 	atomic_t sites;
 	atomic_long_t calls;
-};
-
-/**
- * struct hment_sync_stats - what one sync did
- * @duration_ns: wall time
- * @hats:	address spaces walked
- * @tables:	page-table pages examined
- * @entries:	entries examined
- * @leaves:	counted leaves found (raw walk only)
- * @added:	mappings added to the index
- * @removed:	mappings removed from it
- * @errors:	mappings that could not be indexed
- * @retries:	table passes undone because an invalidation raced
- */
-struct hment_sync_stats {
-	u64 duration_ns;
-	unsigned long hats;
-	unsigned long tables;
-	unsigned long entries;
-	unsigned long leaves;
-	unsigned long added;
-	unsigned long removed;
-	unsigned long errors;
-	unsigned long retries;
 };
 
 /**
@@ -507,7 +363,7 @@ struct hment_index {
 	/* htables by id, which hments name them by */
 	struct hment_ids ht_ids;
 
-	spinlock_t reserve_lock;	/* innermost; guards the pool */
+	spinlock_t reserve_lock;	/* a leaf; guards the pool */
 	u32 reserve_pool;		/* ids, linked by hm_hashnext */
 	unsigned int reserve_count;
 	unsigned int reserve_amount;
@@ -528,9 +384,6 @@ struct hment_index {
 	/* frees the hats of exited processes, queued by their release */
 	struct work_struct reap_work;
 	bool track_all;			/* pick up new processes at sync */
-	struct hment_sync_stats last_sync;	/* under @sync_lock */
-	struct hment_sync_stats last_walk;	/* the raw walk's */
-	unsigned long lookup_pfn;	/* what debugfs lookup lists */
 
 	/*
 	 * Serialises hment_verify() and hash resizes, which move hments
@@ -580,15 +433,8 @@ struct hment_stock {
 /* The largest lock arrays an index may have (see hment_params_check()). */
 #define HMENT_MAX_LOCKS		BIT(16)
 
-/* main.c */
-extern struct kmem_cache *hment_cache;
-extern struct kmem_cache *hment_htable_cache;
-extern struct kmem_cache *hment_records_cache;
-extern struct kmem_cache *hment_shadow_cache;
-
 /* index.c */
 struct hment_index *hment_index_create(const struct hment_params *params);
-spinlock_t *hment_locks_alloc(unsigned int n, struct lock_class_key *class);
 void hment_index_destroy(struct hment_index *idx);
 struct hment *hment_prepare(struct hment_index *idx, struct hment_htable *ht,
 			    unsigned int entry, unsigned long pfn);
@@ -613,37 +459,11 @@ int hment_unmap_entry(struct hment_index *idx, struct hment_htable *ht,
 unsigned int hment_htable_clear(struct hment_index *idx,
 				struct hment_htable *ht);
 unsigned long hment_mapcnt(struct hment_index *idx, unsigned long pfn);
-struct hment *hment_steal_from_page(struct hment_index *idx,
-				    unsigned long pfn);
-
-/* page.c: per-pfn records and their locks */
-struct hment_page *hment_page_get(struct hment_index *idx, unsigned long pfn,
-				  gfp_t gfp);
-struct hment_page *hment_page_get_stock(struct hment_index *idx,
-					unsigned long pfn, gfp_t gfp,
-					struct hment_stock *stock);
-int hment_pages_init(struct hment_index *idx, const struct hment_params *p);
-void hment_pages_destroy(struct hment_index *idx);
-
-/* hash.c */
-unsigned int hment_hash_index(struct hment_index *idx, unsigned long ptpfn,
-			      unsigned int entry);
-void hment_hash_insert(struct hment_index *idx, struct hment *hm,
-		       unsigned long pfn);
-struct hment *hment_hash_remove(struct hment_index *idx,
-				struct hment_htable *ht, unsigned int entry,
-				unsigned long pfn);
-struct hment *hment_hash_find(struct hment_index *idx, struct hment_htable *ht,
-			      unsigned int entry, unsigned long pfn);
-void hment_hash_chains(struct hment_index *idx, unsigned long *longest,
-		       unsigned long *used_buckets);
-int hment_hash_resize(struct hment_index *idx, unsigned int buckets);
-unsigned long hment_hash_count(struct hment_index *idx);
-bool hment_hash_key_moved(struct hment_index *idx, unsigned long ptpfn,
-			  unsigned int entry);
-u64 hment_hash_bytes(struct hment_index *idx);
-int hment_hash_init(struct hment_index *idx, const struct hment_params *p);
-void hment_hash_destroy(struct hment_index *idx);
+/* See hment_visit_mappings(); as pte_fn_t is to apply_to_page_range() */
+typedef bool hment_mapping_fn(void *arg, struct hment_htable *ht,
+			      unsigned int entry, unsigned long leader);
+unsigned int hment_visit_mappings(struct hment_index *idx, unsigned long pfn,
+				  hment_mapping_fn *fn, void *arg);
 
 /* alloc.c: kmem_cache, reserve pool, stealing, fault injection */
 void hment_ids_init(struct hment_ids *ids, u32 max);
@@ -670,149 +490,13 @@ void hment_stock_drain(struct hment_index *idx, struct hment_stock *stock);
 bool hment_should_fail(struct hment_fault *fault,
 		       enum hment_fault_site site);
 
-/* htable.c */
-unsigned int hment_level_shift(unsigned int level);
-struct hment_htable *hment_htable_get(struct hment_hat *hat,
-				      unsigned int level, unsigned long va,
-				      unsigned long ptpfn);
-struct hment_htable *hment_htable_lookup(struct hment_hat *hat,
-					 unsigned int level, unsigned long va);
-int hment_htable_put(struct hment_htable *ht);
-int hment_htables_init(struct hment_hat *hat);
-int hment_htable_hash_resize(struct hment_hat *hat, unsigned int bits);
-void hment_htables_destroy(struct hment_hat *hat);
-u64 hment_htables_hash_bytes(struct hment_hat *hat);
-int hment_htable_shadow_prepare(struct hment_index *idx,
-				struct hment_htable *ht, unsigned int entry,
-				gfp_t gfp);
-size_t hment_shadow_block_size(const struct hment_htable *ht);
-u64 hment_shadow_block_bytes(const struct hment_index *idx);
-void hment_htable_free(struct hment_htable *ht);
-void hment_htable_mark_stale(struct hment_index *idx, struct hment_htable *ht);
-void hment_htable_clear_stale(struct hment_index *idx,
-			      struct hment_htable *ht);
-bool hment_htable_stealable(const struct hment_htable *ht);
-
-/*
- * A hat's htable hash is followed by its owner (holding hment_hat.lock, or
- * the last reference) or under RCU.
- */
-static inline bool hment_hat_owned(struct hment_hat *hat)
-{
-	return lockdep_is_held(&hat->lock) || !kref_read(&hat->ref);
-}
-
-#define hment_hat_deref(hat, p)	rcu_dereference_check(p, hment_hat_owned(hat))
-
-/**
- * struct hment_htable_iter - a walk over a hat's htables, bucket by bucket
- * @hat:	the hat
- * @h:		its hash
- * @b:		the bucket
- * @next:	the htable after the current one, read before the caller
- *		may free that (hment_htable_put())
- *
- * Used as: for (ht = hment_htable_first(hat, &it); ht;
- * ht = hment_htable_next(&it)). The caller may free the current htable,
- * nothing else. Under RCU an htable added or removed meanwhile may or may
- * not be seen, and a resize meanwhile may hide or repeat some: a reader
- * that must see all of them checks hment_hat.ht_hash_seq around the walk.
- */
-struct hment_htable_iter {
-	struct hment_hat *hat;
-	struct hment_htable_hash *h;
-	unsigned int b;
-	struct hment_htable *next;
-};
-
-static inline struct hment_htable *
-hment_htable_iter_at(struct hment_htable_iter *it, struct hment_htable *ht)
-{
-	while (!ht && ++it->b < (1U << it->h->bits))
-		ht = hment_hat_deref(it->hat, it->h->buckets[it->b]);
-	if (ht)
-		it->next = hment_hat_deref(it->hat, ht->ht_next);
-	return ht;
-}
-
-/**
- * hment_htable_first - start a walk over a hat's htables
- * @hat: the hat, owned or read under RCU
- * @it: the walk
- *
- * Return: the first htable, or NULL if it has none.
- */
-static inline struct hment_htable *
-hment_htable_first(struct hment_hat *hat, struct hment_htable_iter *it)
-{
-	it->hat = hat;
-	it->h = hment_hat_deref(hat, hat->ht_hash);
-	it->b = 0;
-	return hment_htable_iter_at(it, hment_hat_deref(hat,
-							it->h->buckets[0]));
-}
-
-/**
- * hment_htable_next - go on with a walk over a hat's htables
- * @it: the walk
- *
- * Return: the next htable, or NULL at the end.
- */
-static inline struct hment_htable *
-hment_htable_next(struct hment_htable_iter *it)
-{
-	return hment_htable_iter_at(it, it->next);
-}
-
-/* hat.c */
-struct hment_hat *hment_hat_create(struct hment_index *idx, pid_t pid,
-				   bool kernel);
-int hment_hat_destroy(struct hment_hat *hat);
-bool hment_hat_get(struct hment_hat *hat);
-void hment_hat_put(struct hment_hat *hat);
-unsigned long hment_hat_forget_range(struct hment_hat *hat,
-				     unsigned long start, unsigned long end);
-void hment_hat_reap(struct hment_index *idx);
-void hment_hat_reap_work(struct work_struct *work);
-struct hment_hat *hment_hat_find(struct hment_index *idx, pid_t pid);
-
-/*
- * Live processes and page tables: track.c, walker.c and debugfs.c, their
- * front end, are built on x86 only (see Kbuild). The index core builds
- * anywhere, UML included, and there the module's hats are never tracked.
- */
-#ifdef CONFIG_X86
-/* track.c */
-unsigned long hment_hat_inv_begin(struct hment_hat *hat, unsigned long start,
-				  unsigned long end);
-bool hment_hat_inv_unchanged(struct hment_hat *hat, unsigned long cookie,
-			     unsigned long start, unsigned long end);
-int hment_hat_track(struct hment_index *idx, pid_t pid);
-int hment_hat_track_all(struct hment_index *idx);
-void hment_hat_notifier_stop(struct hment_hat *hat);
-#else
-static inline int hment_hat_track_all(struct hment_index *idx)
-{
-	return 0;
-}
-
-static inline void hment_hat_notifier_stop(struct hment_hat *hat)
-{
-}
-#endif
-
-/* walker.c */
-int hment_sync_hat(struct hment_hat *hat, struct hment_sync_stats *st,
-		   bool record);
-int hment_sync_all(struct hment_index *idx, struct hment_sync_stats *st,
-		   bool record);
-int hment_sync_pid(struct hment_index *idx, pid_t pid,
-		   struct hment_sync_stats *st, bool record);
-
 /* stats.c */
 long hment_stat_read(struct hment_index *idx, enum hment_stat_item item);
 const char *hment_stat_name(enum hment_stat_item item);
 void hment_stats_print(struct hment_index *idx, struct seq_buf *s);
+/* pfns with 1, 2, 3-4, 5-8, ... mappings: one bucket per power of two */
+#define HMENT_HIST_BUCKETS	(BITS_PER_LONG + 1)
+void hment_stats_histogram(struct hment_index *idx, unsigned long *hist);
 
 /* Per-cpu, so the mapping paths never share a cache line for counting. */
 static inline void hment_stat_add(struct hment_index *idx,
@@ -833,46 +517,7 @@ static inline void hment_stat_dec(struct hment_index *idx,
 	hment_stat_add(idx, item, -1);
 }
 
-/* parse.c */
-enum hment_track_op {
-	HMENT_TRACK_PID,
-	HMENT_UNTRACK_PID,
-	HMENT_TRACK_ALL,
-	HMENT_UNTRACK_ALL,
-};
-
-struct hment_track_cmd {
-	enum hment_track_op op;
-	pid_t pid;
-};
-
-int hment_parse_pfn(const char *s, unsigned long max_pfn, unsigned long *pfn);
-int hment_parse_track(const char *s, struct hment_track_cmd *cmd);
-int hment_parse_sync(const char *s, pid_t *pid);
-
 /* Hot paths: inline, so that lockdep assertions cost nothing without lockdep. */
-
-/**
- * hment_page - find the record of a pfn, if it has one
- * @idx: index
- * @pfn: page frame number
- *
- * Return: the record, or NULL when @pfn is out of range or its chunk was
- * never allocated (so the pfn was never mapped).
- */
-static inline struct hment_page *hment_page(struct hment_index *idx,
-					    unsigned long pfn)
-{
-	struct hment_page *chunk;
-
-	if (pfn >= idx->max_pfn)
-		return NULL;
-	/* The xarray publishes a chunk after it was zeroed, and never frees it. */
-	chunk = xa_load(&idx->records, pfn >> HMENT_CHUNK_SHIFT);
-	if (!chunk)
-		return NULL;
-	return &chunk[pfn & (HMENT_CHUNK_PFNS - 1)];
-}
 
 /**
  * hment_page_lockp - the mapping-list lock of a pfn
@@ -903,6 +548,11 @@ static inline void hment_page_unlock(struct hment_index *idx,
 {
 	spin_unlock(hment_page_lockp(idx, pfn));
 }
+
+/* verify.c */
+unsigned long hment_verify(struct hment_index *idx, struct seq_buf *s,
+			   bool quiet);
+void hment_verify_drift(struct hment_index *idx, struct seq_buf *s);
 
 /**
  * hment_ids_get - the object of an id
@@ -959,75 +609,5 @@ static inline unsigned int hment_entry(const struct hment *hm)
 {
 	return hm->hm_ht_entry & (HMENT_ENTRIES - 1);
 }
-
-static inline void hment_set(struct hment *hm, struct hment_htable *ht,
-			     unsigned int entry)
-{
-	hm->hm_ht_entry = ht->ht_id << HMENT_LEVEL_SHIFT | entry;
-}
-
-/**
- * hment_htable_shadow - the pfn the index holds for an entry
- * @ht: the htable
- * @entry: the entry
- *
- * Return: the pfn, or HMENT_NO_PFN; stable only under that pfn's
- * mapping-list lock.
- */
-static inline unsigned long hment_htable_shadow(const struct hment_htable *ht,
-						unsigned int entry)
-{
-	/* a block is set once, zeroed, and stays until the htable goes */
-	const void *blk = READ_ONCE(ht->ht_shadow[entry >> HMENT_SHADOW_SHIFT]);
-	unsigned int i = entry & (HMENT_SHADOW_ENTRIES - 1);
-
-	if (!blk)
-		return HMENT_NO_PFN;
-	if (unlikely(test_bit(HMENT_HT_WIDE, &ht->ht_flags)))
-		return READ_ONCE(((const unsigned long *)blk)[i]) - 1;
-	/* 0 - 1 is HMENT_NO_PFN in unsigned long too */
-	return (unsigned long)READ_ONCE(((const u32 *)blk)[i]) - 1;
-}
-
-/**
- * hment_htable_set_shadow - note the pfn the index holds for an entry
- * @ht: the htable
- * @entry: the entry; its block was set by hment_htable_shadow_prepare()
- * @pfn: the pfn, or HMENT_NO_PFN
- *
- * Context: the mapping-list lock of the pfn named before and after.
- */
-static inline void hment_htable_set_shadow(struct hment_htable *ht,
-					   unsigned int entry,
-					   unsigned long pfn)
-{
-	void *blk = ht->ht_shadow[entry >> HMENT_SHADOW_SHIFT];
-	unsigned int i = entry & (HMENT_SHADOW_ENTRIES - 1);
-
-	if (WARN_ON_ONCE(!blk))
-		return;
-	if (unlikely(test_bit(HMENT_HT_WIDE, &ht->ht_flags)))
-		WRITE_ONCE(((unsigned long *)blk)[i], pfn + 1);
-	else
-		WRITE_ONCE(((u32 *)blk)[i], (u32)(pfn + 1));
-}
-
-/* verify.c */
-unsigned long hment_verify(struct hment_index *idx, struct seq_buf *s,
-			   bool quiet);
-
-/* debugfs.c (x86 only, see above) */
-#ifdef CONFIG_X86
-void hment_debugfs_init(struct hment_index *idx);
-void hment_debugfs_exit(void);
-#else
-static inline void hment_debugfs_init(struct hment_index *idx)
-{
-}
-
-static inline void hment_debugfs_exit(void)
-{
-}
-#endif
 
 #endif /* _HMENT_H */

@@ -28,6 +28,9 @@
 #include <kunit/visibility.h>
 
 #include "hment.h"
+#include "internal.h"
+#include "htable.h"
+#include "hat.h"
 
 /**
  * hment_level_shift - log2 of the address span of a level's page table

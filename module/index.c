@@ -16,6 +16,9 @@
 #include <kunit/visibility.h>
 
 #include "hment.h"
+#include "internal.h"
+#include "htable.h"
+#include "hat.h"
 
 static bool hment_page_mapped(const struct hment_page *pg)
 {
@@ -669,6 +672,62 @@ unsigned long hment_mapcnt(struct hment_index *idx, unsigned long pfn)
 }
 EXPORT_SYMBOL_IF_KUNIT(hment_mapcnt);
 
+/* @fn on the mappings of @leader at @level (any if -1), under its lock. */
+static unsigned int hment_each_of(struct hment_index *idx,
+				  unsigned long leader, int level,
+				  hment_mapping_fn *fn, void *arg, bool *stop)
+{
+	struct hment_htable *ht;
+	struct hment *hm = NULL;
+	unsigned int entry, n = 0;
+
+	if (!hment_page(idx, leader))
+		return 0;
+	hment_page_lock(idx, leader);
+	while (!*stop && (hm = hment_walk(idx, leader, &ht, &entry, hm))) {
+		if (level >= 0 && ht->ht_level != level)
+			continue;
+		n++;
+		*stop = !fn(arg, ht, entry, leader);
+	}
+	hment_page_unlock(idx, leader);
+	return n;
+}
+
+/**
+ * hment_visit_mappings - visit every page-table entry that maps a page
+ * @idx: index
+ * @pfn: the page
+ * @fn: called with each mapping's htable and entry, and the pfn it is
+ *	recorded against (@pfn, or the leader of the 2M or 1G group a large
+ *	leaf maps @pfn through); returns false to stop
+ * @arg: passed to @fn
+ *
+ * The mappings hment_mapcnt() counts, visited with hment_walk(): the
+ * page's own, then each group leader's at the leader's level.
+ *
+ * Context: takes each leader's mapping-list lock in turn, one at a time,
+ * and calls @fn under it: @fn must not sleep. Consistent per record, not
+ * across records.
+ * Return: how many mappings @fn was called on.
+ */
+unsigned int hment_visit_mappings(struct hment_index *idx, unsigned long pfn,
+				  hment_mapping_fn *fn, void *arg)
+{
+	unsigned int n, level;
+	unsigned long leader;
+	bool stop = false;
+
+	n = hment_each_of(idx, pfn, -1, fn, arg, &stop);
+	for (level = 1; level < HMENT_LEVELS && !stop; level++) {
+		leader = round_down(pfn, HMENT_LEVEL_PAGES(level));
+		if (leader != pfn)
+			n += hment_each_of(idx, leader, level, fn, arg, &stop);
+	}
+	return n;
+}
+EXPORT_SYMBOL_IF_KUNIT(hment_visit_mappings);
+
 /**
  * hment_steal_from_page - take one stealable hment off a page's list
  * @idx: index
@@ -788,6 +847,9 @@ static int hment_params_check(const struct hment_params *p)
  * hment_index_create - build an empty index
  * @params: its shape; hash_buckets 0 sizes the hash by its contents
  *
+ * The index has no address space yet: the kernel's comes from the hat
+ * layer, hment_hats_init().
+ *
  * Context: process context.
  * Return: the index, ERR_PTR(-EINVAL) for counts that are not powers of
  * two, ERR_PTR(-ERANGE) for a shape past its bound (see
@@ -832,15 +894,8 @@ struct hment_index *hment_index_create(const struct hment_params *params)
 	err = hment_pages_init(idx, &p);
 	if (err)
 		goto free_hash;
-	idx->kernel_hat = hment_hat_create(idx, 0, true);
-	if (IS_ERR(idx->kernel_hat)) {
-		err = PTR_ERR(idx->kernel_hat);
-		goto free_pages;
-	}
 	return idx;
 
-free_pages:
-	hment_pages_destroy(idx);
 free_hash:
 	hment_hash_destroy(idx);
 free_stats:

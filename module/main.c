@@ -12,6 +12,10 @@
 #include <linux/slab.h>
 
 #include "hment.h"
+#include "internal.h"
+#include "htable.h"
+#include "hat.h"
+#include "debugfs.h"
 
 static unsigned int hash_buckets;
 module_param(hash_buckets, uint, 0400);
@@ -110,6 +114,12 @@ static int __init hment_init(void)
 		       hment_idx);
 		goto destroy_shadow_cache;
 	}
+	err = hment_hats_init(hment_idx);
+	if (err) {
+		pr_err("cannot create the kernel's address space: %pe\n",
+		       ERR_PTR(err));
+		goto destroy_index;
+	}
 	hment_reserve(hment_idx, 0);
 	if (track_all) {
 		mutex_lock(&hment_idx->sync_lock);
@@ -123,6 +133,10 @@ static int __init hment_init(void)
 		sizeof(struct hment));
 	return 0;
 
+destroy_index:
+	hment_index_destroy(hment_idx);
+	/* htables are freed after a grace period */
+	rcu_barrier();
 destroy_shadow_cache:
 	kmem_cache_destroy(hment_shadow_cache);
 destroy_records_cache:

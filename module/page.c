@@ -11,6 +11,7 @@
 #include <kunit/visibility.h>
 
 #include "hment.h"
+#include "internal.h"
 
 /**
  * hment_page_get - find the record of a pfn, allocating its chunk if needed

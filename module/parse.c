@@ -9,7 +9,7 @@
 #include <linux/string.h>
 #include <kunit/visibility.h>
 
-#include "hment.h"
+#include "parse.h"
 
 /**
  * hment_parse_pfn - a pfn for lookup

@@ -10,6 +10,9 @@
 #include <kunit/visibility.h>
 
 #include "hment.h"
+#include "internal.h"
+#include "htable.h"
+#include "hat.h"
 
 static const char * const hment_stat_names[HMENT_NR_STATS] = {
 	[HMENT_STAT_ALLOC]		= "alloc",
@@ -185,4 +188,25 @@ void hment_stats_print(struct hment_index *idx, struct seq_buf *s)
 	seq_buf_printf(s, "hment_size %zu\n", sizeof(struct hment));
 	seq_buf_printf(s, "record_size %zu\n", sizeof(struct hment_page));
 	hment_memory_print(idx, s);
+}
+
+/**
+ * hment_stats_histogram - how many pfns have 1, 2, 3-4, 5-8, ... mappings
+ * @idx: index
+ * @hist: HMENT_HIST_BUCKETS counters, zeroed by the caller
+ *
+ * Context: process context; may sleep. Counts one pfn at a time.
+ */
+void hment_stats_histogram(struct hment_index *idx, unsigned long *hist)
+{
+	unsigned long pfn, cnt;
+
+	for (pfn = 0; pfn < idx->max_pfn; pfn++) {
+		cnt = hment_mapcnt(idx, pfn);
+		/* 1, 2, 3-4, 5-8, ...: bucket b holds (2^(b-1), 2^b] */
+		if (cnt)
+			hist[cnt == 1 ? 0 : fls_long(cnt - 1)]++;
+		if (!(pfn % 4096))
+			cond_resched();
+	}
 }

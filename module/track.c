@@ -22,6 +22,8 @@
 #include <linux/slab.h>
 
 #include "hment.h"
+#include "hat.h"
+#include "parse.h"
 
 /* Changes that keep every page mapped where it was: nothing to remove. */
 static bool hment_inv_keeps_mappings(const struct mmu_notifier_range *range)
@@ -323,7 +325,6 @@ int hment_hat_track_all(struct hment_index *idx)
 	return added;
 }
 
-/* Drop every entry still indexed for the hat; true if all went. */
 /**
  * hment_hat_notifier_stop - stop watching the mm of a hat being freed
  * @hat: the hat; its notifier, if registered, is unregistered
@@ -334,4 +335,66 @@ void hment_hat_notifier_stop(struct hment_hat *hat)
 {
 	if (hat->mm && hat->mn.ops)
 		mmu_notifier_unregister(&hat->mn, hat->mm);
+}
+
+/**
+ * hment_pid_from_writer - the global thread-group id a writer means
+ * @nr: any thread id of the process, in the writer's pid namespace
+ *
+ * Pids are written and read in the writer's and reader's pid namespaces;
+ * a hat keeps the global thread-group id.
+ *
+ * Return: the global thread-group id of the process a writer names by any
+ * of its thread ids, or 0 when the writer sees no such task.
+ */
+pid_t hment_pid_from_writer(pid_t nr)
+{
+	struct task_struct *task;
+	pid_t tgid = 0;
+	struct pid *pid;
+
+	pid = find_get_pid(nr);
+	task = get_pid_task(pid, PIDTYPE_PID);
+	put_pid(pid);
+	if (task) {
+		tgid = task->tgid;
+		put_task_struct(task);
+	}
+	return tgid;
+}
+
+/**
+ * hment_track_command - act on a parsed command of the track file
+ * @idx: index
+ * @cmd: from hment_parse_track(); pids in the caller's pid namespace
+ *
+ * Context: hment_index.sync_lock held; may sleep.
+ * Return: 0; -ESRCH for a pid that is not there or not tracked; as
+ * hment_hat_track() or hment_hat_track_all() otherwise.
+ */
+int hment_track_command(struct hment_index *idx,
+			const struct hment_track_cmd *cmd)
+{
+	struct hment_hat *hat;
+	pid_t pid;
+	int err;
+
+	switch (cmd->op) {
+	case HMENT_TRACK_ALL:
+		idx->track_all = true;
+		err = hment_hat_track_all(idx);
+		return err < 0 ? err : 0;
+	case HMENT_UNTRACK_ALL:
+		idx->track_all = false;
+		return 0;
+	case HMENT_TRACK_PID:
+		return hment_hat_track(idx, cmd->pid);
+	case HMENT_UNTRACK_PID:
+		pid = hment_pid_from_writer(cmd->pid);
+		hat = pid ? hment_hat_find(idx, pid) : NULL;
+		if (!hat || hat->kernel)
+			return -ESRCH;
+		return hment_hat_destroy(hat);
+	}
+	return -EINVAL;
 }

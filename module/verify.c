@@ -24,7 +24,11 @@
 #include <linux/sched.h>
 #include <kunit/visibility.h>
 
+#include "compat.h"
 #include "hment.h"
+#include "internal.h"
+#include "htable.h"
+#include "hat.h"
 
 struct hment_tally {
 	unsigned long errors;
@@ -523,3 +527,42 @@ out:
 	return t.errors;
 }
 EXPORT_SYMBOL_IF_KUNIT(hment_verify);
+
+#define HMENT_DRIFT_EXAMPLES	5
+
+/**
+ * hment_verify_drift - compare the index's counts with the kernel's
+ * @idx: index
+ * @s: gets the first few pfns that differ, then "drift N of M"
+ *
+ * Indexed pfns whose count differs from the kernel's right now: expected
+ * on a busy system between syncs, unlike a broken invariant.
+ *
+ * Context: process context; may sleep. Takes one list lock at a time.
+ */
+void hment_verify_drift(struct hment_index *idx, struct seq_buf *s)
+{
+	unsigned long pfn, ours, theirs, drift = 0, checked = 0;
+	struct hment_page *pg;
+
+	for (pfn = 0; pfn < idx->max_pfn; pfn++) {
+		pg = hment_page(idx, pfn);
+		if (!pg) {
+			pfn |= HMENT_CHUNK_PFNS - 1;
+			continue;
+		}
+		if (!READ_ONCE(pg->hments))
+			continue;
+		checked++;
+		ours = hment_mapcnt(idx, pfn);
+		theirs = hment_kernel_mapcount(pfn);
+		if (ours == theirs)
+			continue;
+		if (drift++ < HMENT_DRIFT_EXAMPLES)
+			seq_buf_printf(s, "drift pfn %#lx hment %lu kernel %lu\n",
+				       pfn, ours, theirs);
+		if (!(checked % 4096))
+			cond_resched();
+	}
+	seq_buf_printf(s, "drift %lu of %lu\n", drift, checked);
+}

@@ -33,6 +33,9 @@
 #include <linux/swapops.h>
 
 #include "hment.h"
+#include "htable.h"
+#include "hat.h"
+#include "walker.h"
 
 struct hment_walk {
 	struct hment_hat *hat;
