@@ -51,12 +51,12 @@ static void hment_fault_only_chosen_sites(struct kunit *test)
 	hat = hment_hat_create(fx->idx, 500, false);
 	KUNIT_EXPECT_FALSE(test, IS_ERR(hat));
 	mutex_lock(&fx->user->lock);
-	ht = hment_htable_get(fx->user, 0, 0, 77);
+	ht = hment_htable_find_or_alloc(fx->user, 0, 0, 77);
 	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(ht), (long)-ENOMEM);
 	KUNIT_EXPECT_EQ(test, hment_fx_stat(test, HMENT_STAT_FAULT_INJECTED), 1);
 
 	atomic_set(&fx->idx->fault.every, 0);
-	KUNIT_EXPECT_NOT_ERR_OR_NULL(test, hment_htable_get(fx->user, 0, 0, 77));
+	KUNIT_EXPECT_NOT_ERR_OR_NULL(test, hment_htable_find_or_alloc(fx->user, 0, 0, 77));
 	mutex_unlock(&fx->user->lock);
 }
 
@@ -73,7 +73,7 @@ static void hment_fault_records_then_recover(struct kunit *test)
 	/* a pfn in a chunk not yet allocated fails; one in an old chunk not */
 	KUNIT_EXPECT_EQ(test, hment_map(fx->idx, ht, 2, far), -ENOMEM);
 	KUNIT_EXPECT_TRUE(test, test_bit(HMENT_HT_STALE, &ht->ht_flags));
-	KUNIT_EXPECT_NULL(test, hment_page(fx->idx, far));
+	KUNIT_EXPECT_NULL(test, hment_page_find(fx->idx, far));
 	hment_fx_map_ok(test, ht, 3, 8);
 
 	atomic_set(&fx->idx->fault.every, 0);

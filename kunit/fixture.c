@@ -110,7 +110,7 @@ struct hment_htable *hment_fx_ht(struct kunit *test, struct hment_hat *hat,
 
 	/* as a sync does: the hat's owner makes its htables */
 	mutex_lock(&hat->lock);
-	ht = hment_htable_get(hat, level, va, ptpfn);
+	ht = hment_htable_find_or_alloc(hat, level, va, ptpfn);
 	mutex_unlock(&hat->lock);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, ht);
 	return ht;
@@ -125,7 +125,7 @@ struct hment_htable *hment_fx_ht(struct kunit *test, struct hment_hat *hat,
  */
 unsigned int hment_fx_share(struct kunit *test, unsigned long pfn)
 {
-	struct hment_page *pg = hment_page(hment_fx_idx(test), pfn);
+	struct hment_page *pg = hment_page_find(hment_fx_idx(test), pfn);
 
 	return pg ? pg->share : 0;
 }
@@ -139,7 +139,7 @@ unsigned int hment_fx_share(struct kunit *test, unsigned long pfn)
  */
 bool hment_fx_embedded(struct kunit *test, unsigned long pfn)
 {
-	struct hment_page *pg = hment_page(hment_fx_idx(test), pfn);
+	struct hment_page *pg = hment_page_find(hment_fx_idx(test), pfn);
 
 	return pg && (pg->flags & HMENT_PAGE_EMBEDDED);
 }

@@ -112,10 +112,12 @@ static void hment_htable_replaced_table(struct kunit *test)
 
 	/* same address range, another page-table page: the old one went */
 	mutex_lock(&fx->user->lock);
-	again = hment_htable_get(fx->user, 0, a->ht_va, a->ht_pfn + 1);
+	again = hment_htable_find_or_alloc(fx->user, 0, a->ht_va, a->ht_pfn + 1);
 	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(again), (long)-EEXIST);
-	KUNIT_EXPECT_PTR_EQ(test, hment_htable_get(fx->user, 0, a->ht_va + 4096,
-						   a->ht_pfn), a);
+	KUNIT_EXPECT_PTR_EQ(test,
+			    hment_htable_find_or_alloc(fx->user, 0,
+						       a->ht_va + 4096,
+						       a->ht_pfn), a);
 	mutex_unlock(&fx->user->lock);
 	KUNIT_EXPECT_PTR_EQ(test, hment_htable_lookup(fx->user, 0, a->ht_va),
 			    a);
@@ -131,9 +133,9 @@ static void hment_htable_put_only_when_empty(struct kunit *test)
 	hment_fx_map_ok(test, a, 1, PFN);
 	hment_fx_map_ok(test, a, 2, PFN + 1);
 	mutex_lock(&fx->user->lock);
-	KUNIT_EXPECT_EQ(test, hment_htable_put(a), -EBUSY);
+	KUNIT_EXPECT_EQ(test, hment_htable_try_free(a), -EBUSY);
 	KUNIT_EXPECT_EQ(test, hment_htable_clear(fx->idx, a), 2U);
-	KUNIT_EXPECT_EQ(test, hment_htable_put(a), 0);
+	KUNIT_EXPECT_EQ(test, hment_htable_try_free(a), 0);
 	mutex_unlock(&fx->user->lock);
 	KUNIT_EXPECT_NULL(test, hment_htable_lookup(fx->user, 0, va));
 	KUNIT_EXPECT_EQ(test, hment_fx_stat(test, HMENT_STAT_HTABLES), 0);
@@ -193,8 +195,8 @@ static struct hment_htable *hment_sparse_get(struct kunit *test,
 	struct hment_htable *ht;
 
 	mutex_lock(&hat->lock);
-	ht = hment_htable_get(hat, i % HMENT_LEVELS, hment_sparse_va(i),
-			      1000 + i);
+	ht = hment_htable_find_or_alloc(hat, i % HMENT_LEVELS,
+					hment_sparse_va(i), 1000 + i);
 	mutex_unlock(&hat->lock);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, ht);
 	return ht;
@@ -253,7 +255,7 @@ static void hment_htable_hash_grows(struct kunit *test)
 	/* every other one goes; the rest stay where they were */
 	mutex_lock(&hat->lock);
 	for (i = 0; i < HMENT_SPARSE; i += 2) {
-		KUNIT_EXPECT_EQ(test, hment_htable_put(hts[i]), 0);
+		KUNIT_EXPECT_EQ(test, hment_htable_try_free(hts[i]), 0);
 		hts[i] = NULL;
 	}
 	mutex_unlock(&hat->lock);

@@ -16,7 +16,7 @@ static void hment_promotion_first_embedded(struct kunit *test)
 
 	hment_fx_map_ok(test, ht, 5, PFN);
 
-	pg = hment_page(fx->idx, PFN);
+	pg = hment_page_find(fx->idx, PFN);
 	KUNIT_ASSERT_NOT_NULL(test, pg);
 	KUNIT_EXPECT_TRUE(test, hment_fx_embedded(test, PFN));
 	KUNIT_EXPECT_PTR_EQ(test, pg->embed_ht, ht);
@@ -113,7 +113,7 @@ static struct hment *hment_promotion_prepare(struct kunit *test,
 	struct hment_index *idx = hment_fx_idx(test);
 	struct hment *hm;
 
-	KUNIT_ASSERT_FALSE(test, IS_ERR(hment_page_get(idx, PFN, GFP_KERNEL)));
+	KUNIT_ASSERT_FALSE(test, IS_ERR(hment_page_find_or_alloc(idx, PFN, GFP_KERNEL)));
 	KUNIT_ASSERT_EQ(test, hment_htable_shadow_prepare(idx, ht, entry,
 							  GFP_KERNEL), 0);
 	hment_page_lock(idx, PFN);
@@ -146,7 +146,7 @@ static void hment_promotion_recheck_page_emptied(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, hment_fx_stat(test, HMENT_STAT_ALLOC), 1);
 	KUNIT_EXPECT_EQ(test, hment_fx_stat(test, HMENT_STAT_FREE), 1);
 	KUNIT_EXPECT_TRUE(test, hment_fx_embedded(test, PFN));
-	KUNIT_EXPECT_PTR_EQ(test, hment_page(fx->idx, PFN)->embed_ht, b);
+	KUNIT_EXPECT_PTR_EQ(test, hment_page_find(fx->idx, PFN)->embed_ht, b);
 	KUNIT_EXPECT_EQ(test, hment_fx_stat(test, HMENT_STAT_LIVE_HMENTS), 0);
 }
 
@@ -222,7 +222,7 @@ static void hment_promotion_recheck_list_emptied(struct kunit *test)
 
 	KUNIT_EXPECT_TRUE(test, added);
 	KUNIT_EXPECT_TRUE(test, hment_fx_embedded(test, PFN));
-	KUNIT_EXPECT_PTR_EQ(test, hment_page(fx->idx, PFN)->embed_ht, c);
+	KUNIT_EXPECT_PTR_EQ(test, hment_page_find(fx->idx, PFN)->embed_ht, c);
 	KUNIT_EXPECT_EQ(test, hment_fx_stat(test, HMENT_STAT_LIVE_HMENTS), 0);
 }
 

@@ -18,7 +18,7 @@ static void hment_removal_embedded(struct kunit *test)
 	hment_fx_map_ok(test, ht, 3, PFN);
 	KUNIT_EXPECT_EQ(test, hment_unmap(fx->idx, ht, 3, PFN), 0);
 
-	pg = hment_page(fx->idx, PFN);
+	pg = hment_page_find(fx->idx, PFN);
 	KUNIT_ASSERT_NOT_NULL(test, pg);
 	KUNIT_EXPECT_NULL(test, pg->embed_ht);
 	KUNIT_EXPECT_EQ(test, pg->flags, 0);
@@ -143,7 +143,7 @@ static void hment_removal_last_unmaps_page(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, hment_unmap(fx->idx, a, 1, PFN), 0);
 	KUNIT_EXPECT_EQ(test, hment_unmap(fx->idx, b, 2, PFN), 0);
 
-	pg = hment_page(fx->idx, PFN);
+	pg = hment_page_find(fx->idx, PFN);
 	KUNIT_ASSERT_NOT_NULL(test, pg);
 	KUNIT_EXPECT_EQ(test, pg->hments, 0UL);
 	KUNIT_EXPECT_EQ(test, pg->share, 0U);

@@ -92,7 +92,7 @@ static long hment_steal_records(struct kunit *test, unsigned long first,
 	long n = 0;
 
 	for (pfn = first; pfn <= last; pfn++)
-		n += !!hment_page(hment_fx_idx(test), pfn);
+		n += !!hment_page_find(hment_fx_idx(test), pfn);
 	return n;
 }
 
@@ -261,7 +261,7 @@ static void hment_steal_put_victim(struct hment_index *idx,
 				   struct hment_htable *ht)
 {
 	idx->steal_hook = NULL;
-	hment_htable_put(ht);
+	hment_htable_try_free(ht);
 }
 
 static void hment_steal_stale_before_unlink(struct kunit *test)

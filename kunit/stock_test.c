@@ -89,21 +89,22 @@ static void hment_stock_chunk_remembered(struct kunit *test)
 	struct hment_page *pg;
 
 	for (pfn = BASE - 3; pfn < BASE + 2 * HMENT_CHUNK_PFNS; pfn += 7) {
-		pg = hment_page_get_stock(fx->idx, pfn, GFP_KERNEL, &stock);
+		pg = hment_page_find_stock(fx->idx, pfn, GFP_KERNEL, &stock);
 		KUNIT_ASSERT_FALSE(test, IS_ERR(pg));
-		KUNIT_EXPECT_PTR_EQ(test, pg, hment_page(fx->idx, pfn));
+		KUNIT_EXPECT_PTR_EQ(test, pg, hment_page_find(fx->idx, pfn));
 		KUNIT_EXPECT_EQ(test, stock.chunk_key, pfn >> HMENT_CHUNK_SHIFT);
 	}
 	/* back to an earlier chunk */
-	pg = hment_page_get_stock(fx->idx, BASE, GFP_KERNEL, &stock);
-	KUNIT_EXPECT_PTR_EQ(test, pg, hment_page(fx->idx, BASE));
+	pg = hment_page_find_stock(fx->idx, BASE, GFP_KERNEL, &stock);
+	KUNIT_EXPECT_PTR_EQ(test, pg, hment_page_find(fx->idx, BASE));
 
 	/* the last pfn's chunk is remembered, the pfn after it is refused */
-	pg = hment_page_get_stock(fx->idx, last, GFP_KERNEL, &stock);
+	pg = hment_page_find_stock(fx->idx, last, GFP_KERNEL, &stock);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(pg));
-	KUNIT_EXPECT_PTR_EQ(test, pg, hment_page(fx->idx, last));
-	KUNIT_EXPECT_EQ(test, PTR_ERR(hment_page_get_stock(fx->idx, last + 1,
-							   GFP_KERNEL, &stock)),
+	KUNIT_EXPECT_PTR_EQ(test, pg, hment_page_find(fx->idx, last));
+	KUNIT_EXPECT_EQ(test, PTR_ERR(hment_page_find_stock(fx->idx, last + 1,
+							    GFP_KERNEL,
+							    &stock)),
 			-ERANGE);
 }
 

@@ -280,7 +280,7 @@ static void hment_verify_catches(struct kunit *test)
 		ht[i] = hment_fx_ht(test, fx->user, 20 + i, 0);
 		hment_fx_map_ok(test, ht[i], 7, BREAK_PFN);
 	}
-	pg = hment_page(fx->idx, BREAK_PFN);
+	pg = hment_page_find(fx->idx, BREAK_PFN);
 	KUNIT_ASSERT_NOT_NULL(test, pg);
 	KUNIT_ASSERT_EQ(test, pg->share, 3U);
 	first = hment_ptr(fx->idx, pg->hments);

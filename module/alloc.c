@@ -463,7 +463,7 @@ unsigned long hment_chunks_verify(struct hment_index *idx, struct seq_buf *s,
 	return errors;
 }
 
-static void hment_put_reserve(struct hment_index *idx, struct hment *hm)
+static void hment_reserve_push(struct hment_index *idx, struct hment *hm)
 {
 	u32 id = hment_id(hm);
 
@@ -475,7 +475,7 @@ static void hment_put_reserve(struct hment_index *idx, struct hment *hm)
 	spin_unlock(&idx->reserve_lock);
 }
 
-static struct hment *hment_get_reserve(struct hment_index *idx)
+static struct hment *hment_reserve_pop(struct hment_index *idx)
 {
 	struct hment *hm;
 
@@ -523,7 +523,7 @@ static struct hment *hment_steal(struct hment_index *idx)
 			hment_stat_inc(idx, HMENT_STAT_STEAL_GIVEUP);
 			break;
 		}
-		pg = hment_page(idx, pfn);
+		pg = hment_page_find(idx, pfn);
 		if (!pg) {
 			next = min(round_down(pfn, HMENT_CHUNK_PFNS) +
 				   HMENT_CHUNK_PFNS, idx->max_pfn);
@@ -565,10 +565,10 @@ struct hment *hment_alloc(struct hment_index *idx)
 		hm = hment_cache_alloc(idx, GFP_NOWAIT);
 		if (!hm || !hment_reserve_short(idx))
 			break;
-		hment_put_reserve(idx, hm);
+		hment_reserve_push(idx, hm);
 	}
 	if (!hm)
-		hm = hment_get_reserve(idx);
+		hm = hment_reserve_pop(idx);
 	if (!hm)
 		hm = hment_steal(idx);
 	if (!hm) {
@@ -591,7 +591,7 @@ void hment_free(struct hment_index *idx, struct hment *hm)
 {
 	hment_stat_inc(idx, HMENT_STAT_FREE);
 	if (hment_reserve_short(idx))
-		hment_put_reserve(idx, hm);
+		hment_reserve_push(idx, hm);
 	else
 		hment_cache_free(idx, hm);
 }
@@ -634,7 +634,7 @@ void hment_reserve(struct hment_index *idx, unsigned int count)
 		hm = hment_cache_alloc(idx, GFP_KERNEL);
 		if (!hm)
 			return;
-		hment_put_reserve(idx, hm);
+		hment_reserve_push(idx, hm);
 		cond_resched();
 	}
 }
@@ -734,7 +734,7 @@ void hment_adjust_reserve(struct hment_index *idx)
 	struct hment *hm;
 
 	while (READ_ONCE(idx->reserve_count) > READ_ONCE(idx->reserve_amount)) {
-		hm = hment_get_reserve(idx);
+		hm = hment_reserve_pop(idx);
 		if (!hm)
 			return;
 		hment_cache_free(idx, hm);
@@ -750,6 +750,6 @@ void hment_reserve_drain(struct hment_index *idx)
 {
 	struct hment *hm;
 
-	while ((hm = hment_get_reserve(idx)))
+	while ((hm = hment_reserve_pop(idx)))
 		hment_cache_free(idx, hm);
 }

@@ -151,7 +151,7 @@ static inline bool hment_hat_owned(struct hment_hat *hat)
  * @h:		its hash
  * @b:		the bucket
  * @next:	the htable after the current one, read before the caller
- *		may free that (hment_htable_put())
+ *		may free that (hment_htable_try_free())
  *
  * Used as: for (ht = hment_htable_first(hat, &it); ht;
  * ht = hment_htable_next(&it)). The caller may free the current htable,

@@ -55,7 +55,7 @@
  *               hment_ids.lock of hm_chunks  (hment_ids_del in
  *                               hment_cache_free; hment_ids_add runs
  *                               alone, in hment_chunk_new)
- *           xa_lock of hment_index.records  (in hment_page_get)
+ *           xa_lock of hment_index.records  (in hment_page_find_or_alloc)
  *       hment_hat.inv_lock     (in hment_hat_inv_begin and
  *                               hment_hat_inv_unchanged, around a pass,
  *                               never under its page-table lock)

@@ -320,7 +320,7 @@ int hment_htable_shadow_prepare(struct hment_index *idx,
 EXPORT_SYMBOL_IF_KUNIT(hment_htable_shadow_prepare);
 
 /**
- * hment_htable_get - find or create the htable of a page-table page
+ * hment_htable_find_or_alloc - find or create the htable of a page-table page
  * @hat: address space
  * @level: 0, 1 or 2: its leaves map 4K, 2M or 1G
  * @va: any address the page table maps
@@ -332,9 +332,10 @@ EXPORT_SYMBOL_IF_KUNIT(hment_htable_shadow_prepare);
  * when an htable for that range has another page-table page (the old table
  * was replaced: the caller retires it); or ERR_PTR(-ENOMEM).
  */
-struct hment_htable *hment_htable_get(struct hment_hat *hat,
-				      unsigned int level, unsigned long va,
-				      unsigned long ptpfn)
+struct hment_htable *hment_htable_find_or_alloc(struct hment_hat *hat,
+						unsigned int level,
+						unsigned long va,
+						unsigned long ptpfn)
 {
 	struct hment_index *idx = hat->idx;
 	struct hment_htable *ht;
@@ -361,7 +362,7 @@ struct hment_htable *hment_htable_get(struct hment_hat *hat,
 	hment_stat_inc(idx, HMENT_STAT_HTABLES);
 	return ht;
 }
-EXPORT_SYMBOL_IF_KUNIT(hment_htable_get);
+EXPORT_SYMBOL_IF_KUNIT(hment_htable_find_or_alloc);
 
 static void hment_htable_free_rcu(struct rcu_head *head)
 {
@@ -397,13 +398,13 @@ void hment_htable_free(struct hment_htable *ht)
 }
 
 /**
- * hment_htable_put - free an htable once nothing in the index names it
+ * hment_htable_try_free - free an htable once nothing in the index names it
  * @ht: the htable
  *
  * Context: the hat's owner (hment_hat.lock held).
  * Return: 0 when freed, -EBUSY while index entries still name it.
  */
-int hment_htable_put(struct hment_htable *ht)
+int hment_htable_try_free(struct hment_htable *ht)
 {
 	lockdep_assert_held(&ht->ht_hat->lock);
 	if (atomic_read(&ht->ht_valid_cnt))
@@ -412,7 +413,7 @@ int hment_htable_put(struct hment_htable *ht)
 	hment_htable_free(ht);
 	return 0;
 }
-EXPORT_SYMBOL_IF_KUNIT(hment_htable_put);
+EXPORT_SYMBOL_IF_KUNIT(hment_htable_try_free);
 
 /**
  * hment_htable_mark_stale - note that the index lacks some of @ht's entries

@@ -85,7 +85,7 @@ struct hment_htable {
  * After illumos's hat_ht_hash: each hat hashes only its own htables, so
  * the table follows their number, not the address space's sparse extent
  * (an xarray keyed by address >> 21 needs several nodes of 576 bytes for
- * a process's few tables). It starts small and doubles (hment_htable_get()).
+ * a process's few tables). It starts small and doubles (hment_htable_find_or_alloc()).
  */
 struct hment_htable_hash {
 	struct rcu_head rcu;
@@ -98,12 +98,13 @@ struct hment_htable_hash {
 
 /* htable.c */
 unsigned int hment_level_shift(unsigned int level);
-struct hment_htable *hment_htable_get(struct hment_hat *hat,
-				      unsigned int level, unsigned long va,
-				      unsigned long ptpfn);
+struct hment_htable *hment_htable_find_or_alloc(struct hment_hat *hat,
+						unsigned int level,
+						unsigned long va,
+						unsigned long ptpfn);
 struct hment_htable *hment_htable_lookup(struct hment_hat *hat,
 					 unsigned int level, unsigned long va);
-int hment_htable_put(struct hment_htable *ht);
+int hment_htable_try_free(struct hment_htable *ht);
 int hment_htable_shadow_prepare(struct hment_index *idx,
 				struct hment_htable *ht, unsigned int entry,
 				gfp_t gfp);

@@ -224,7 +224,7 @@ none_needed:
  * @idx: index
  * @ht: page-table page of the new mapping
  * @entry: its entry
- * @pfn: the page it maps (its record must exist: hment_page_get())
+ * @pfn: the page it maps (its record must exist: hment_page_find_or_alloc())
  *
  * See hment_prepare_stock() for the four situations.
  *
@@ -237,7 +237,7 @@ struct hment *hment_prepare(struct hment_index *idx, struct hment_htable *ht,
 			    unsigned int entry, unsigned long pfn)
 	__must_hold(hment_page_lockp(idx, pfn))
 {
-	return hment_prepare_stock(idx, hment_page(idx, pfn), ht, entry, pfn,
+	return hment_prepare_stock(idx, hment_page_find(idx, pfn), ht, entry, pfn,
 				   NULL);
 }
 EXPORT_SYMBOL_IF_KUNIT(hment_prepare);
@@ -284,7 +284,7 @@ static bool hment_assign_page(struct hment_index *idx, struct hment_page *pg,
 bool hment_assign(struct hment_index *idx, struct hment_htable *ht,
 		  unsigned int entry, unsigned long pfn, struct hment *hm)
 {
-	return hment_assign_page(idx, hment_page(idx, pfn), ht, entry, pfn, hm);
+	return hment_assign_page(idx, hment_page_find(idx, pfn), ht, entry, pfn, hm);
 }
 EXPORT_SYMBOL_IF_KUNIT(hment_assign);
 
@@ -321,7 +321,7 @@ static struct hment *hment_remove_missing(struct hment_index *idx,
 struct hment *hment_remove(struct hment_index *idx, struct hment_htable *ht,
 			   unsigned int entry, unsigned long pfn)
 {
-	struct hment_page *pg = hment_page(idx, pfn);
+	struct hment_page *pg = hment_page_find(idx, pfn);
 	struct hment *hm;
 
 	lockdep_assert_held(hment_page_lockp(idx, pfn));
@@ -364,7 +364,7 @@ struct hment *hment_walk(struct hment_index *idx, unsigned long pfn,
 			 struct hment_htable **ht, unsigned int *entry,
 			 struct hment *prev)
 {
-	struct hment_page *pg = hment_page(idx, pfn);
+	struct hment_page *pg = hment_page_find(idx, pfn);
 	struct hment *hm;
 
 	lockdep_assert_held(hment_page_lockp(idx, pfn));
@@ -458,7 +458,7 @@ int hment_map_stock(struct hment_index *idx, struct hment_htable *ht,
 	old = hment_htable_shadow(ht, entry);
 	if (old != HMENT_NO_PFN && old != pfn)
 		return -EBUSY;
-	pg = hment_page_get_stock(idx, pfn, GFP_NOWAIT, stock);
+	pg = hment_page_find_stock(idx, pfn, GFP_NOWAIT, stock);
 	if (IS_ERR(pg) || hment_htable_shadow_prepare(idx, ht, entry, GFP_NOWAIT))
 		goto stale;
 
@@ -620,7 +620,7 @@ EXPORT_SYMBOL_IF_KUNIT(hment_htable_clear);
 static unsigned long hment_count_level(struct hment_index *idx,
 				       unsigned long leader, unsigned int level)
 {
-	struct hment_page *pg = hment_page(idx, leader);
+	struct hment_page *pg = hment_page_find(idx, leader);
 	unsigned long cnt = 0;
 	struct hment *hm;
 
@@ -654,7 +654,7 @@ static unsigned long hment_count_level(struct hment_index *idx,
  */
 unsigned long hment_mapcnt(struct hment_index *idx, unsigned long pfn)
 {
-	struct hment_page *pg = hment_page(idx, pfn);
+	struct hment_page *pg = hment_page_find(idx, pfn);
 	unsigned long leader, cnt = 0;
 	unsigned int level;
 
@@ -681,7 +681,7 @@ static unsigned int hment_each_of(struct hment_index *idx,
 	struct hment *hm = NULL;
 	unsigned int entry, n = 0;
 
-	if (!hment_page(idx, leader))
+	if (!hment_page_find(idx, leader))
 		return 0;
 	hment_page_lock(idx, leader);
 	while (!*stop && (hm = hment_walk(idx, leader, &ht, &entry, hm))) {
@@ -744,7 +744,7 @@ EXPORT_SYMBOL_IF_KUNIT(hment_visit_mappings);
  */
 struct hment *hment_steal_from_page(struct hment_index *idx, unsigned long pfn)
 {
-	struct hment_page *pg = hment_page(idx, pfn);
+	struct hment_page *pg = hment_page_find(idx, pfn);
 	struct hment *hm, *victim = NULL;
 	struct hment_htable *ht;
 

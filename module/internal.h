@@ -62,11 +62,11 @@ struct hment *hment_steal_from_page(struct hment_index *idx,
 				    unsigned long pfn);
 
 /* page.c: per-pfn records and their locks */
-struct hment_page *hment_page_get(struct hment_index *idx, unsigned long pfn,
-				  gfp_t gfp);
-struct hment_page *hment_page_get_stock(struct hment_index *idx,
-					unsigned long pfn, gfp_t gfp,
-					struct hment_stock *stock);
+struct hment_page *hment_page_find_or_alloc(struct hment_index *idx,
+					    unsigned long pfn, gfp_t gfp);
+struct hment_page *hment_page_find_stock(struct hment_index *idx,
+					 unsigned long pfn, gfp_t gfp,
+					 struct hment_stock *stock);
 int hment_pages_init(struct hment_index *idx, const struct hment_params *p);
 void hment_pages_destroy(struct hment_index *idx);
 
@@ -93,15 +93,15 @@ void hment_hash_destroy(struct hment_index *idx);
 /* Hot paths: inline, so that lockdep assertions cost nothing without lockdep. */
 
 /**
- * hment_page - find the record of a pfn, if it has one
+ * hment_page_find - find the record of a pfn, if it has one
  * @idx: index
  * @pfn: page frame number
  *
  * Return: the record, or NULL when @pfn is out of range or its chunk was
  * never allocated (so the pfn was never mapped).
  */
-static inline struct hment_page *hment_page(struct hment_index *idx,
-					    unsigned long pfn)
+static inline struct hment_page *hment_page_find(struct hment_index *idx,
+						 unsigned long pfn)
 {
 	struct hment_page *chunk;
 

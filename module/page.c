@@ -14,7 +14,7 @@
 #include "internal.h"
 
 /**
- * hment_page_get - find the record of a pfn, allocating its chunk if needed
+ * hment_page_find_or_alloc - find the record of a pfn, allocating its chunk if needed
  * @idx: index
  * @pfn: page frame number
  * @gfp: allocation flags for a new chunk and xarray nodes
@@ -22,8 +22,8 @@
  * Return: the record, ERR_PTR(-ERANGE) when @pfn is beyond the index, or
  * ERR_PTR(-ENOMEM).
  */
-struct hment_page *hment_page_get(struct hment_index *idx, unsigned long pfn,
-				  gfp_t gfp)
+struct hment_page *hment_page_find_or_alloc(struct hment_index *idx,
+					    unsigned long pfn, gfp_t gfp)
 {
 	unsigned long key = pfn >> HMENT_CHUNK_SHIFT;
 	struct hment_page *chunk, *theirs;
@@ -61,10 +61,10 @@ struct hment_page *hment_page_get(struct hment_index *idx, unsigned long pfn,
 	}
 	return &chunk[pfn & (HMENT_CHUNK_PFNS - 1)];
 }
-EXPORT_SYMBOL_IF_KUNIT(hment_page_get);
+EXPORT_SYMBOL_IF_KUNIT(hment_page_find_or_alloc);
 
 /**
- * hment_page_get_stock - hment_page_get(), remembering the chunk in a stock
+ * hment_page_find_stock - hment_page_find_or_alloc(), remembering the chunk
  * @idx: index
  * @pfn: page frame number
  * @gfp: allocation flags for a new chunk and xarray nodes
@@ -73,11 +73,11 @@ EXPORT_SYMBOL_IF_KUNIT(hment_page_get);
  * A sync's pass meets the pfns of one chunk in a row: the first one looks
  * the chunk up, the others find it in @stock.
  *
- * Return: as hment_page_get().
+ * Return: as hment_page_find_or_alloc().
  */
-struct hment_page *hment_page_get_stock(struct hment_index *idx,
-					unsigned long pfn, gfp_t gfp,
-					struct hment_stock *stock)
+struct hment_page *hment_page_find_stock(struct hment_index *idx,
+					 unsigned long pfn, gfp_t gfp,
+					 struct hment_stock *stock)
 {
 	unsigned long key = pfn >> HMENT_CHUNK_SHIFT;
 	unsigned int i = pfn & (HMENT_CHUNK_PFNS - 1);
@@ -86,14 +86,14 @@ struct hment_page *hment_page_get_stock(struct hment_index *idx,
 	if (stock && stock->chunk && stock->chunk_key == key &&
 	    pfn < idx->max_pfn)
 		return &stock->chunk[i];
-	pg = hment_page_get(idx, pfn, gfp);
+	pg = hment_page_find_or_alloc(idx, pfn, gfp);
 	if (stock && !IS_ERR(pg)) {
 		stock->chunk = pg - i;
 		stock->chunk_key = key;
 	}
 	return pg;
 }
-EXPORT_SYMBOL_IF_KUNIT(hment_page_get_stock);
+EXPORT_SYMBOL_IF_KUNIT(hment_page_find_stock);
 
 /**
  * hment_pages_init - set up the record xarray and mapping-list locks

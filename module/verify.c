@@ -243,7 +243,7 @@ static void hment_check_records(struct hment_index *idx,
 	unsigned long pfn;
 
 	for (pfn = 0; pfn < idx->max_pfn; pfn++) {
-		pg = hment_page(idx, pfn);
+		pg = hment_page_find(idx, pfn);
 		if (!pg) {
 			pfn |= HMENT_CHUNK_PFNS - 1;
 			continue;
@@ -546,7 +546,7 @@ void hment_verify_drift(struct hment_index *idx, struct seq_buf *s)
 	struct hment_page *pg;
 
 	for (pfn = 0; pfn < idx->max_pfn; pfn++) {
-		pg = hment_page(idx, pfn);
+		pg = hment_page_find(idx, pfn);
 		if (!pg) {
 			pfn |= HMENT_CHUNK_PFNS - 1;
 			continue;

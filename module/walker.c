@@ -37,7 +37,7 @@
 #include "hat.h"
 #include "walker.h"
 
-struct hment_walk {
+struct hment_sync {
 	struct hment_hat *hat;
 	struct hment_index *idx;
 	struct mm_struct *mm;		/* whose page tables, for their locks */
@@ -63,7 +63,7 @@ static bool hment_counted_pte(pte_t pte)
  * The huge zero page is mapped only into private anonymous memory, where
  * every other PMD leaf is an anonymous THP; its pfn is not exported.
  */
-static bool hment_counted_leaf(struct hment_walk *w, unsigned long pfn)
+static bool hment_counted_leaf(struct hment_sync *w, unsigned long pfn)
 {
 	struct page *page;
 
@@ -75,7 +75,7 @@ static bool hment_counted_leaf(struct hment_walk *w, unsigned long pfn)
 	return PageAnon(page);
 }
 
-static bool hment_vma_locked(struct hment_walk *w)
+static bool hment_vma_locked(struct hment_sync *w)
 {
 	return w->vma && (w->vma->vm_flags & VM_LOCKED);
 }
@@ -84,19 +84,19 @@ static bool hment_vma_locked(struct hment_walk *w)
  * The htable for a page-table page; if the range had another page-table
  * page before, the old one is gone: forget its entries first.
  */
-static struct hment_htable *hment_walk_htable(struct hment_walk *w,
+static struct hment_htable *hment_walk_htable(struct hment_sync *w,
 					      unsigned int level,
 					      unsigned long addr,
 					      unsigned long ptpfn)
 {
 	struct hment_htable *ht;
 
-	ht = hment_htable_get(w->hat, level, addr, ptpfn);
+	ht = hment_htable_find_or_alloc(w->hat, level, addr, ptpfn);
 	if (PTR_ERR_OR_ZERO(ht) == -EEXIST) {
 		ht = hment_htable_lookup(w->hat, level, addr);
 		w->st->removed += hment_htable_clear(w->idx, ht);
-		if (!hment_htable_put(ht))
-			ht = hment_htable_get(w->hat, level, addr, ptpfn);
+		if (!hment_htable_try_free(ht))
+			ht = hment_htable_find_or_alloc(w->hat, level, addr, ptpfn);
 		else
 			ht = ERR_PTR(-EBUSY);
 	}
@@ -117,7 +117,7 @@ static struct hment_htable *hment_walk_htable(struct hment_walk *w,
  * Bring one entry in step. Returns true when it added a mapping, which the
  * caller may have to undo if an invalidation raced with it.
  */
-static bool hment_walk_record(struct hment_walk *w, struct hment_htable *ht,
+static bool hment_walk_record(struct hment_sync *w, struct hment_htable *ht,
 			      unsigned int entry, unsigned long pfn,
 			      bool locked)
 {
@@ -164,7 +164,7 @@ enum hment_pass {
 };
 
 /* Take back what this pass added: an invalidation may have missed it. */
-static void hment_walk_undo(struct hment_walk *w, struct hment_htable *ht,
+static void hment_walk_undo(struct hment_sync *w, struct hment_htable *ht,
 			    const unsigned long *added)
 {
 	unsigned int entry;
@@ -180,7 +180,7 @@ static void hment_walk_undo(struct hment_walk *w, struct hment_htable *ht,
  * After a pass that did not finish: try again, or give up and leave the
  * table stale.
  */
-static bool hment_walk_again(struct hment_walk *w, struct hment_htable *ht,
+static bool hment_walk_again(struct hment_sync *w, struct hment_htable *ht,
 			     enum hment_pass pass, unsigned int *tries)
 {
 	if (pass == HMENT_PASS_DONE)
@@ -195,7 +195,7 @@ static bool hment_walk_again(struct hment_walk *w, struct hment_htable *ht,
 	return true;
 }
 
-static void hment_walk_leaf_record(struct hment_walk *w,
+static void hment_walk_leaf_record(struct hment_sync *w,
 				   struct hment_htable *ht, unsigned int entry,
 				   unsigned long pfn, unsigned long *added)
 {
@@ -212,7 +212,7 @@ static void hment_walk_leaf_record(struct hment_walk *w,
  * cookie's range. The lock is also what keeps the page's flags stable
  * while they are read.
  */
-static enum hment_pass hment_walk_leaf(struct hment_walk *w,
+static enum hment_pass hment_walk_leaf(struct hment_sync *w,
 				       unsigned int level, void *entryp,
 				       unsigned long addr, unsigned long ptpfn,
 				       struct hment_htable **htp)
@@ -269,14 +269,14 @@ static enum hment_pass hment_walk_leaf(struct hment_walk *w,
  * The raw walk's view of a leaf: counted from the value read without a
  * lock, as the benchmark's baseline always did.
  */
-static void hment_walk_leaf_count(struct hment_walk *w, unsigned long pfn)
+static void hment_walk_leaf_count(struct hment_sync *w, unsigned long pfn)
 {
 	w->st->entries++;
 	if (hment_counted_leaf(w, pfn))
 		w->st->leaves++;
 }
 
-static void hment_walk_ptes(struct hment_walk *w, struct hment_htable *ht,
+static void hment_walk_ptes(struct hment_sync *w, struct hment_htable *ht,
 			    pte_t *ptep, unsigned long addr, unsigned long end,
 			    unsigned long *added)
 {
@@ -335,7 +335,7 @@ static void hment_walk_ptes(struct hment_walk *w, struct hment_htable *ht,
  *
  * Return: false when the PMD no longer names the table of @ptpfn.
  */
-static bool hment_walk_ptes_locked(struct hment_walk *w,
+static bool hment_walk_ptes_locked(struct hment_sync *w,
 				   struct hment_htable *ht, pmd_t *pmdp,
 				   unsigned long ptpfn, unsigned long addr,
 				   unsigned long end, unsigned long *added)
@@ -396,7 +396,7 @@ static pmd_t hment_pmd_read(pmd_t *pmdp)
  * is found (or made, which may sleep) before the table is locked; the
  * lock then checks that the PMD still names that table.
  */
-static enum hment_pass hment_walk_pte_table(struct hment_walk *w,
+static enum hment_pass hment_walk_pte_table(struct hment_sync *w,
 					    pmd_t *pmdp, unsigned long ptpfn,
 					    unsigned long addr,
 					    unsigned long end,
@@ -434,7 +434,7 @@ static enum hment_pass hment_walk_pte_table(struct hment_walk *w,
  * without a lock, and decided again from the top whenever the pass finds
  * that the entry changed.
  */
-static void hment_walk_pmd(struct hment_walk *w, pmd_t *pmdp,
+static void hment_walk_pmd(struct hment_sync *w, pmd_t *pmdp,
 			   unsigned long pmd_ptpfn, unsigned long addr,
 			   unsigned long end)
 {
@@ -465,7 +465,7 @@ static void hment_walk_pmd(struct hment_walk *w, pmd_t *pmdp,
 	} while (hment_walk_again(w, ht, pass, &tries));
 }
 
-static void hment_walk_pmd_range(struct hment_walk *w, pud_t *pudp,
+static void hment_walk_pmd_range(struct hment_sync *w, pud_t *pudp,
 				 pud_t pudval, unsigned long addr,
 				 unsigned long end)
 {
@@ -480,7 +480,7 @@ static void hment_walk_pmd_range(struct hment_walk *w, pud_t *pudp,
 }
 
 /* One PUD entry: none, a 1G leaf or a PMD table, like hment_walk_pmd(). */
-static void hment_walk_pud(struct hment_walk *w, pud_t *pudp,
+static void hment_walk_pud(struct hment_sync *w, pud_t *pudp,
 			   unsigned long pud_ptpfn, unsigned long addr,
 			   unsigned long end)
 {
@@ -506,7 +506,7 @@ static void hment_walk_pud(struct hment_walk *w, pud_t *pudp,
 	} while (hment_walk_again(w, ht, pass, &tries));
 }
 
-static void hment_walk_pud_range(struct hment_walk *w, p4d_t *p4dp,
+static void hment_walk_pud_range(struct hment_sync *w, p4d_t *p4dp,
 				 p4d_t p4dval, unsigned long addr,
 				 unsigned long end)
 {
@@ -520,7 +520,7 @@ static void hment_walk_pud_range(struct hment_walk *w, p4d_t *p4dp,
 	}
 }
 
-static void hment_walk_p4d_range(struct hment_walk *w, pgd_t *pgdp,
+static void hment_walk_p4d_range(struct hment_sync *w, pgd_t *pgdp,
 				 unsigned long addr, unsigned long end)
 {
 	p4d_t *p4dp = p4d_offset(pgdp, addr);
@@ -536,7 +536,7 @@ static void hment_walk_p4d_range(struct hment_walk *w, pgd_t *pgdp,
 	}
 }
 
-static void hment_walk_range(struct hment_walk *w, pgd_t *pgdp,
+static void hment_walk_range(struct hment_sync *w, pgd_t *pgdp,
 			     unsigned long addr, unsigned long end)
 {
 	unsigned long next;
@@ -557,7 +557,7 @@ static void hment_walk_range(struct hment_walk *w, pgd_t *pgdp,
  * never allocated holds nothing, and the shadow is read before anything is
  * locked.
  */
-static void hment_sync_forget_unseen(struct hment_walk *w,
+static void hment_sync_forget_unseen(struct hment_sync *w,
 				     struct hment_htable *ht)
 {
 	unsigned int blk, entry, end;
@@ -578,7 +578,7 @@ static void hment_sync_forget_unseen(struct hment_walk *w,
  * Entries the index holds but this sync did not find are gone, and so are
  * htables it did not visit at all.
  */
-static void hment_sync_reconcile(struct hment_walk *w)
+static void hment_sync_reconcile(struct hment_sync *w)
 {
 	struct hment_htable_iter it;
 	struct hment_htable *ht;
@@ -587,7 +587,7 @@ static void hment_sync_reconcile(struct hment_walk *w)
 	     ht = hment_htable_next(&it)) {
 		if (ht->ht_gen != w->hat->gen) {
 			w->st->removed += hment_htable_clear(w->idx, ht);
-			hment_htable_put(ht);
+			hment_htable_try_free(ht);
 			continue;
 		}
 		hment_sync_forget_unseen(w, ht);
@@ -614,7 +614,7 @@ hment_vma_shared_pmds(struct vm_area_struct *vma)
 	return vma->vm_file->f_mapping;
 }
 
-static void hment_walk_vmas(struct hment_walk *w)
+static void hment_walk_vmas(struct hment_sync *w)
 {
 	struct address_space *mapping;
 	struct vm_area_struct *vma;
@@ -646,7 +646,7 @@ static int hment_sync_hat_stock(struct hment_hat *hat,
 				struct hment_sync_stats *st,
 				struct hment_stock *stock, bool record)
 {
-	struct hment_walk w = {
+	struct hment_sync w = {
 		.hat = hat, .idx = hat->idx, .mm = hat->mm, .st = st,
 		.stock = stock, .record = record,
 	};
