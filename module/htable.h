@@ -49,10 +49,12 @@
  * @ht_valid_cnt: index entries (embedded or hment) that name this htable
  * @ht_gen:	the last sync of its hat that found the page-table page
  * @ht_id:	its id in hment_index.ht_ids, which hments name it by
- * @ht_seen:	entries that sync found mapped (valid while @ht_gen is it)
- * @ht_mlocked:	entries whose leaf is in a VM_LOCKED VMA
+ * @ht_seen:	entries that sync found mapped (valid while @ht_gen is it);
+ *		only the owner's sync reads it, never once the htable is out
+ *		of the hash, so @ht_rcu shares its room (256 bytes, not 272)
  * @ht_rcu:	freed after a grace period: notifiers and hment_verify()
  *		find htables under RCU
+ * @ht_mlocked:	entries whose leaf is in a VM_LOCKED VMA
  *
  * An htable is freed only when @ht_valid_cnt is zero, so anything that
  * reaches it through an index entry under a mapping-list lock may use it.
@@ -71,9 +73,11 @@ struct hment_htable {
 	atomic_t ht_valid_cnt;
 	u32 ht_gen;
 	u32 ht_id;
-	DECLARE_BITMAP(ht_seen, HMENT_ENTRIES);
+	union {
+		DECLARE_BITMAP(ht_seen, HMENT_ENTRIES);
+		struct rcu_head ht_rcu;
+	};
 	DECLARE_BITMAP(ht_mlocked, HMENT_ENTRIES);
-	struct rcu_head ht_rcu;
 };
 
 /**
