@@ -209,6 +209,65 @@ static void hment_hash_midway_mappers(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, hment_fx_stat(test, HMENT_STAT_REMOVE_MISSING), 0);
 }
 
+struct hment_hash_behind {
+	struct hment_index *idx;
+	struct hment_htable **ht;
+	unsigned int calls, failed;
+};
+
+/* The first batch boundary of a shrink: fill the hash far past it. */
+static void hment_hash_behind_hook(struct hment_index *idx, void *data)
+{
+	struct hment_hash_behind *b = data;
+	unsigned int i;
+
+	if (b->calls++)
+		return;
+	for (i = 0; i < HMENT_HASH_PAGES; i++) {
+		b->failed += hment_map(idx, b->ht[2 * (i / HMENT_ENTRIES)],
+				       i % HMENT_ENTRIES,
+				       HMENT_HASH_BASE + i) != 1;
+		b->failed += hment_map(idx, b->ht[2 * (i / HMENT_ENTRIES) + 1],
+				       i % HMENT_ENTRIES,
+				       HMENT_HASH_BASE + i) != 1;
+	}
+}
+
+/*
+ * Mappers go on while the work resizes: when it is done they may all be
+ * past the thresholds of the size it chose, and never cross them again.
+ * Here the work shrinks an empty 64K-bucket hash and 4096 hments arrive
+ * meanwhile; the work must size the hash for them before it stops.
+ */
+static void hment_hash_catches_up(struct kunit *test)
+{
+	struct hment_index *idx = hment_fx_idx(test);
+	struct hment_hash_behind *b;
+
+	b = kunit_kzalloc(test, sizeof(*b), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	b->ht = hment_hash_tables(test);
+	KUNIT_ASSERT_EQ(test, hment_hash_resize(idx, 1 << 16), 0);
+
+	idx->resize_hook_data = b;
+	idx->resize_hook = hment_hash_behind_hook;
+	queue_work(system_unbound_wq, &idx->hash_work);
+	flush_work(&idx->hash_work);
+	idx->resize_hook = NULL;
+
+	KUNIT_EXPECT_GT(test, b->calls, 0U);
+	KUNIT_EXPECT_EQ(test, b->failed, 0U);
+	KUNIT_EXPECT_EQ(test, hment_hash_count(idx), 2UL * HMENT_HASH_PAGES);
+	kunit_info(test, "%lu hments in %u buckets after %lu resizes\n",
+		   hment_hash_count(idx), idx->hash_mask + 1, idx->hash_resizes);
+	KUNIT_EXPECT_LE(test, hment_hash_count(idx),
+			3UL * (idx->hash_mask + 1) / 2);
+	KUNIT_EXPECT_EQ(test, hment_hash_found_pairs(test, b->ht,
+						     HMENT_HASH_PAGES,
+						     HMENT_HASH_BASE),
+			2 * HMENT_HASH_PAGES);
+}
+
 /* A fixed size stays put however full it gets. */
 static void hment_hash_fixed_size_stays(struct kunit *test)
 {
@@ -310,6 +369,7 @@ static struct kunit_case hment_hash_cases[] = {
 	KUNIT_CASE(hment_hash_grows_and_shrinks),
 	KUNIT_CASE(hment_hash_lookups_across_resizes),
 	KUNIT_CASE(hment_hash_midway_mappers),
+	KUNIT_CASE(hment_hash_catches_up),
 	KUNIT_CASE(hment_hash_fixed_size_stays),
 	KUNIT_CASE_PARAM(hment_hash_shape_checked, hment_hash_shape_gen_params),
 	KUNIT_CASE(hment_hash_chains_shared_library),

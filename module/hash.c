@@ -497,9 +497,16 @@ static void hment_hash_work(struct work_struct *work)
 	unsigned int mask;
 
 	mutex_lock(&idx->freeze_lock);
-	mask = hment_hash_want_mask(idx, hment_hash_count(idx));
-	/* a failed allocation leaves the old table, which still works */
-	hment_hash_resize_locked(idx, mask);
+	/*
+	 * Mappers go on while a resize runs, and when it is done their
+	 * stripes may all be past the thresholds of the size it chose: they
+	 * would never ask again. So size again from the count until it fits
+	 * (the hysteresis of hment_hash_want_mask() makes that converge). A
+	 * failed allocation leaves the old table, which still works.
+	 */
+	do {
+		mask = hment_hash_want_mask(idx, hment_hash_count(idx));
+	} while (mask != idx->hash_mask && !hment_hash_resize_locked(idx, mask));
 	mutex_unlock(&idx->freeze_lock);
 }
 
