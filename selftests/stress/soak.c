@@ -18,7 +18,9 @@
  *           module is pinned: rmmod fails with EAGAIN (EBUSY while it is
  *           still loading or going), which is right and counted. If the
  *           readers keep it pinned, the loader quiesces them all and
- *           retries until the unload happens.
+ *           retries until the unload happens, waiting for reads in
+ *           flight (up to READ_MAX s); refused with no hment file open
+ *           anywhere is a module reference leak, and fails at once.
  *
  * Every event a phase's checks require (a sync, a kpagecount read, an
  * rmmod/insmod cycle, a process killed mid-sync, each kind of churn, and
@@ -38,6 +40,7 @@
 #include "stress.h"
 #include "soak.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -54,7 +57,9 @@
 
 #define MIDSYNC_MB	8
 #define EXTEND_MAX	120	/* s a phase may run on for a missing event */
-#define QUIESCE_MAX	60	/* s to unload with every reader quiesced */
+#define READ_MAX	300	/* s one read or write may keep hment pinned */
+#define LEAK_MAX	5	/* s refused with no file open: a leak */
+#define PIN_REPORT	15	/* s quiesced before saying who pins it */
 #define Q_PAGES		64
 #define R_PAGES		256
 
@@ -66,7 +71,7 @@ static const char *const counter_names[NR_COUNTERS] = {
 	"lookups", "lookup_lines", "tracks", "untracks", "track_esrch",
 	"holds", "loads", "unloads", "rmmod_eagain", "rmmod_ebusy",
 	"rmmod_quiesced", "rmmod_gaveup", "absent", "enomem", "sync_ms",
-	"verify_ms",
+	"verify_ms", "quiesce_ms",
 	"bad_sync", "bad_verify", "bad_kpc", "bad_lookup", "bad_track",
 	"bad_load", "bad_worker",
 };
@@ -681,12 +686,96 @@ static void w_holder(uint64_t rng)
 	}
 }
 
+/* The worker a pid belongs to, for the pin report. */
+static const char *worker_name(pid_t pid);
+
+/* One task's place in the kernel: state, wchan and stack, on one line. */
+static void task_report(pid_t pid, pid_t tid)
+{
+	char path[96], wchan[64], stack[2048], *s;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/wchan", pid, tid);
+	read_text(path, wchan, sizeof(wchan));
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stack", pid, tid);
+	read_text(path, stack, sizeof(stack));
+	for (s = stack; *s; s++)
+		if (*s == '\n')
+			*s = ' ';
+	printf("#   task %d %c wchan %s: %.300s\n", tid, proc_state(tid), wchan,
+	       stack);
+}
+
+/*
+ * The files of HM_DIR open in any process: each is a reader the module
+ * is pinned for. With @report, the module's refcnt, each holder and
+ * where each of its tasks is in the kernel (a read in flight shows the
+ * module's function on its stack).
+ */
+static int open_files(bool report, double secs)
+{
+	char path[300], link[300], refcnt[32];
+	struct dirent *p, *f;
+	DIR *procs, *fds, *tasks;
+	int total = 0;
+
+	if (report) {
+		read_text("/sys/module/hment/refcnt", refcnt, sizeof(refcnt));
+		refcnt[strcspn(refcnt, "\n")] = '\0';
+		printf("# soak: rmmod refused %.0f s after every reader was quiesced: refcnt %s\n",
+		       secs, refcnt);
+	}
+	procs = opendir("/proc");
+	while (procs && (p = readdir(procs))) {
+		pid_t pid = atoi(p->d_name);
+		int mine = 0;
+
+		if (pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+		fds = opendir(path);
+		while (fds && (f = readdir(fds))) {
+			ssize_t n;
+
+			snprintf(path, sizeof(path), "/proc/%d/fd/%s", pid,
+				 f->d_name);
+			n = readlink(path, link, sizeof(link) - 1);
+			if (n <= 0)
+				continue;
+			link[n] = '\0';
+			if (strncmp(link, HM_DIR, strlen(HM_DIR)))
+				continue;
+			if (report)
+				printf("# soak:   pid %d (%s) fd %s: %s\n", pid,
+				       worker_name(pid), f->d_name, link);
+			mine++;
+		}
+		if (fds)
+			closedir(fds);
+		total += mine;
+		if (!mine || !report)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task", pid);
+		tasks = opendir(path);
+		while (tasks && (f = readdir(tasks)))
+			if (atoi(f->d_name) > 0)
+				task_report(pid, atoi(f->d_name));
+		if (tasks)
+			closedir(tasks);
+	}
+	if (procs)
+		closedir(procs);
+	if (report && !total)
+		printf("# soak:   no process has a file of %s open\n", HM_DIR);
+	fflush(stdout);
+	return total;
+}
+
 static void w_loader(uint64_t rng)
 {
 	const char *args = sh->phase == 2 ? fault_args : base_args;
-	double next, t;
+	double next, tq, tfree, tscan;
 	int r, tries, pin;
-	bool gone;
+	bool gone, reported;
 
 	/* the first cycle soon, so that even a short phase has one */
 	for (next = now() + 0.5; !sh->stop;
@@ -699,6 +788,7 @@ static void w_loader(uint64_t rng)
 		sample_stats(false);
 		sh->want_unload = UNLOAD_SOFT;
 		gone = false;
+		reported = false;
 		/* an open file pins the module: rmmod must refuse */
 		pin = hm_open("stats", O_RDONLY);
 		if (pin >= 0) {
@@ -715,16 +805,49 @@ static void w_loader(uint64_t rng)
 		}
 		/*
 		 * A second with the holder's readers still coming and going,
-		 * then quiesce them too: once nothing opens a file, the last
-		 * reader closes within seconds and rmmod must succeed. One
-		 * still refused after QUIESCE_MAX seconds is a pinned module.
+		 * then quiesce them too: nothing opens a file any more, and
+		 * the readers in flight close theirs when their read or write
+		 * returns. That may take a minute or more (one read of
+		 * kpagecount or histogram visits every pfn: over 60 s on the
+		 * 6.12 debug kernel under TCG), so the loader waits for them,
+		 * up to READ_MAX s. Refused with no file of hment open
+		 * anywhere for LEAK_MAX s is a reference that the module took
+		 * and never dropped.
 		 */
-		for (tries = 0, t = now(); !gone; tries++) {
+		for (tries = 0, tq = tfree = tscan = 0; !gone;
+		     tries++) {
 			if (tries == 50) {
 				sh->want_unload = UNLOAD_ALL;
 				add(C_RMMOD_QUIESCED, 1);
+				tq = now();
 			}
-			if (now() - t > QUIESCE_MAX + 1)
+			if (tq && now() - tscan >= 1) {
+				tscan = now();
+				if (open_files(false, 0))
+					tfree = 0;
+				else if (!tfree)
+					tfree = tscan;
+			}
+			if (tfree && now() - tfree > LEAK_MAX) {
+				open_files(true, now() - tq);
+				bad(C_BAD_LOAD, "rmmod refused for %.0f s with no file of hment open anywhere: a module reference never dropped",
+				    now() - tfree);
+				break;
+			}
+			if (tq && now() - tq > READ_MAX) {
+				open_files(true, now() - tq);
+				bad(C_BAD_LOAD, "rmmod refused for %.0f s, every reader quiesced: a read or write in flight that long",
+				    now() - tq);
+				break;
+			}
+			if (tq && !reported && now() - tq > PIN_REPORT) {
+				/* who it waits for, the first times */
+				if (__atomic_fetch_add(&sh->pin_reports, 1,
+						       __ATOMIC_RELAXED) < 2)
+					open_files(true, now() - tq);
+				reported = true;
+			}
+			if (sh->stop)	/* the phase is over: let it end */
 				break;
 			r = unload();
 			if (!r)
@@ -740,10 +863,10 @@ static void w_loader(uint64_t rng)
 			if (!gone)
 				msleep(20);
 		}
+		if (tq && gone)
+			add(C_QUIESCE_MS, (now() - tq) * 1000);
 		if (!gone) {
 			add(C_RMMOD_GAVEUP, 1);
-			bad(C_BAD_LOAD, "rmmod refused for %.0f s, every reader quiesced",
-			    now() - t);
 			sh->want_unload = 0;
 			continue;
 		}
@@ -791,6 +914,31 @@ static struct worker workers[] = {
 	{ "holder", w_holder, 0, 0 }, { "loader", w_loader, 0, 0 },
 };
 #define NWORKERS	(int)(sizeof(workers) / sizeof(workers[0]))
+
+static const char *worker_name(pid_t pid)
+{
+	static char name[64];
+	char path[64], stat[512], *p;
+	pid_t ppid = 0;
+	int i;
+
+	for (i = 0; i < NWORKERS; i++)
+		if (workers[i].pid == pid)
+			return workers[i].name;
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	read_text(path, stat, sizeof(stat));
+	p = strrchr(stat, ')');
+	if (p)
+		sscanf(p + 1, " %*c %d", &ppid);
+	for (i = 0; i < NWORKERS; i++)
+		if (ppid && workers[i].pid == ppid) {
+			snprintf(name, sizeof(name), "a child of %s",
+				 workers[i].name);
+			return name;
+		}
+	snprintf(name, sizeof(name), "not a worker, parent %d", ppid);
+	return name;
+}
 
 static int ensure_loaded(const char *args)
 {
@@ -952,9 +1100,11 @@ static void report_phase(const char *name, const unsigned long *b,
 	       !delta(b, C_BAD_LOAD),
 	       "%s: %lu rmmod/insmod cycles", name, delta(b, C_LOADS));
 	tap_ok(delta(b, C_RMMOD_EAGAIN) + delta(b, C_RMMOD_EBUSY) > 0,
-	       "%s: rmmod refused while readers held files: %lu EAGAIN, %lu EBUSY (readers quiesced %lu times, %lu gave up)",
+	       "%s: rmmod refused while readers held files: %lu EAGAIN, %lu EBUSY (readers quiesced %lu times, %lu ms each until the unload, %lu gave up)",
 	       name, delta(b, C_RMMOD_EAGAIN), delta(b, C_RMMOD_EBUSY),
-	       delta(b, C_RMMOD_QUIESCED), delta(b, C_RMMOD_GAVEUP));
+	       delta(b, C_RMMOD_QUIESCED),
+	       delta(b, C_QUIESCE_MS) / (delta(b, C_RMMOD_QUIESCED) ?: 1),
+	       delta(b, C_RMMOD_GAVEUP));
 	tap_ok(delta(b, C_MIDSYNC_HIT) > 0,
 	       "%s: %lu processes killed during a sync of them (of %lu)",
 	       name, delta(b, C_MIDSYNC_HIT), delta(b, C_MIDSYNC));
