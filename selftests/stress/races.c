@@ -13,7 +13,8 @@
  *  thp       three threads fault, zap, split, partly zap and remap THPs
  *            and one purges 4K pages, while the parent syncs the process;
  *            after each sync no pfn they mapped just before a change
- *            counts more in hment than in /proc/kpagecount (a leaf
+ *            made while it ran counts more in hment than in
+ *            /proc/kpagecount (a leaf
  *            recorded after it was gone), and
  *            every minute and at the end no pfn of RAM does;
  *  collapse  a shmem (memfd), then a tmpfs file: one 2M chunk after
@@ -258,6 +259,19 @@ static void compare_all_over(struct mismatch *m)
 }
 
 /*
+ * The counts of pfns [@blk * 512, + 512), the kernel's first; false when
+ * pfn @j of them is past the end or a read fails.
+ */
+static bool read_counts(int kfd, int hfd, uint64_t blk, uint64_t *kb,
+			uint64_t *hb, unsigned int j)
+{
+	ssize_t need = (ssize_t)j * 8;
+
+	return pread(kfd, kb, PAGE, blk * PAGE) > need &&
+	       pread(hfd, hb, PAGE, blk * PAGE) > need;
+}
+
+/*
  * Every present page of [p, p + len) in @pid: hment equals the kernel.
  * Counts are read a page of them (512 pfns) at a time, kernel first:
  * hment fills a whole page of counts for any read of kpagecount, tens of
@@ -282,7 +296,6 @@ static unsigned long compare_range(pid_t pid, const char *p, size_t len,
 	}
 	for (size_t off = 0; off < len; off += PAGE) {
 		size_t i = off / PAGE % (HPAGE / PAGE);
-		ssize_t kn, hn;
 
 		if (!i && pread(pm, e, sizeof(e),
 				((unsigned long)p + off) / PAGE * 8) <= 0)
@@ -293,10 +306,8 @@ static unsigned long compare_range(pid_t pid, const char *p, size_t len,
 		pfn = e[i] & PM_PFN_MASK;
 		if (pfn / (PAGE / 8) != blk) {
 			blk = pfn / (PAGE / 8);
-			kn = pread(kfd, kb, PAGE, blk * PAGE);
-			hn = pread(hfd, hb, PAGE, blk * PAGE);
-			if (kn <= (ssize_t)(pfn % (PAGE / 8)) * 8 ||
-			    hn <= (ssize_t)(pfn % (PAGE / 8)) * 8) {
+			if (!read_counts(kfd, hfd, blk, kb, hb,
+					 pfn % (PAGE / 8))) {
 				blk = UINT64_MAX;
 				m->first++;
 				continue;
@@ -437,6 +448,7 @@ static void race_converge(double seconds)
  * from where it stopped.
  */
 #define RUNS		8192
+#define RUNS_IN_FLIGHT	8	/* pushed, their change maybe not yet made */
 #define FULL_EVERY	60	/* s between checks of all RAM */
 
 struct pfn_runs {
@@ -464,6 +476,26 @@ static void runs_push(uint64_t pfn, unsigned int len)
 static void runs_skip(void)
 {
 	runs_done = __atomic_load_n(&runs->n, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * A sync starts: only what changes while one runs can be recorded after
+ * it is gone, so the check after it reads the runs pushed from now (and
+ * the last few before, whose change may still be under way) to its end,
+ * and skips what was pushed while no sync ran: on a debug kernel a read
+ * of 512 counts takes tens of milliseconds.
+ */
+static void runs_sync_starts(void)
+{
+	unsigned long n = __atomic_load_n(&runs->n, __ATOMIC_ACQUIRE);
+
+	if (n - runs_done > RUNS_IN_FLIGHT)
+		runs_done = n - RUNS_IN_FLIGHT;
+}
+
+static unsigned long runs_end(void)
+{
+	return __atomic_load_n(&runs->n, __ATOMIC_ACQUIRE);
 }
 
 /*
@@ -518,14 +550,16 @@ static unsigned long distinct_entries(uint64_t pfn)
 }
 
 /*
- * Every pfn pushed since the last call, kernel first: none above
- * /proc/kpagecount. Return: how many runs were overwritten unread.
+ * Every pfn pushed from the last call's end (or runs_sync_starts()) to
+ * @end, kernel first: none above /proc/kpagecount.
+ * Return: how many runs were overwritten unread.
  */
-static unsigned long check_runs(struct mismatch *m, const char *what)
+static unsigned long check_runs(struct mismatch *m, const char *what,
+				unsigned long end)
 {
-	static uint64_t kb[HPAGE / PAGE], hb[HPAGE / PAGE];
-	unsigned long end = __atomic_load_n(&runs->n, __ATOMIC_ACQUIRE);
+	static uint64_t kb[PAGE / 8], hb[PAGE / 8];
 	unsigned long lost = 0, i;
+	uint64_t blk = UINT64_MAX;
 	int kfd, hfd;
 
 	if (end - runs_done > RUNS) {
@@ -538,27 +572,32 @@ static unsigned long check_runs(struct mismatch *m, const char *what)
 	}
 	for (i = runs_done; i < end; i++) {
 		uint64_t pfn = runs->run[i % RUNS].pfn;
-		size_t len = runs->run[i % RUNS].len * 8;
+		unsigned int len = runs->run[i % RUNS].len;
 
 		/* still being written: the next call reads it */
 		if (__atomic_load_n(&runs->run[i % RUNS].seq,
-				    __ATOMIC_ACQUIRE) != i + 1 ||
-		    len > sizeof(kb))
+				    __ATOMIC_ACQUIRE) != i + 1)
 			break;
-		if (pread(kfd, kb, len, pfn * 8) != (ssize_t)len ||
-		    pread(hfd, hb, len, pfn * 8) != (ssize_t)len) {
-			m->first++;
-			continue;
-		}
-		for (size_t j = 0; j < len / 8; j++) {
+		/* a page of counts at a time (see compare_range()) */
+		for (uint64_t p = pfn; p < pfn + len; p++) {
+			unsigned int j = p % (PAGE / 8);
+
+			if (p / (PAGE / 8) != blk) {
+				blk = p / (PAGE / 8);
+				if (!read_counts(kfd, hfd, blk, kb, hb, j)) {
+					blk = UINT64_MAX;
+					m->first++;
+					continue;
+				}
+			}
 			if (hb[j] > kb[j] && m->shared_ok &&
-			    distinct_entries(pfn + j) <= kb[j]) {
+			    distinct_entries(p) <= kb[j]) {
 				m->checked++;
 				m->shared++;
 				continue;
 			}
 			if (hb[j] > kb[j]) {
-				compare_pfn(kfd, hfd, pfn + j, true, m, what);
+				compare_pfn(kfd, hfd, p, true, m, what);
 				continue;
 			}
 			m->checked++;
@@ -696,11 +735,12 @@ static void race_thp(double seconds, uint64_t seed)
 	do {
 		double ts = now();
 
+		runs_sync_starts();
 		if (sync_pid(kid))
 			sync_err++;
 		syncs++;
 		sync_s += now() - ts;
-		lost += check_runs(&m, "thp over-count");
+		lost += check_runs(&m, "thp over-count", runs_end());
 		points++;
 		/* all of RAM: 30 s or more on a debug kernel, so seldom */
 		if (now() - full > FULL_EVERY || now() - t0 >= seconds) {
@@ -709,7 +749,7 @@ static void race_thp(double seconds, uint64_t seed)
 			fulls++;
 		}
 	} while (now() - t0 < seconds || points < 3);
-	tap_diag("thp: %lu syncs (%lu failed, %.0f ms each), %lu THP operations, %lu purges, %lu runs unchecked, all of RAM %lu times",
+	tap_diag("thp: %lu syncs (%lu failed, %.0f ms each), %lu THP operations, %lu purges, %lu runs overwritten unchecked, all of RAM %lu times",
 		 syncs, sync_err, sync_s * 1000 / (syncs ?: 1),
 		 (unsigned long)rs->ops, (unsigned long)rs->purges, lost,
 		 fulls);
@@ -845,12 +885,13 @@ static int collapse_round(int fd, const char *what, double seconds,
 	full = t0 = now();
 	do {
 		/* the mapper whose tables are retracted under it, mostly */
+		runs_sync_starts();
 		for (i = 1; i >= 0; i--) {
 			if (sync_pid(kids[i]))
 				collapse_sync_err++;
 			collapse_syncs++;
 		}
-		collapse_lost += check_runs(over, label);
+		collapse_lost += check_runs(over, label, runs_end());
 		collapse_points++;
 		if (now() - full < FULL_EVERY && now() - t0 < seconds)
 			continue;
@@ -1086,12 +1127,13 @@ static void race_hugetlb(double seconds, uint64_t seed)
 	for (i = 0; i < 2; i++)
 		track(kids[i]);
 	do {
+		runs_sync_starts();
 		for (i = 0; i < 2; i++) {
 			if (sync_pid(kids[i]))
 				sync_err++;
 			syncs++;
 		}
-		lost += check_runs(&m, "hugetlb over-count");
+		lost += check_runs(&m, "hugetlb over-count", runs_end());
 		if (!(points++ % 8)) {
 			/* both parked, mapped: sync, then look */
 			if (!pause_all(6)) {
