@@ -33,7 +33,10 @@
  *            but the last) and unmap (freeing them), over and over, while
  *            the parent syncs both: no over-count after each sync, the
  *            sharing seen through hment's lookup, and on the debug kernels
- *            KASAN catches a walker reading a freed table.
+ *            KASAN catches a walker reading a freed table. A pfn above
+ *            the kernel only because two processes map it through one
+ *            entry of a shared table (the kernel counts it once, hment
+ *            once per process) is counted apart, not failed.
  *
  * Mismatches are counted at first look, then the pfn is read again (the
  * kernel's count first, then hment's: between the two, hment can only
