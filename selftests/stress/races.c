@@ -1,26 +1,42 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * hment-stress races [--seconds N]: the walker's races with a live kernel
- * (issue 9), each for about N/3 seconds (default 30 in all), at least one
- * round each:
+ * hment-stress races [--seconds N] [--seed N] [--only 'NAME ...']: the
+ * walker's races with a live kernel (issue 9); the timed tests share the
+ * N seconds (default 30), at least a few rounds each:
  *
+ *  reap      an exited process leaves `track` at the next `sync pid` of
+ *            another process, and within 2 s with no sync at all;
  *  converge  a process holds 16M it touched once and purges 4K pages
  *            elsewhere with MADV_DONTNEED without pause, as allocators do;
  *            after every single `sync pid` all of its stable pages are
  *            indexed (hment's kpagecount equals /proc/kpagecount for each);
- *  thp       THPs are faulted, zapped, split, partly zapped and remapped,
- *            and 4K pages purged beside them, while another process syncs
- *            in a loop; at quiescent points
- *            (both parked, no sync running) hment's kpagecount is never
- *            above /proc/kpagecount for any pfn of RAM;
- *  collapse  shmem (memfd) and tmpfs file pages mapped by two processes
- *            are collapsed into THPs by MADV_COLLAPSE, and khugepaged runs
- *            at full speed, while syncs of both run in a loop; at each
- *            quiescent point no pfn is over-counted and, after one sync,
- *            every page of both processes is indexed. Skipped where the
- *            kernel has no MADV_COLLAPSE;
- *  reap      an exited process leaves `track` at the next `sync pid` of
- *            another process, and within 2 s with no sync at all.
+ *  thp       three threads fault, zap, split, partly zap and remap THPs
+ *            and one purges 4K pages, while the parent syncs the process;
+ *            after each sync no pfn they mapped just before a change
+ *            made while it ran counts more in hment than in
+ *            /proc/kpagecount (a leaf
+ *            recorded after it was gone), and
+ *            every minute and at the end no pfn of RAM does;
+ *  collapse  a shmem (memfd), then a tmpfs file: one 2M chunk after
+ *            another is punched, written again in small pages and
+ *            collapsed by MADV_COLLAPSE in one process, which retracts the
+ *            other mapper's PTE table of the chunk as well (with no mmap
+ *            lock there), while khugepaged runs at full speed and the
+ *            parent syncs both; after each sync no pfn a punch or a
+ *            collapse let go of is over-counted, and every minute and at
+ *            the end no pfn of RAM is and every page of both is indexed
+ *            after one sync. Skipped where the kernel
+ *            has no MADV_COLLAPSE;
+ *  hugetlb   two processes map a hugetlb file over whole 1G regions at the
+ *            same addresses, so the second to fault shares the first's
+ *            PMD tables, then punch the file (unsharing the tables in all
+ *            but the last) and unmap (freeing them), over and over, while
+ *            the parent syncs both: no over-count after each sync, the
+ *            sharing seen through hment's lookup, and on the debug kernels
+ *            KASAN catches a walker reading a freed table. A pfn above
+ *            the kernel only because two processes map it through one
+ *            entry of a shared table (the kernel counts it once, hment
+ *            once per process) is counted apart, not failed.
  *
  * Mismatches are counted at first look, then the pfn is read again (the
  * kernel's count first, then hment's: between the two, hment can only
@@ -32,6 +48,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,7 +65,7 @@
 
 #define STABLE_PAGES	4096	/* 16M */
 #define PURGE_PAGES	64
-#define NTHP		8
+#define NTHP		6	/* two per zapper thread */
 #define COLLAPSE_MB	8
 #define NPARK		4
 #define THP_KNOB	"/sys/kernel/mm/transparent_hugepage/"
@@ -60,12 +77,12 @@ struct race_shared {
 	int pause;
 	int parked[NPARK];
 	int ready;
-	unsigned long syncs, sync_err, ops, purges;
-	pid_t sync_pids[2];
+	unsigned long ops, purges;
 };
 
 static struct race_shared *rs;
-static unsigned long collapse_syncs, collapse_sync_err;
+static unsigned long collapse_syncs, collapse_sync_err, collapse_points;
+static unsigned long collapse_lost, collapses;
 
 static void *xmmap_shared(size_t len)
 {
@@ -107,7 +124,7 @@ static void park(int slot)
 	__atomic_store_n(&rs->parked[slot], 1, __ATOMIC_RELEASE);
 	while (__atomic_load_n(&rs->pause, __ATOMIC_ACQUIRE) &&
 	       !__atomic_load_n(&rs->stop, __ATOMIC_RELAXED))
-		sleep_ms(1);
+		msleep(1);
 	__atomic_store_n(&rs->parked[slot], 0, __ATOMIC_RELEASE);
 }
 
@@ -124,7 +141,7 @@ static bool pause_all(unsigned int mask)
 		while (!__atomic_load_n(&rs->parked[i], __ATOMIC_ACQUIRE)) {
 			if (now() - t0 > 60)
 				return false;
-			sleep_ms(1);
+			msleep(1);
 		}
 	}
 	return true;
@@ -151,29 +168,6 @@ static void track(pid_t pid)
 	hm_write_str("track", cmd);	/* EEXIST when tracked at load */
 }
 
-/* The syncer: syncs the pids in rs->sync_pids until stopped. */
-static pid_t start_syncer(int slot)
-{
-	pid_t pid = fork();
-
-	if (pid)
-		return pid;
-	while (!__atomic_load_n(&rs->stop, __ATOMIC_RELAXED)) {
-		for (int i = 0; i < 2; i++) {
-			pid_t p = rs->sync_pids[i];
-
-			park(slot);
-			if (!p)
-				continue;
-			if (sync_pid(p))
-				__atomic_add_fetch(&rs->sync_err, 1,
-						   __ATOMIC_RELAXED);
-			__atomic_add_fetch(&rs->syncs, 1, __ATOMIC_RELAXED);
-		}
-	}
-	_exit(0);
-}
-
 static void stop_child(pid_t pid)
 {
 	if (pid <= 0)
@@ -192,13 +186,19 @@ static void stop_children(pid_t *pids, int n)
 
 struct mismatch {
 	unsigned long first, persist, checked;
+	bool shared_ok;		/* a shared PMD table's entry, once per mm */
+	unsigned long shared;	/* pfns above the kernel by that alone */
 };
 
+static unsigned int lookup_entries(uint64_t pfn, int *pids,
+				   unsigned long *ptpfns, unsigned int *entries,
+				   unsigned int max);
+
 /* hment's count of a pfn against the kernel's, kernel first. */
-static void compare_pfn(int kfd, int hfd, u64 pfn, bool over_only,
+static void compare_pfn(int kfd, int hfd, uint64_t pfn, bool over_only,
 			struct mismatch *m, const char *what)
 {
-	u64 k = 0, h = 0;
+	uint64_t k = 0, h = 0;
 
 	m->checked++;
 	if (pread(kfd, &k, 8, pfn * 8) != 8 || pread(hfd, &h, 8, pfn * 8) != 8)
@@ -233,7 +233,7 @@ static int open_counts(int *kfd, int *hfd)
 /* Over-counted pfns of all RAM, read in blocks: kernel, then hment. */
 static void compare_all_over(struct mismatch *m)
 {
-	static u64 kb[4096], hb[4096];
+	static uint64_t kb[4096], hb[4096];
 	unsigned long max = hm_max_pfn(), pfn;
 	int kfd, hfd;
 
@@ -261,11 +261,31 @@ static void compare_all_over(struct mismatch *m)
 	close(hfd);
 }
 
-/* Every present page of [p, p + len) in @pid: hment equals the kernel. */
+/*
+ * The counts of pfns [@blk * 512, + 512), the kernel's first; false when
+ * pfn @j of them is past the end or a read fails.
+ */
+static bool read_counts(int kfd, int hfd, uint64_t blk, uint64_t *kb,
+			uint64_t *hb, unsigned int j)
+{
+	ssize_t need = (ssize_t)j * 8;
+
+	return pread(kfd, kb, PAGE, blk * PAGE) > need &&
+	       pread(hfd, hb, PAGE, blk * PAGE) > need;
+}
+
+/*
+ * Every present page of [p, p + len) in @pid: hment equals the kernel.
+ * Counts are read a page of them (512 pfns) at a time, kernel first:
+ * hment fills a whole page of counts for any read of kpagecount, tens of
+ * milliseconds on a debug kernel, so a read per pfn took minutes.
+ */
 static unsigned long compare_range(pid_t pid, const char *p, size_t len,
 				   struct mismatch *m, const char *what)
 {
+	static uint64_t e[HPAGE / PAGE], kb[PAGE / 8], hb[PAGE / 8];
 	unsigned long pages = 0;
+	uint64_t blk = UINT64_MAX, pfn;
 	char path[64];
 	int kfd, hfd, pm;
 
@@ -278,13 +298,29 @@ static unsigned long compare_range(pid_t pid, const char *p, size_t len,
 		return 0;
 	}
 	for (size_t off = 0; off < len; off += PAGE) {
-		u64 e = 0;
+		size_t i = off / PAGE % (HPAGE / PAGE);
 
-		if (pread(pm, &e, 8, ((unsigned long)p + off) / PAGE * 8) != 8 ||
-		    !(e & PM_PRESENT))
+		if (!i && pread(pm, e, sizeof(e),
+				((unsigned long)p + off) / PAGE * 8) <= 0)
+			memset(e, 0, sizeof(e));
+		if (!(e[i] & PM_PRESENT))
 			continue;
 		pages++;
-		compare_pfn(kfd, hfd, e & PM_PFN_MASK, false, m, what);
+		pfn = e[i] & PM_PFN_MASK;
+		if (pfn / (PAGE / 8) != blk) {
+			blk = pfn / (PAGE / 8);
+			if (!read_counts(kfd, hfd, blk, kb, hb,
+					 pfn % (PAGE / 8))) {
+				blk = UINT64_MAX;
+				m->first++;
+				continue;
+			}
+		}
+		if (hb[pfn % (PAGE / 8)] == kb[pfn % (PAGE / 8)]) {
+			m->checked++;
+			continue;
+		}
+		compare_pfn(kfd, hfd, pfn, false, m, what);
 	}
 	close(pm);
 	close(kfd);
@@ -294,13 +330,12 @@ static unsigned long compare_range(pid_t pid, const char *p, size_t len,
 
 /* ---- converge ---- */
 
-/* Long diagnostic formats are #defines, too long to share a call's line. */
-#define CONVERGE_DIAG	"converge: sync %lu left %lu of %lu stable pages unindexed (%lu still after a second look)"
-
 /*
  * What an allocator does: give pages back without end, most of them free
  * already, now and then one it used.
  */
+static bool purge_yield;	/* leave the CPU to others after each */
+
 static void *purger(void *arg)
 {
 	char *purge = arg;
@@ -311,6 +346,8 @@ static void *purger(void *arg)
 		if (!(i % 64))
 			*pg = 1;
 		madvise(pg, PAGE, MADV_DONTNEED);
+		if (purge_yield)
+			sched_yield();
 		__atomic_add_fetch(&rs->purges, 1, __ATOMIC_RELAXED);
 	}
 	return NULL;
@@ -363,7 +400,7 @@ static void race_converge(double seconds)
 	if (!child)
 		converge_child(stable, purge);
 	while (!__atomic_load_n(&rs->ready, __ATOMIC_ACQUIRE))
-		sleep_ms(1);
+		msleep(1);
 	track(child);
 	do {
 		struct mismatch m = { 0 };
@@ -381,8 +418,8 @@ static void race_converge(double seconds)
 		if (m.first || pages != STABLE_PAGES) {
 			bad_rounds++;
 			if (bad_rounds <= 3)
-				tap_diag(CONVERGE_DIAG, rounds, m.first, pages,
-					 m.persist);
+				tap_diag("converge: sync %lu left %lu of %lu stable pages unindexed (%lu still after a second look)",
+					 rounds, m.first, pages, m.persist);
 		}
 		worst = m.first > worst ? m.first : worst;
 		total.first += m.first;
@@ -400,7 +437,184 @@ static void race_converge(double seconds)
 	munmap(purge, PURGE_PAGES * PAGE);
 }
 
+/* ---- pages a child let go of, checked after each sync ---- */
+
+/*
+ * Runs of pfns a child mapped just before it zapped, split, punched or
+ * collapsed them: after each sync returns, none of them may count more
+ * in hment than in the kernel. A walker that records a leaf or a table
+ * after it is gone is caught at that sync, not only if a random check
+ * happens to follow it. The children need not stop for it: with no sync
+ * running hment only loses mappings, so a pfn read in the kernel first
+ * and in hment then is never above unless hment claims a mapping the
+ * kernel did not have. A ring: the children push, the parent reads on
+ * from where it stopped.
+ */
+#define RUNS		8192
+#define RUNS_IN_FLIGHT	8	/* pushed, their change maybe not yet made */
+#define FULL_EVERY	60	/* s between checks of all RAM */
+
+struct pfn_runs {
+	unsigned long n;	/* pushed in all */
+	struct {
+		unsigned long seq;	/* its index + 1 once written */
+		uint64_t pfn;
+		uint32_t len;
+	} run[RUNS];
+};
+
+static struct pfn_runs *runs;
+static unsigned long runs_done;	/* the parent's place in the ring */
+
+static void runs_push(uint64_t pfn, unsigned int len)
+{
+	unsigned long i = __atomic_fetch_add(&runs->n, 1, __ATOMIC_RELAXED);
+
+	runs->run[i % RUNS].pfn = pfn;
+	runs->run[i % RUNS].len = len;
+	__atomic_store_n(&runs->run[i % RUNS].seq, i + 1, __ATOMIC_RELEASE);
+}
+
+/* Start reading at what is pushed from now on. */
+static void runs_skip(void)
+{
+	runs_done = __atomic_load_n(&runs->n, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * A sync starts: only what changes while one runs can be recorded after
+ * it is gone, so the check after it reads the runs pushed from now (and
+ * the last few before, whose change may still be under way) to its end,
+ * and skips what was pushed while no sync ran: on a debug kernel a read
+ * of 512 counts takes tens of milliseconds.
+ */
+static void runs_sync_starts(void)
+{
+	unsigned long n = __atomic_load_n(&runs->n, __ATOMIC_ACQUIRE);
+
+	if (n - runs_done > RUNS_IN_FLIGHT)
+		runs_done = n - RUNS_IN_FLIGHT;
+}
+
+static unsigned long runs_end(void)
+{
+	return __atomic_load_n(&runs->n, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * What this process maps at [p, p + 2M), read from @pm, as runs of at
+ * least @min pages (16: the pieces of THPs, not scattered small pages).
+ */
+static void push_mapped(int pm, const char *p, unsigned int min)
+{
+	uint64_t e[HPAGE / PAGE], start = 0, pfn;
+	unsigned int len = 0;
+
+	if (pread(pm, e, sizeof(e), (unsigned long)p / PAGE * 8) !=
+	    (ssize_t)sizeof(e))
+		return;
+	for (size_t i = 0; i <= HPAGE / PAGE; i++) {
+		bool present = i < HPAGE / PAGE && (e[i] & PM_PRESENT);
+
+		pfn = present ? e[i] & PM_PFN_MASK : 0;
+		if (present && len && pfn == start + len) {
+			len++;
+			continue;
+		}
+		if (len >= min)
+			runs_push(start, len);
+		len = present;
+		start = pfn;
+	}
+}
+
+/*
+ * The page-table entries hment names for @pfn, each counted once: two
+ * processes sharing a hugetlb PMD table (huge_pmd_share()) map a page
+ * through one entry, which the kernel counts once and hment once per
+ * process.
+ */
+static unsigned long distinct_entries(uint64_t pfn)
+{
+	unsigned long ptpfns[16], n, d = 0;
+	unsigned int entries[16];
+	int pids[16];
+
+	n = lookup_entries(pfn, pids, ptpfns, entries, 16);
+	for (unsigned long i = 0; i < n; i++) {
+		unsigned long j;
+
+		for (j = 0; j < i; j++)
+			if (ptpfns[j] == ptpfns[i] && entries[j] == entries[i])
+				break;
+		d += j == i;
+	}
+	return d;
+}
+
+/*
+ * Every pfn pushed from the last call's end (or runs_sync_starts()) to
+ * @end, kernel first: none above /proc/kpagecount.
+ * Return: how many runs were overwritten unread.
+ */
+static unsigned long check_runs(struct mismatch *m, const char *what,
+				unsigned long end)
+{
+	static uint64_t kb[PAGE / 8], hb[PAGE / 8];
+	unsigned long lost = 0, i;
+	uint64_t blk = UINT64_MAX;
+	int kfd, hfd;
+
+	if (end - runs_done > RUNS) {
+		lost = end - runs_done - RUNS;
+		runs_done = end - RUNS;
+	}
+	if (open_counts(&kfd, &hfd)) {
+		m->first++;
+		return lost;
+	}
+	for (i = runs_done; i < end; i++) {
+		uint64_t pfn = runs->run[i % RUNS].pfn;
+		unsigned int len = runs->run[i % RUNS].len;
+
+		/* still being written: the next call reads it */
+		if (__atomic_load_n(&runs->run[i % RUNS].seq,
+				    __ATOMIC_ACQUIRE) != i + 1)
+			break;
+		/* a page of counts at a time (see compare_range()) */
+		for (uint64_t p = pfn; p < pfn + len; p++) {
+			unsigned int j = p % (PAGE / 8);
+
+			if (p / (PAGE / 8) != blk) {
+				blk = p / (PAGE / 8);
+				if (!read_counts(kfd, hfd, blk, kb, hb, j)) {
+					blk = UINT64_MAX;
+					m->first++;
+					continue;
+				}
+			}
+			if (hb[j] > kb[j] && m->shared_ok &&
+			    distinct_entries(p) <= kb[j]) {
+				m->checked++;
+				m->shared++;
+				continue;
+			}
+			if (hb[j] > kb[j]) {
+				compare_pfn(kfd, hfd, p, true, m, what);
+				continue;
+			}
+			m->checked++;
+		}
+	}
+	runs_done = i;
+	close(kfd);
+	close(hfd);
+	return lost;
+}
+
 /* ---- thp ---- */
+
+#define THP_THREADS	3	/* zappers: more than the test box's CPUs */
 
 static void fault_in(char *t, int v)
 {
@@ -408,63 +622,104 @@ static void fault_in(char *t, int v)
 		t[off] = v;
 }
 
+struct zapper {
+	char *base;
+	int slot;		/* 1..THP_THREADS: its THPs are every third */
+	uint64_t rng;
+};
+
 /*
- * A thread purges 4K pages elsewhere meanwhile, as allocators do: the
- * syncer's passes race with invalidations all the time, and every undone
- * pass must read its leaf again rather than record what it read first.
+ * THPs of its own slots faulted, zapped, split, partly zapped and
+ * remapped; what each mapped just before is pushed for the check.
  */
-static void thp_child(char *base, u64 seed)
+static void *thp_zapper(void *arg)
 {
-	char *purge = map_aligned(PURGE_PAGES * PAGE, PROT_READ | PROT_WRITE,
-				  MAP_PRIVATE | MAP_ANONYMOUS, -1);
-	u64 rng = seed;
-	pthread_t t;
+	struct zapper *z = arg;
+	int pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 
-	if (!purge || pthread_create(&t, NULL, purger, purge))
+	if (pm < 0)
 		_exit(1);
-	for (int s = 0; s < NTHP; s++)
-		memset(base + s * HPAGE, 1, HPAGE);
-	__atomic_store_n(&rs->ready, 1, __ATOMIC_RELEASE);
 	for (;;) {
-		char *t = base + rng_below(&rng, NTHP) * HPAGE;
-		size_t pg = rng_below(&rng, HPAGE / PAGE) * PAGE;
+		int s = z->slot - 1 + THP_THREADS *
+			rng_below(&z->rng, NTHP / THP_THREADS);
+		char *t = z->base + s * HPAGE;
+		size_t pg = rng_below(&z->rng, HPAGE / PAGE) * PAGE;
 
-		park(1);
-		switch (rng_below(&rng, 6)) {
+		push_mapped(pm, t, 16);
+		switch (rng_below(&z->rng, 8)) {
 		case 0:		/* zap the THP, refault a new one */
 		case 1:
+		case 2:
+		case 3:
 			madvise(t, HPAGE, MADV_DONTNEED);
 			fault_in(t, 2);
 			break;
-		case 2:		/* split the PMD: one page read-only */
+		case 4:		/* split the PMD: one page read-only */
 			mprotect(t + pg, PAGE, PROT_READ);
 			mprotect(t + pg, PAGE, PROT_READ | PROT_WRITE);
 			break;
-		case 3:		/* zap one 4K page of it: splits it */
+		case 5:		/* zap one 4K page of it: splits it */
 			madvise(t + pg, PAGE, MADV_DONTNEED);
 			t[pg] = 3;
 			break;
-		case 4:		/* a new VMA in its place */
+		case 6:		/* a new VMA in its place */
 			mmap(t, HPAGE, PROT_READ | PROT_WRITE,
 			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 			madvise(t, HPAGE, MADV_HUGEPAGE);
 			fault_in(t, 4);
 			break;
-		default:	/* fault what is missing */
-			for (size_t off = 0; off < HPAGE; off += PAGE)
-				t[off] |= 1;
+		default:	/* zap it and leave it empty a while */
+			madvise(t, HPAGE, MADV_DONTNEED);
+			break;
 		}
 		__atomic_add_fetch(&rs->ops, 1, __ATOMIC_RELAXED);
 	}
+	return NULL;
 }
 
-static void race_thp(double seconds, u64 seed)
+/*
+ * A thread purges 4K pages elsewhere meanwhile, as allocators do: the
+ * syncs' passes race with invalidations all the time, and every undone
+ * pass must read its leaf again rather than record what it read first.
+ */
+static void thp_child(char *base, uint64_t seed)
 {
+	char *purge = map_aligned(PURGE_PAGES * PAGE, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS, -1);
+	struct zapper z[THP_THREADS];
+	pthread_t t;
+
+	/* invalidations all the time, the CPUs left to the zappers */
+	purge_yield = true;
+	if (!purge || pthread_create(&t, NULL, purger, purge))
+		_exit(1);
+	for (int s = 0; s < NTHP; s++)
+		memset(base + s * HPAGE, 1, HPAGE);
+	__atomic_store_n(&rs->ready, 1, __ATOMIC_RELEASE);
+	for (int i = 0; i < THP_THREADS; i++) {
+		z[i].base = base;
+		z[i].slot = 1 + i;
+		z[i].rng = rng_next(&seed) | 1;
+		if (i + 1 < THP_THREADS &&
+		    pthread_create(&t, NULL, thp_zapper, &z[i]))
+			_exit(1);
+	}
+	thp_zapper(&z[THP_THREADS - 1]);
+}
+
+/*
+ * The parent syncs the child while its zappers run, then parks them and
+ * checks every page they let go of meanwhile; every few seconds, all of
+ * RAM.
+ */
+static void race_thp(double seconds, uint64_t seed)
+{
+	unsigned long points = 0, syncs = 0, sync_err = 0, lost = 0, fulls = 0;
 	size_t len = NTHP * HPAGE;
-	unsigned long points = 0;
+	double sync_s = 0;
 	struct mismatch m = { 0 };
-	pid_t kids[2] = { 0, 0 };
-	double t0 = now();
+	double t0 = now(), full = t0;
+	pid_t kid;
 	char *base;
 
 	base = map_aligned(len, PROT_READ | PROT_WRITE,
@@ -473,40 +728,45 @@ static void race_thp(double seconds, u64 seed)
 		tap_ok(false, "thp: mmap/madvise: %s", strerror(errno));
 		return;
 	}
-	kids[0] = fork();
-	if (!kids[0])
+	runs_skip();
+	kid = fork();
+	if (!kid)
 		thp_child(base, seed);
 	while (!__atomic_load_n(&rs->ready, __ATOMIC_ACQUIRE))
-		sleep_ms(1);
-	track(kids[0]);
-	rs->sync_pids[0] = kids[0];
-	kids[1] = start_syncer(0);
+		msleep(1);
+	track(kid);
 	do {
-		sleep_ms(200 + rng_below(&seed, 300));
-		if (!pause_all(3)) {
-			tap_diag("thp: children did not park");
-			m.first++;
-			break;
-		}
-		compare_all_over(&m);
+		double ts = now();
+
+		runs_sync_starts();
+		if (sync_pid(kid))
+			sync_err++;
+		syncs++;
+		sync_s += now() - ts;
+		lost += check_runs(&m, "thp over-count", runs_end());
 		points++;
-		resume_all();
+		/* all of RAM: 30 s or more on a debug kernel, so seldom */
+		if (now() - full > FULL_EVERY || now() - t0 >= seconds) {
+			compare_all_over(&m);
+			full = now();
+			fulls++;
+		}
 	} while (now() - t0 < seconds || points < 3);
-	tap_diag("thp: %lu syncs (%lu failed), %lu THP operations, %lu purges",
-		 (unsigned long)rs->syncs, (unsigned long)rs->sync_err,
-		 (unsigned long)rs->ops, (unsigned long)rs->purges);
-	tap_ok(!m.first && points && rs->syncs && !rs->sync_err,
-	       "thp: at %lu quiescent points no pfn is above /proc/kpagecount (%lu pfns compared; first-look %lu, persisting %lu)",
+	tap_diag("thp: %lu syncs (%lu failed, %.0f ms each), %lu THP operations, %lu purges, %lu runs overwritten unchecked, all of RAM %lu times",
+		 syncs, sync_err, sync_s * 1000 / (syncs ?: 1),
+		 (unsigned long)rs->ops, (unsigned long)rs->purges, lost,
+		 fulls);
+	tap_ok(!m.first && points && !sync_err,
+	       "thp: after each of %lu syncs no pfn the THPs let go of is above /proc/kpagecount, nor any of RAM (%lu pfns compared; first-look %lu, persisting %lu)",
 	       points, m.checked, m.first, m.persist);
-	stop_children(kids, 2);
+	stop_child(kid);
+	memset(rs, 0, sizeof(*rs));
 	munmap(base, len);
 }
 
 /* ---- collapse ---- */
 
-#define COLLAPSE_DIAG	"collapse: %lu rounds, %lu syncs (%lu failed), %ld THPs collapsed, %lu kB PMD-mapped at the checks"
-
-static long vmstat_read(const char *name)
+static long vmstat(const char *name)
 {
 	static char buf[16384];
 	size_t len = strlen(name);
@@ -524,77 +784,127 @@ static long vmstat_read(const char *name)
 	return -1;
 }
 
-/* A mapper of the file: reads every page, again after each collapse. */
-static void collapse_mapper(int fd, size_t len, int slot, char **where)
-{
-	char *p = map_aligned(len, PROT_READ, MAP_SHARED, fd);
-
-	if (!p)
-		_exit(1);
-	madvise(p, len, MADV_HUGEPAGE);
-	*where = p;	/* the parent's copy of the pointer, shared */
-	for (;;) {
-		park(slot);
-		for (size_t off = 0; off < len; off += PAGE)
-			(void)READ_ONCE(p[off]);
-		if (slot == 1 && !__atomic_load_n(&rs->ready, __ATOMIC_RELAXED)) {
-			/* the collapser: the file, and the other mm's tables */
-			if (madvise(p, len, MADV_COLLAPSE) && errno == EINVAL)
-				rs->ops = -1UL;
-			__atomic_store_n(&rs->ready, 1, __ATOMIC_RELEASE);
-		}
-		sleep_ms(5);
-	}
-}
-
-static int fill_file(int fd, size_t len)
+/* Chunk @c of the file in small pages: a hole punched, then written. */
+static int refill_chunk(int fd, size_t c)
 {
 	static char page[PAGE];
 
-	if (ftruncate(fd, 0) || ftruncate(fd, len))
+	if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		      c * HPAGE, HPAGE))
 		return -1;
-	for (size_t off = 0; off < len; off += PAGE) {
+	for (size_t off = 0; off < HPAGE; off += PAGE) {
 		memset(page, (int)(off / PAGE) | 1, PAGE);
-		if (pwrite(fd, page, PAGE, off) != (ssize_t)PAGE)
+		if (pwrite(fd, page, PAGE, c * HPAGE + off) != (ssize_t)PAGE)
 			return -1;
 	}
 	return 0;
 }
 
-/* One round: fresh small pages, two mappers, a collapse under syncs. */
-static int collapse_round(int fd, const char *what, struct mismatch *over,
-			  struct mismatch *conv, unsigned long *pmd_mapped)
+static void read_all(const char *p, size_t len)
+{
+	volatile char sum = 0;
+
+	for (size_t off = 0; off < len; off += PAGE)
+		sum += p[off];
+}
+
+/*
+ * Slot 1, the collapser, over and over on one 2M chunk after another:
+ * punch it, write it again in small pages, map them, collapse them into
+ * a THP with MADV_COLLAPSE, which also takes the other mapper's PTE table
+ * of the chunk away (retract_page_tables(), with no mmap lock there).
+ * Slot 2 maps every page all the time, in PTEs (no MADV_HUGEPAGE), and
+ * a PMD once a chunk is a THP. What the collapser's chunk mapped before
+ * each punch and each collapse is pushed for the check.
+ */
+static void collapse_mapper(int fd, size_t len, int slot, char **where)
+{
+	char *p = map_aligned(len, PROT_READ, MAP_SHARED, fd);
+	int pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	uint64_t rng = getpid();
+
+	if (!p || pm < 0)
+		_exit(1);
+	if (slot == 1)
+		madvise(p, len, MADV_HUGEPAGE);
+	*where = p;	/* the parent's copy of the pointer, shared */
+	for (size_t c = 0;; c = (c + 1) % (len / HPAGE)) {
+		char *chunk = p + c * HPAGE;
+
+		park(slot);
+		if (slot != 1) {
+			read_all(p, len);
+			continue;
+		}
+		push_mapped(pm, chunk, 1);
+		if (refill_chunk(fd, c))
+			_exit(1);
+		read_all(chunk, HPAGE);
+		msleep(rng_below(&rng, 4));
+		push_mapped(pm, chunk, 1);
+		if (madvise(chunk, HPAGE, MADV_COLLAPSE)) {
+			if (errno == EINVAL) {
+				rs->ops = -1UL;	/* no MADV_COLLAPSE */
+				__atomic_store_n(&rs->ready, 1, __ATOMIC_RELEASE);
+			}
+			continue;
+		}
+		__atomic_add_fetch(&rs->ops, 1, __ATOMIC_RELAXED);
+		__atomic_store_n(&rs->ready, 1, __ATOMIC_RELEASE);
+	}
+}
+
+/* A syncs-and-checks run over one file: the collapser and a mapper. */
+static int collapse_round(int fd, const char *what, double seconds,
+			  struct mismatch *over, struct mismatch *conv,
+			  unsigned long *pmd_mapped)
 {
 	size_t len = COLLAPSE_MB << 20;
 	char **where = (char **)((char *)rs + 2048);
-	pid_t kids[3] = { 0, 0, 0 };
-	double t0;
+	double t0, full;
+	pid_t kids[2] = { 0, 0 };
+	char label[32];
 	int i;
 
-	if (fill_file(fd, len))
-		return -1;
+	snprintf(label, sizeof(label), "%s over-count", what);
+	runs_skip();
+	for (size_t c = 0; c < len / HPAGE; c++)
+		if (ftruncate(fd, len) || refill_chunk(fd, c))
+			return -1;
 	for (i = 0; i < 2; i++) {
 		kids[i] = fork();
 		if (!kids[i])
 			collapse_mapper(fd, len, 1 + i, &where[i]);
 		track(kids[i]);
-		rs->sync_pids[i] = kids[i];
 	}
-	kids[2] = start_syncer(0);
 	t0 = now();
 	while (!__atomic_load_n(&rs->ready, __ATOMIC_ACQUIRE) &&
 	       now() - t0 < 60)
-		sleep_ms(5);
-	sleep_ms(100);	/* mappers refault, khugepaged works, syncs run */
+		msleep(5);
 	if (rs->ops == -1UL) {
-		stop_children(kids, 3);
+		stop_children(kids, 2);
 		return 1;	/* no MADV_COLLAPSE */
 	}
-	if (!pause_all(7)) {
-		tap_diag("collapse: children did not park");
-		over->first++;
-	} else {
+	full = t0 = now();
+	do {
+		/* the mapper whose tables are retracted under it, mostly */
+		runs_sync_starts();
+		for (i = 1; i >= 0; i--) {
+			if (sync_pid(kids[i]))
+				collapse_sync_err++;
+			collapse_syncs++;
+		}
+		collapse_lost += check_runs(over, label, runs_end());
+		collapse_points++;
+		if (now() - full < FULL_EVERY && now() - t0 < seconds)
+			continue;
+		/* all of RAM, and with both parked, every page indexed */
 		compare_all_over(over);
+		if (!pause_all(6)) {
+			tap_diag("collapse: children did not park");
+			conv->first++;
+			break;
+		}
 		for (i = 0; i < 2; i++)
 			sync_pid(kids[i]);
 		for (i = 0; i < 2; i++) {
@@ -605,15 +915,16 @@ static int collapse_round(int fd, const char *what, struct mismatch *over,
 				 kids[i]);
 			read_path(smaps, buf, sizeof(buf));
 			s = strstr(buf, "PmdMapped:");
-			while (s) {	/* ShmemPmdMapped and FilePmdMapped */
+			while (s) {	/* Shmem- and FilePmdMapped */
 				*pmd_mapped += strtoul(s + 10, NULL, 10);
 				s = strstr(s + 10, "PmdMapped:");
 			}
 		}
-	}
-	collapse_syncs += rs->syncs;
-	collapse_sync_err += rs->sync_err;
-	stop_children(kids, 3);
+		full = now();
+		resume_all();
+	} while (now() - t0 < seconds);
+	collapses += rs->ops;
+	stop_children(kids, 2);
 	return 0;
 }
 
@@ -628,8 +939,7 @@ static void race_collapse(double seconds)
 	char saved[4][64], path[128];
 	struct mismatch over = { 0 }, conv = { 0 };
 	unsigned long rounds = 0, pmd_kb = 0;
-	long collapsed0 = vmstat_read("thp_collapse_alloc");
-	double t0 = now();
+	long collapsed0 = vmstat("thp_collapse_alloc");
 	int fds[2], rc = 0, i;
 
 	for (i = 0; i < 4; i++) {
@@ -653,25 +963,27 @@ static void race_collapse(double seconds)
 		tap_ok(false, "collapse: memfd/tmpfs file: %s", strerror(errno));
 		goto out;
 	}
-	do {
-		rc = collapse_round(fds[rounds % 2], rounds % 2 ? "tmpfs" : "shmem",
-				    &over, &conv, &pmd_kb);
+	for (rounds = 0; rounds < 2; rounds++) {
+		rc = collapse_round(fds[rounds], rounds ? "tmpfs" : "shmem",
+				    seconds / 2, &over, &conv, &pmd_kb);
 		if (rc)
 			break;
-		rounds++;
-	} while (now() - t0 < seconds || rounds < 2);
+	}
 	if (rc > 0) {
 		tap_ok(true, "collapse # SKIP no MADV_COLLAPSE on this kernel");
 	} else {
-		tap_diag(COLLAPSE_DIAG, rounds, collapse_syncs, collapse_sync_err,
-			 vmstat_read("thp_collapse_alloc") - collapsed0, pmd_kb);
-		tap_ok(!rc && pmd_kb && collapse_syncs && !collapse_sync_err,
-		       "collapse: shmem and tmpfs pages collapsed into PMD mappings while syncs ran (%lu kB PMD-mapped)",
-		       pmd_kb);
-		tap_ok(!over.first,
-		       "collapse: no pfn above /proc/kpagecount at %lu quiescent points (first-look %lu, persisting %lu)",
-		       rounds, over.first, over.persist);
-		tap_ok(!conv.first && conv.checked,
+		tap_diag("collapse: %lu syncs (%lu failed), %lu MADV_COLLAPSEs, %ld THPs collapsed in all, %lu kB PMD-mapped at the checks, %lu runs unchecked",
+			 collapse_syncs, collapse_sync_err, collapses,
+			 vmstat("thp_collapse_alloc") - collapsed0, pmd_kb,
+			 collapse_lost);
+		tap_ok(!rc && collapses && pmd_kb && collapse_syncs &&
+		       !collapse_sync_err,
+		       "collapse: shmem and tmpfs pages collapsed %lu times while syncs ran (%lu kB PMD-mapped at the checks)",
+		       collapses, pmd_kb);
+		tap_ok(!rc && !over.first,
+		       "collapse: after each of %lu syncs no pfn the collapses let go of is above /proc/kpagecount, nor any of RAM (%lu pfns compared; first-look %lu, persisting %lu)",
+		       collapse_points, over.checked, over.first, over.persist);
+		tap_ok(!rc && !conv.first && conv.checked,
 		       "collapse: after one sync every page of both mappers is indexed (%lu pages; first-look %lu, persisting %lu)",
 		       conv.checked, conv.first, conv.persist);
 	}
@@ -685,6 +997,171 @@ out:
 		snprintf(path, sizeof(path), THP_KNOB "%s", knobs[i]);
 		write_file(path, saved[i]);
 	}
+}
+
+/* ---- hugetlb ---- */
+
+#define PUD_SPAN	(1UL << 30)
+#define SHARE_SPANS	2	/* 1G regions, each with its own PMD table */
+#define SHARE_PAGES	2	/* 2M pages faulted per region */
+
+/*
+ * One of two processes, over and over: map the hugetlb file over whole
+ * 1G regions at the same addresses as the other (so that the second to
+ * fault shares the first's PMD tables, huge_pmd_share()), fault a few
+ * pages, punch them out of the file (which unshares the PMD table in
+ * every mm but the last, huge_pmd_unshare(), with no mmap lock there),
+ * and unmap (the last user frees the table). The syncs walk both:
+ * a walker reading a shared table without the file's i_mmap lock reads
+ * it after it is freed. What was mapped before each punch is pushed.
+ */
+static void share_child(int fd, char *at, int slot, uint64_t rng)
+{
+	int pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+
+	if (pm < 0)
+		_exit(1);
+	for (;;) {
+		char *p = mmap(at, SHARE_SPANS * PUD_SPAN,
+			       PROT_READ | PROT_WRITE,
+			       MAP_SHARED | MAP_FIXED | MAP_NORESERVE, fd, 0);
+
+		if (p == MAP_FAILED)
+			_exit(1);
+		for (int r = 0; r < SHARE_SPANS; r++)
+			for (int i = 0; i < SHARE_PAGES; i++)
+				p[r * PUD_SPAN + i * HPAGE] = 1;
+		__atomic_store_n(&rs->ready, 1, __ATOMIC_RELEASE);
+		park(slot);	/* mapped: the parent may see the sharing */
+		msleep(rng_below(&rng, 3));
+		for (int r = 0; r < SHARE_SPANS; r++)
+			for (int i = 0; i < SHARE_PAGES; i++)
+				push_mapped(pm, p + r * PUD_SPAN + i * HPAGE,
+					    1);
+		if (rng_below(&rng, 2))
+			for (int r = 0; r < SHARE_SPANS; r++)
+				fallocate(fd, FALLOC_FL_PUNCH_HOLE |
+					  FALLOC_FL_KEEP_SIZE, r * PUD_SPAN,
+					  SHARE_PAGES * HPAGE);
+		msleep(rng_below(&rng, 3));
+		/* unmapped: back to PROT_NONE, the region stays reserved */
+		mmap(at, SHARE_SPANS * PUD_SPAN, PROT_NONE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE,
+		     -1, 0);
+		__atomic_add_fetch(&rs->ops, 1, __ATOMIC_RELAXED);
+	}
+}
+
+/* hment's lookup of @pfn: pid 0xVA level comm ptpfn entry name. */
+static unsigned int lookup_entries(uint64_t pfn, int *pids,
+				   unsigned long *ptpfns, unsigned int *entries,
+				   unsigned int max)
+{
+	static char out[16384];
+	char cmd[32], *line, *save;
+	unsigned int n = 0;
+
+	snprintf(cmd, sizeof(cmd), "%llu", (unsigned long long)pfn);
+	if (hm_write_str("lookup", cmd) || hm_read("lookup", out, sizeof(out)) < 0)
+		return 0;
+	for (line = strtok_r(out, "\n", &save); line && n < max;
+	     line = strtok_r(NULL, "\n", &save)) {
+		unsigned long va;
+		unsigned int level;
+
+		if (sscanf(line, "%d 0x%lx %u %*s %lu %u", &pids[n], &va,
+			   &level, &ptpfns[n], &entries[n]) == 5)
+			n++;
+	}
+	return n;
+}
+
+/* Does hment name two processes mapping @pfn through one table entry? */
+static bool table_shared(uint64_t pfn)
+{
+	unsigned long ptpfns[8];
+	unsigned int entries[8], n;
+	int pids[8];
+
+	n = lookup_entries(pfn, pids, ptpfns, entries, 8);
+	for (unsigned int i = 0; i < n; i++)
+		for (unsigned int j = i + 1; j < n; j++)
+			if (pids[i] != pids[j] && ptpfns[i] == ptpfns[j] &&
+			    entries[i] == entries[j])
+				return true;
+	return false;
+}
+
+static void race_hugetlb(double seconds, uint64_t seed)
+{
+	size_t len = SHARE_SPANS * PUD_SPAN;
+	unsigned long points = 0, syncs = 0, sync_err = 0, lost = 0;
+	unsigned long shared = 0, cycles;
+	long pool = read_long("/proc/sys/vm/nr_hugepages");
+	struct mismatch m = { 0 };
+	pid_t kids[2] = { 0, 0 };
+	double t0 = now();
+	char *raw, *at;
+	int fd, i;
+
+	if (pool < SHARE_SPANS * SHARE_PAGES) {
+		tap_ok(true, "hugetlb # SKIP %ld hugetlb pages, %d needed",
+		       pool, SHARE_SPANS * SHARE_PAGES);
+		return;
+	}
+	fd = memfd_create("hment-races-hugetlb", MFD_HUGETLB);
+	raw = mmap(NULL, len + PUD_SPAN, PROT_NONE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (fd < 0 || raw == MAP_FAILED || ftruncate(fd, len)) {
+		tap_ok(false, "hugetlb: memfd/mmap: %s", strerror(errno));
+		return;
+	}
+	at = (char *)(((unsigned long)raw + PUD_SPAN - 1) & ~(PUD_SPAN - 1));
+	m.shared_ok = true;
+	runs_skip();
+	for (i = 0; i < 2; i++) {
+		kids[i] = fork();
+		if (!kids[i])
+			share_child(fd, at, 1 + i, rng_next(&seed));
+	}
+	while (!__atomic_load_n(&rs->ready, __ATOMIC_ACQUIRE) &&
+	       now() - t0 < 60)
+		msleep(5);
+	for (i = 0; i < 2; i++)
+		track(kids[i]);
+	do {
+		runs_sync_starts();
+		for (i = 0; i < 2; i++) {
+			if (sync_pid(kids[i]))
+				sync_err++;
+			syncs++;
+		}
+		lost += check_runs(&m, "hugetlb over-count", runs_end());
+		if (!(points++ % 8)) {
+			/* both parked, mapped: sync, then look */
+			if (!pause_all(6)) {
+				tap_diag("hugetlb: children did not park");
+				m.first++;
+				break;
+			}
+			for (i = 0; i < 2; i++)
+				sync_pid(kids[i]);
+			shared += table_shared(pagemap_pfn(kids[0],
+							   (unsigned long)at));
+			resume_all();
+		}
+	} while (now() - t0 < seconds || points < 3);
+	cycles = rs->ops;
+	tap_diag("hugetlb: %lu syncs (%lu failed), %lu map/punch/unmap cycles, PMD table seen shared %lu times, %lu runs unchecked",
+		 syncs, sync_err, cycles, shared, lost);
+	tap_diag("hugetlb: %lu pfns above /proc/kpagecount only by an entry of a shared PMD table counted once per process (the kernel counts it once)",
+		 m.shared);
+	stop_children(kids, 2);
+	close(fd);
+	munmap(raw, len + PUD_SPAN);
+	tap_ok(!m.first && cycles && shared && !sync_err,
+	       "hugetlb: PMD tables shared over 1G, unshared by punching the file and freed while syncs walk them: after each of %lu syncs no pfn above /proc/kpagecount (%lu pfns compared; first-look %lu, persisting %lu)",
+	       points, m.checked, m.first, m.persist);
 }
 
 /* ---- reap ---- */
@@ -759,7 +1236,7 @@ static void race_reap(void)
 			sync_pid(getpid());	/* syncs another pid only */
 		*res = 0;
 		for (int i = 0; i < 200 && tracked(kid); i++)
-			sleep_ms(10);
+			msleep(10);
 		*res = tracked(kid) ? 1 : 0;
 		hm_stats(after, names, 2);
 		tap_diag("reap: round %d: hats %ld -> %ld, htables %ld -> %ld",
@@ -775,8 +1252,9 @@ static void race_reap(void)
 
 int races_main(int argc, char **argv)
 {
-	double seconds = 30;
-	u64 seed = 1;
+	const char *only = "reap converge thp collapse hugetlb";
+	double seconds = 30, each;
+	uint64_t seed = 1;
 	char first[512];
 
 	for (int i = 1; i + 1 < argc; i += 2) {
@@ -784,18 +1262,30 @@ int races_main(int argc, char **argv)
 			seconds = atof(argv[i + 1]);
 		else if (!strcmp(argv[i], "--seed"))
 			seed = strtoull(argv[i + 1], NULL, 0);
+		else if (!strcmp(argv[i], "--only") && *argv[i + 1])
+			only = argv[i + 1];
 	}
+	/* the timed tests share the time; reap takes none */
+	each = seconds / (!!strstr(only, "converge") + !!strstr(only, "thp") +
+			  !!strstr(only, "collapse") + !!strstr(only, "hugetlb") ?: 1);
 	tap_init();
 	rs = xmmap_shared(4096);
+	runs = xmmap_shared(sizeof(*runs));
 	if (!hm_loaded()) {
 		tap_ok(false, "races: hment is loaded");
 		tap_plan();
 		return 1;
 	}
-	race_reap();
-	race_converge(seconds / 3);
-	race_thp(seconds / 3, seed);
-	race_collapse(seconds / 3);
+	if (strstr(only, "reap"))
+		race_reap();
+	if (strstr(only, "converge"))
+		race_converge(each);
+	if (strstr(only, "thp"))
+		race_thp(each, seed);
+	if (strstr(only, "collapse"))
+		race_collapse(each);
+	if (strstr(only, "hugetlb"))
+		race_hugetlb(each, seed);
 	tap_ok(hm_verify(first, sizeof(first)) == 1, "races: verify ok (%s)",
 	       first);
 	tap_plan();

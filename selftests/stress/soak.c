@@ -18,7 +18,9 @@
  *           module is pinned: rmmod fails with EAGAIN (EBUSY while it is
  *           still loading or going), which is right and counted. If the
  *           readers keep it pinned, the loader quiesces them all and
- *           retries until the unload happens.
+ *           retries until the unload happens, waiting for reads in
+ *           flight (up to READ_MAX s); refused with no hment file open
+ *           anywhere is a module reference leak, and fails at once.
  *
  * Every event a phase's checks require (a sync, a kpagecount read, an
  * rmmod/insmod cycle, a process killed mid-sync, each kind of churn, and
@@ -38,13 +40,13 @@
 #include "stress.h"
 #include "soak.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,7 +57,9 @@
 
 #define MIDSYNC_MB	8
 #define EXTEND_MAX	120	/* s a phase may run on for a missing event */
-#define QUIESCE_MAX	60	/* s to unload with every reader quiesced */
+#define READ_MAX	300	/* s one read or write may keep hment pinned */
+#define LEAK_MAX	5	/* s refused with no file open: a leak */
+#define PIN_REPORT	15	/* s quiesced before saying who pins it */
 #define Q_PAGES		64
 #define R_PAGES		256
 
@@ -67,7 +71,7 @@ static const char *const counter_names[NR_COUNTERS] = {
 	"lookups", "lookup_lines", "tracks", "untracks", "track_esrch",
 	"holds", "loads", "unloads", "rmmod_eagain", "rmmod_ebusy",
 	"rmmod_quiesced", "rmmod_gaveup", "absent", "enomem", "sync_ms",
-	"verify_ms",
+	"verify_ms", "quiesce_ms",
 	"bad_sync", "bad_verify", "bad_kpc", "bad_lookup", "bad_track",
 	"bad_load", "bad_worker",
 };
@@ -81,7 +85,7 @@ static void add(int c, long v)
 }
 
 static void bad(int c, const char *fmt, ...)
-	__printf(2, 3);
+	__attribute__((format(printf, 2, 3)));
 
 static void bad(int c, const char *fmt, ...)
 {
@@ -125,7 +129,7 @@ static bool fault_ok(int err)
 static void hold_off(void)
 {
 	while (sh->want_unload && !sh->stop)
-		sleep_ms(5);
+		msleep(5);
 }
 
 static void remember(pid_t pid)
@@ -182,7 +186,7 @@ static void sample_stats(bool unloading)
 
 /* ---- workers ---- */
 
-static void w_forker(u64 rng)
+static void w_forker(uint64_t rng)
 {
 	int live = 0, status;
 	pid_t pid;
@@ -190,7 +194,7 @@ static void w_forker(u64 rng)
 	while (!sh->stop) {
 		pid = fork();
 		if (!pid) {
-			u64 r = rng ^ ((u64)getpid() << 32);
+			uint64_t r = rng ^ ((uint64_t)getpid() << 32);
 			char seed[32];
 
 			if (!rng_below(&r, 4)) {
@@ -211,7 +215,7 @@ static void w_forker(u64 rng)
 			remember(pid);
 			/* some die in the middle of their churn */
 			if (!rng_below(&rng, 8)) {
-				sleep_ms(rng_below(&rng, 10));
+				msleep(rng_below(&rng, 10));
 				kill(pid, SIGKILL);
 			}
 		}
@@ -233,7 +237,7 @@ static void w_forker(u64 rng)
 /* A short-lived thread: a few rounds, then it exits while others run. */
 static void *churn_thread(void *arg)
 {
-	u64 r = (uintptr_t)arg;
+	uint64_t r = (uintptr_t)arg;
 
 	for (int n = 1 + rng_below(&r, 3); n > 0 && !sh->stop; n--)
 		mem_churn(&r, 8);
@@ -242,14 +246,14 @@ static void *churn_thread(void *arg)
 
 static void *churn_thread_long(void *arg)
 {
-	u64 r = (uintptr_t)arg;
+	uint64_t r = (uintptr_t)arg;
 
 	while (!sh->stop)
 		mem_churn(&r, 8);
 	return NULL;
 }
 
-static void w_threads(u64 rng)
+static void w_threads(uint64_t rng)
 {
 	pthread_t t[3], extra;
 	int i;
@@ -264,7 +268,7 @@ static void w_threads(u64 rng)
 			add(C_THREADS, 1);
 			pthread_join(extra, NULL);
 		}
-		sleep_ms(rng_below(&rng, 50));
+		msleep(rng_below(&rng, 50));
 	}
 	for (i = 0; i < 3; i++)
 		pthread_join(t[i], NULL);
@@ -280,7 +284,7 @@ static long anon_huge_kb(void)
 	return p ? strtol(p + 14, NULL, 10) : -1;
 }
 
-static void w_thp(u64 rng)
+static void w_thp(uint64_t rng)
 {
 	int status;
 
@@ -290,7 +294,7 @@ static void w_thp(u64 rng)
 		pid_t pid = -1;
 
 		if (raw == MAP_FAILED) {
-			sleep_ms(50);
+			msleep(50);
 			continue;
 		}
 		a = (char *)(((uintptr_t)raw + HPAGE - 1) & ~(HPAGE - 1));
@@ -311,14 +315,14 @@ static void w_thp(u64 rng)
 		if (rng_below(&rng, 2))
 			madvise(a + rng_below(&rng, 256) * PAGE, 64 * PAGE,
 				MADV_DONTNEED);
-		sleep_ms(rng_below(&rng, 20));
+		msleep(rng_below(&rng, 20));
 		munmap(raw, 2 * HPAGE);
 		if (pid > 0)
 			waitpid(pid, &status, 0);
 	}
 }
 
-static void w_ksm(u64 rng)
+static void w_ksm(uint64_t rng)
 {
 	size_t len = 128 * PAGE;
 	long sharing;
@@ -328,7 +332,7 @@ static void w_ksm(u64 rng)
 			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 		if (a == MAP_FAILED) {
-			sleep_ms(50);
+			msleep(50);
 			continue;
 		}
 		/* four kinds of page, 32 of each: plenty to merge */
@@ -336,7 +340,7 @@ static void w_ksm(u64 rng)
 			memset(a + i * PAGE, 'k' + i % 4, PAGE);
 		if (!madvise(a, len, MADV_MERGEABLE))
 			add(C_KSM_MERGE, 1);
-		sleep_ms(200 + rng_below(&rng, 600));
+		msleep(200 + rng_below(&rng, 600));
 		sharing = read_long("/sys/kernel/mm/ksm/pages_sharing");
 		if (sharing > sh->ksm_sharing_max)
 			sh->ksm_sharing_max = sharing;
@@ -347,7 +351,7 @@ static void w_ksm(u64 rng)
 	}
 }
 
-static void w_hugetlb(u64 rng)
+static void w_hugetlb(uint64_t rng)
 {
 	int status;
 
@@ -361,7 +365,7 @@ static void w_hugetlb(u64 rng)
 
 		if (a == MAP_FAILED) {	/* the pool is small */
 			add(C_HUGETLB_NOMEM, 1);
-			sleep_ms(100);
+			msleep(100);
 			continue;
 		}
 		/* reserved at mmap, so touching cannot SIGBUS */
@@ -371,12 +375,12 @@ static void w_hugetlb(u64 rng)
 		if (shared && rng_below(&rng, 2)) {
 			pid = fork();
 			if (!pid) {
-				(void)READ_ONCE(*a);
-				sleep_ms(rng_below(&rng, 20));
+				(void)*(volatile char *)a;
+				msleep(rng_below(&rng, 20));
 				_exit(0);
 			}
 		}
-		sleep_ms(rng_below(&rng, 100));
+		msleep(rng_below(&rng, 100));
 		munmap(a, len);
 		if (pid > 0)
 			waitpid(pid, &status, 0);
@@ -386,7 +390,7 @@ static void w_hugetlb(u64 rng)
 struct midsync {
 	pid_t pid;
 	bool all;
-	atomic_bool in_sync;
+	volatile int in_sync;
 	int err;
 };
 
@@ -412,7 +416,7 @@ static void *toucher(void *arg)
 }
 
 /* A process big enough to take a while to sync, killed meanwhile. */
-static void w_midsync(u64 rng)
+static void w_midsync(uint64_t rng)
 {
 	struct midsync m;
 	unsigned long hits = 0;	/* this worker lives one phase */
@@ -457,7 +461,7 @@ static void w_midsync(u64 rng)
 		m.err = 0;
 		pthread_create(&t, NULL, midsync_thread, &m);
 		if (hits) {
-			sleep_ms(rng_below(&rng, 60));
+			msleep(rng_below(&rng, 60));
 		} else {
 			/* none yet this phase: kill as the sync starts */
 			for (r = 0; !m.in_sync && r < 100000; r++)
@@ -478,7 +482,7 @@ static void w_midsync(u64 rng)
 	}
 }
 
-static void w_syncer(u64 rng)
+static void w_syncer(uint64_t rng)
 {
 	static char buf[4096];
 	char first[512];
@@ -492,7 +496,7 @@ static void w_syncer(u64 rng)
 		t = now();
 		r = hm_write_str("sync", "1");
 		if (absent(r)) {
-			sleep_ms(20);
+			msleep(20);
 			continue;
 		}
 		if (r) {
@@ -502,11 +506,9 @@ static void w_syncer(u64 rng)
 		add(C_SYNCS, 1);
 		add(C_SYNC_MS, (now() - t) * 1000);
 		t = now();
-		if (hm_read("sync", buf, sizeof(buf)) > 0) {
-			p = strstr(buf, "added ");
-			if (p)
-				add(C_SYNC_ADDED, strtol(p + 6, NULL, 10));
-		}
+		if (hm_read("sync", buf, sizeof(buf)) > 0 &&
+		    (p = strstr(buf, "added ")))
+			add(C_SYNC_ADDED, strtol(p + 6, NULL, 10));
 		for (tries = 0;; tries++) {
 			v = hm_verify(first, sizeof(first));
 			if (v == 1) {
@@ -529,7 +531,7 @@ static void w_syncer(u64 rng)
 	}
 }
 
-static void w_kpc(u64 rng)
+static void w_kpc(uint64_t rng)
 {
 	static char buf[1 << 20];
 	size_t want = sh->max_pfn * 8, total;
@@ -540,12 +542,12 @@ static void w_kpc(u64 rng)
 		hold_off();
 		fd = hm_open("kpagecount", O_RDONLY);
 		if (absent(fd)) {
-			sleep_ms(20);
+			msleep(20);
 			continue;
 		}
 		if (fd < 0) {
 			bad(C_BAD_KPC, "open: %s", errname(hm_open_errno(fd)));
-			sleep_ms(100);
+			msleep(100);
 			continue;
 		}
 		for (total = 0;; total += n) {
@@ -554,7 +556,7 @@ static void w_kpc(u64 rng)
 				break;
 			/* a mapped pfn now and then, for the lookup worker */
 			for (ssize_t o = 0; o + 8 <= n && !(total % 8); o += 8 * 97)
-				if (*(u64 *)(buf + o))
+				if (*(uint64_t *)(buf + o))
 					sh->hot[rng_below(&rng, 64)] =
 						(total + o) / 8;
 		}
@@ -566,12 +568,12 @@ static void w_kpc(u64 rng)
 		add(C_KPC_MB, total >> 20);
 		/* a reader holding the file: rmmod must wait for it */
 		if (!rng_below(&rng, 3))
-			sleep_ms(rng_below(&rng, 1500));
+			msleep(rng_below(&rng, 1500));
 		close(fd);
 	}
 }
 
-static void w_lookup(u64 rng)
+static void w_lookup(uint64_t rng)
 {
 	static char out[1 << 20];
 	char cmd[32], *line, *save;
@@ -617,7 +619,7 @@ static void w_lookup(u64 rng)
 	}
 }
 
-static void w_tracker(u64 rng)
+static void w_tracker(uint64_t rng)
 {
 	char cmd[32];
 	unsigned long n;
@@ -628,7 +630,7 @@ static void w_tracker(u64 rng)
 		hold_off();
 		n = sh->nrecent;
 		if (!n) {
-			sleep_ms(10);
+			msleep(10);
 			continue;
 		}
 		pid = sh->recent[rng_below(&rng, n < RECENT ? n : RECENT)];
@@ -648,11 +650,11 @@ static void w_tracker(u64 rng)
 		else if (r != -EEXIST && !absent(r) && !fault_ok(-r) &&
 			 !(r == -EINVAL && is_kthread(pid)))
 			bad(C_BAD_TRACK, "track %d: %s", pid, errname(-r));
-		sleep_ms(rng_below(&rng, 20));
+		msleep(rng_below(&rng, 20));
 	}
 }
 
-static void w_holder(u64 rng)
+static void w_holder(uint64_t rng)
 {
 	static const char *const files[] = {
 		"stats", "kpagecount", "track", "lookup", "sync", "walk",
@@ -667,41 +669,126 @@ static void w_holder(u64 rng)
 		 * only when the loader has failed long enough to quiesce all.
 		 */
 		while (sh->want_unload == UNLOAD_ALL && !sh->stop)
-			sleep_ms(5);
+			msleep(5);
 		fd = hm_open(files[rng_below(&rng, 8)], O_RDONLY);
 		if (absent(fd)) {
-			sleep_ms(50);
+			msleep(50);
 			continue;
 		}
 		if (fd >= 0) {
 			if (read(fd, buf, sizeof(buf)) < 0)
 				fault_ok(errno);
-			sleep_ms(100 + rng_below(&rng, 1400));
+			msleep(100 + rng_below(&rng, 1400));
 			close(fd);
 			add(C_HOLDS, 1);
 		}
-		sleep_ms(200 + rng_below(&rng, 1300));
+		msleep(200 + rng_below(&rng, 1300));
 	}
 }
 
-static void w_loader(u64 rng)
+/* The worker a pid belongs to, for the pin report. */
+static const char *worker_name(pid_t pid);
+
+/* One task's place in the kernel: state, wchan and stack, on one line. */
+static void task_report(pid_t pid, pid_t tid)
+{
+	char path[96], wchan[64], stack[2048], *s;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/wchan", pid, tid);
+	read_text(path, wchan, sizeof(wchan));
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stack", pid, tid);
+	read_text(path, stack, sizeof(stack));
+	for (s = stack; *s; s++)
+		if (*s == '\n')
+			*s = ' ';
+	printf("#   task %d %c wchan %s: %.300s\n", tid, proc_state(tid), wchan,
+	       stack);
+}
+
+/*
+ * The files of HM_DIR open in any process: each is a reader the module
+ * is pinned for. With @report, the module's refcnt, each holder and
+ * where each of its tasks is in the kernel (a read in flight shows the
+ * module's function on its stack).
+ */
+static int open_files(bool report, double secs)
+{
+	char path[300], link[300], refcnt[32];
+	struct dirent *p, *f;
+	DIR *procs, *fds, *tasks;
+	int total = 0;
+
+	if (report) {
+		read_text("/sys/module/hment/refcnt", refcnt, sizeof(refcnt));
+		refcnt[strcspn(refcnt, "\n")] = '\0';
+		printf("# soak: rmmod refused %.0f s after every reader was quiesced: refcnt %s\n",
+		       secs, refcnt);
+	}
+	procs = opendir("/proc");
+	while (procs && (p = readdir(procs))) {
+		pid_t pid = atoi(p->d_name);
+		int mine = 0;
+
+		if (pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+		fds = opendir(path);
+		while (fds && (f = readdir(fds))) {
+			ssize_t n;
+
+			snprintf(path, sizeof(path), "/proc/%d/fd/%s", pid,
+				 f->d_name);
+			n = readlink(path, link, sizeof(link) - 1);
+			if (n <= 0)
+				continue;
+			link[n] = '\0';
+			if (strncmp(link, HM_DIR, strlen(HM_DIR)))
+				continue;
+			if (report)
+				printf("# soak:   pid %d (%s) fd %s: %s\n", pid,
+				       worker_name(pid), f->d_name, link);
+			mine++;
+		}
+		if (fds)
+			closedir(fds);
+		total += mine;
+		if (!mine || !report)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task", pid);
+		tasks = opendir(path);
+		while (tasks && (f = readdir(tasks)))
+			if (atoi(f->d_name) > 0)
+				task_report(pid, atoi(f->d_name));
+		if (tasks)
+			closedir(tasks);
+	}
+	if (procs)
+		closedir(procs);
+	if (report && !total)
+		printf("# soak:   no process has a file of %s open\n", HM_DIR);
+	fflush(stdout);
+	return total;
+}
+
+static void w_loader(uint64_t rng)
 {
 	const char *args = sh->phase == 2 ? fault_args : base_args;
-	double next, t;
+	double next, tq, tfree, tscan;
 	int r, tries, pin;
-	bool gone;
+	bool gone, reported;
 
 	/* the first cycle soon, so that even a short phase has one */
 	for (next = now() + 0.5; !sh->stop;
 	     next = now() + 2 + rng_below(&rng, 2000) / 1000.0) {
 		while (!sh->stop && now() < next)
-			sleep_ms(100);
+			msleep(100);
 		if (sh->stop)
 			break;
 		/* stats walks every hash bucket: a second under TCG, so once */
 		sample_stats(false);
 		sh->want_unload = UNLOAD_SOFT;
 		gone = false;
+		reported = false;
 		/* an open file pins the module: rmmod must refuse */
 		pin = hm_open("stats", O_RDONLY);
 		if (pin >= 0) {
@@ -718,43 +805,76 @@ static void w_loader(u64 rng)
 		}
 		/*
 		 * A second with the holder's readers still coming and going,
-		 * then quiesce them too: once nothing opens a file, the last
-		 * reader closes within seconds and rmmod must succeed. One
-		 * still refused after QUIESCE_MAX seconds is a pinned module.
+		 * then quiesce them too: nothing opens a file any more, and
+		 * the readers in flight close theirs when their read or write
+		 * returns. That may take a minute or more (one read of
+		 * kpagecount or histogram visits every pfn: over 60 s on the
+		 * 6.12 debug kernel under TCG), so the loader waits for them,
+		 * up to READ_MAX s. Refused with no file of hment open
+		 * anywhere for LEAK_MAX s is a reference that the module took
+		 * and never dropped.
 		 */
-		for (tries = 0, t = now(); !gone; tries++) {
+		for (tries = 0, tq = tfree = tscan = 0; !gone;
+		     tries++) {
 			if (tries == 50) {
 				sh->want_unload = UNLOAD_ALL;
 				add(C_RMMOD_QUIESCED, 1);
+				tq = now();
 			}
-			if (now() - t > QUIESCE_MAX + 1)
+			if (tq && now() - tscan >= 1) {
+				tscan = now();
+				if (open_files(false, 0))
+					tfree = 0;
+				else if (!tfree)
+					tfree = tscan;
+			}
+			if (tfree && now() - tfree > LEAK_MAX) {
+				open_files(true, now() - tq);
+				bad(C_BAD_LOAD, "rmmod refused for %.0f s with no file of hment open anywhere: a module reference never dropped",
+				    now() - tfree);
+				break;
+			}
+			if (tq && now() - tq > READ_MAX) {
+				open_files(true, now() - tq);
+				bad(C_BAD_LOAD, "rmmod refused for %.0f s, every reader quiesced: a read or write in flight that long",
+				    now() - tq);
+				break;
+			}
+			if (tq && !reported && now() - tq > PIN_REPORT) {
+				/* who it waits for, the first times */
+				if (__atomic_fetch_add(&sh->pin_reports, 1,
+						       __ATOMIC_RELAXED) < 2)
+					open_files(true, now() - tq);
+				reported = true;
+			}
+			if (sh->stop)	/* the phase is over: let it end */
 				break;
 			r = unload();
-			if (!r) {
+			if (!r)
 				gone = true;
-			} else if (r == -EAGAIN) {
+			else if (r == -EAGAIN)
 				add(C_RMMOD_EAGAIN, 1);
-			} else if (r == -EBUSY) {
+			else if (r == -EBUSY)
 				add(C_RMMOD_EBUSY, 1);
-			} else {
+			else {
 				bad(C_BAD_LOAD, "rmmod: %s", errname(-r));
 				break;
 			}
 			if (!gone)
-				sleep_ms(20);
+				msleep(20);
 		}
+		if (tq && gone)
+			add(C_QUIESCE_MS, (now() - tq) * 1000);
 		if (!gone) {
 			add(C_RMMOD_GAVEUP, 1);
-			bad(C_BAD_LOAD, "rmmod refused for %.0f s, every reader quiesced",
-			    now() - t);
 			sh->want_unload = 0;
 			continue;
 		}
 		add(C_UNLOADS, 1);
 		sample_stats(true);
-		sleep_ms(50 + rng_below(&rng, 250));
+		msleep(50 + rng_below(&rng, 250));
 		for (tries = 0; (r = load(args)) && tries < 5; tries++)
-			sleep_ms(200);
+			msleep(200);
 		if (r)
 			bad(C_BAD_LOAD, "insmod %s: %s", args, errname(-r));
 		else
@@ -764,7 +884,7 @@ static void w_loader(u64 rng)
 }
 
 /* A counter of /proc/vmstat: the kernel's own word on THPs. */
-static long vmstat_read(const char *name)
+static long vmstat(const char *name)
 {
 	static char buf[16384];
 
@@ -780,7 +900,7 @@ static long quiet_steals, quiet_stolen, exhaust_fail, exhaust_injected;
 
 struct worker {
 	const char *name;
-	void (*fn)(u64 rng);
+	void (*fn)(uint64_t rng);
 	int nice;	/* the churn yields to the workers that use hment */
 	pid_t pid;
 };
@@ -793,8 +913,32 @@ static struct worker workers[] = {
 	{ "lookup", w_lookup, 0, 0 }, { "tracker", w_tracker, 0, 0 },
 	{ "holder", w_holder, 0, 0 }, { "loader", w_loader, 0, 0 },
 };
+#define NWORKERS	(int)(sizeof(workers) / sizeof(workers[0]))
 
-#define NWORKERS	((int)ARRAY_SIZE(workers))
+static const char *worker_name(pid_t pid)
+{
+	static char name[64];
+	char path[64], stat[512], *p;
+	pid_t ppid = 0;
+	int i;
+
+	for (i = 0; i < NWORKERS; i++)
+		if (workers[i].pid == pid)
+			return workers[i].name;
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	read_text(path, stat, sizeof(stat));
+	p = strrchr(stat, ')');
+	if (p)
+		sscanf(p + 1, " %*c %d", &ppid);
+	for (i = 0; i < NWORKERS; i++)
+		if (ppid && workers[i].pid == ppid) {
+			snprintf(name, sizeof(name), "a child of %s",
+				 workers[i].name);
+			return name;
+		}
+	snprintf(name, sizeof(name), "not a worker, parent %d", ppid);
+	return name;
+}
 
 static int ensure_loaded(const char *args)
 {
@@ -827,7 +971,7 @@ static const char *phase_missing(const unsigned long *b, int phase)
 	};
 	long *t = sh->fs_total, *l = sh->fs_last;
 
-	for (size_t i = 0; i < ARRAY_SIZE(need); i++)
+	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
 		if (!delta(b, need[i].c))
 			return need[i].name;
 	if (!delta(b, C_TRACKS) && !delta(b, C_UNTRACKS))
@@ -843,14 +987,14 @@ static const char *phase_missing(const unsigned long *b, int phase)
 		return "a steal";
 	if (sh->stale_max <= 0 && t[FS_STALE_MARKS] + l[FS_STALE_MARKS] <= 0)
 		return "a stale mark";
-	if (vmstat_read("thp_fault_alloc") <= thp_alloc0 && !sh->c[C_THP])
+	if (vmstat("thp_fault_alloc") <= thp_alloc0 && !sh->c[C_THP])
 		return "a THP";
-	if (vmstat_read("thp_split_pmd") <= thp_split0)
+	if (vmstat("thp_split_pmd") <= thp_split0)
 		return "a PMD split";
 	return NULL;
 }
 
-static double run_phase(int phase, double seconds, u64 *rng,
+static double run_phase(int phase, double seconds, uint64_t *rng,
 			const unsigned long *before)
 {
 	double t0 = now(), deadline = t0 + seconds, end;
@@ -862,7 +1006,7 @@ static double run_phase(int phase, double seconds, u64 *rng,
 	sh->phase = phase;
 	fflush(stdout);
 	for (i = 0; i < NWORKERS; i++) {
-		u64 seed = rng_next(rng);
+		uint64_t seed = rng_next(rng);
 
 		workers[i].pid = fork();
 		if (!workers[i].pid) {
@@ -886,7 +1030,7 @@ static double run_phase(int phase, double seconds, u64 *rng,
 				       phase, missing);
 			told = missing;
 		}
-		sleep_ms(200);
+		msleep(200);
 		for (i = 0; i < NWORKERS; i++) {
 			if (workers[i].pid <= 0 ||
 			    waitpid(workers[i].pid, &status, WNOHANG) <= 0)
@@ -916,7 +1060,7 @@ static double run_phase(int phase, double seconds, u64 *rng,
 				    workers[i].name, status);
 			workers[i].pid = 0;
 		}
-		sleep_ms(100);
+		msleep(100);
 	}
 	for (i = 0; i < NWORKERS; i++) {
 		if (workers[i].pid <= 0)
@@ -956,9 +1100,11 @@ static void report_phase(const char *name, const unsigned long *b,
 	       !delta(b, C_BAD_LOAD),
 	       "%s: %lu rmmod/insmod cycles", name, delta(b, C_LOADS));
 	tap_ok(delta(b, C_RMMOD_EAGAIN) + delta(b, C_RMMOD_EBUSY) > 0,
-	       "%s: rmmod refused while readers held files: %lu EAGAIN, %lu EBUSY (readers quiesced %lu times, %lu gave up)",
+	       "%s: rmmod refused while readers held files: %lu EAGAIN, %lu EBUSY (readers quiesced %lu times, %lu ms each until the unload, %lu gave up)",
 	       name, delta(b, C_RMMOD_EAGAIN), delta(b, C_RMMOD_EBUSY),
-	       delta(b, C_RMMOD_QUIESCED), delta(b, C_RMMOD_GAVEUP));
+	       delta(b, C_RMMOD_QUIESCED),
+	       delta(b, C_QUIESCE_MS) / (delta(b, C_RMMOD_QUIESCED) ?: 1),
+	       delta(b, C_RMMOD_GAVEUP));
 	tap_ok(delta(b, C_MIDSYNC_HIT) > 0,
 	       "%s: %lu processes killed during a sync of them (of %lu)",
 	       name, delta(b, C_MIDSYNC_HIT), delta(b, C_MIDSYNC));
@@ -969,9 +1115,7 @@ static void report_phase(const char *name, const unsigned long *b,
 	       "%s: churn of every kind ran (%lu processes, %lu execs, %lu threads, %lu mmaps)",
 	       name, delta(b, C_PROCS), delta(b, C_EXECS), delta(b, C_THREADS),
 	       delta(b, C_MMAPS));
-	printf("%s: %.0f s; %lu munmaps, %lu mremaps, %lu mprotects, %lu DONTNEED, %lu FREE; "
-	       "THP %lu (splits %lu); KSM %lu merge/%lu unmerge; hugetlb %lu (%lu ENOMEM); "
-	       "holds %lu; module absent %lu; ENOMEM %lu\n",
+	printf("%s: %.0f s; %lu munmaps, %lu mremaps, %lu mprotects, %lu DONTNEED, %lu FREE; THP %lu (splits %lu); KSM %lu merge/%lu unmerge; hugetlb %lu (%lu ENOMEM); holds %lu; module absent %lu; ENOMEM %lu\n",
 	       name, secs, delta(b, C_MUNMAPS), delta(b, C_MREMAPS),
 	       delta(b, C_MPROTECTS), delta(b, C_DONTNEED), delta(b, C_FREE),
 	       delta(b, C_THP), delta(b, C_THP_SPLITS), delta(b, C_KSM_MERGE),
@@ -998,8 +1142,8 @@ static unsigned long compare_pages(pid_t pid, unsigned long va, size_t len,
 	unsigned long wrong = 0;
 
 	for (size_t off = 0; off < len; off += PAGE) {
-		u64 pfn = pagemap_pfn(pid, va + off);
-		s64 h, k;
+		uint64_t pfn = pagemap_pfn(pid, va + off);
+		int64_t h, k;
 
 		if (!pfn) {
 			wrong++;
@@ -1041,8 +1185,7 @@ static void check_recovered(const char *what, const struct area *areas,
 
 	for (attempt = 0; attempt < 2; attempt++) {
 		r = hm_write_str("sync", "1");
-		checked = 0;
-		wrong = 0;
+		checked = wrong = 0;
 		for (i = 0; i < n; i++)
 			wrong += compare_pages(areas[i].pid, areas[i].va,
 					       areas[i].len, &checked,
@@ -1093,15 +1236,12 @@ static long other_mappings(const char *track, pid_t skip1, pid_t skip2)
 {
 	const char *p = track, *nl;
 	long sum = 0, v;
-	char *end;
 	int pid;
 
 	for (; p && *p; p = nl ? nl + 1 : NULL) {
 		nl = strchr(p, '\n');
-		if (*p == '#')
-			continue;
-		pid = strtol(p, &end, 10);
-		if (end == p || !pid || pid == skip1 || pid == skip2)
+		if (*p == '#' || sscanf(p, "%d", &pid) != 1 || !pid ||
+		    pid == skip1 || pid == skip2)
 			continue;
 		v = hat_mappings(p, pid);
 		if (v > 0)
@@ -1160,7 +1300,7 @@ static void steal_check(const char *reserve, struct area *q, int nq)
 	 * be one), no compaction of mlocked pages.
 	 */
 	read_text("/sys/kernel/mm/transparent_hugepage/enabled", thp,
-		  sizeof(thp));
+		     sizeof(thp));
 	unevictable = read_long("/proc/sys/vm/compact_unevictable_allowed");
 	write_file("/sys/kernel/mm/transparent_hugepage/enabled", "never");
 	write_file("/proc/sys/vm/compact_unevictable_allowed", "0");
@@ -1187,8 +1327,8 @@ static void steal_check(const char *reserve, struct area *q, int nq)
 	o0 = other_mappings(t0, locked, 0);
 
 	/* no reserve, no cache: a new mapping needs a stolen hment */
-	vm0[0] = vmstat_read("thp_collapse_alloc");
-	vm0[1] = vmstat_read("pgmigrate_success");
+	vm0[0] = vmstat("thp_collapse_alloc");
+	vm0[1] = vmstat("pgmigrate_success");
 	knobs("0", "1", "1", "0");
 	late = spawn_toucher(reg, len, false, p[1]);
 	if (read(p[0], &c, 1) != 1)
@@ -1200,8 +1340,8 @@ static void steal_check(const char *reserve, struct area *q, int nq)
 	hm_read("track", t1, sizeof(t1));
 	hm_stats(s1, names, 3);
 	knobs("0", "0", "0", reserve);
-	vm1[0] = vmstat_read("thp_collapse_alloc");
-	vm1[1] = vmstat_read("pgmigrate_success");
+	vm1[0] = vmstat("thp_collapse_alloc");
+	vm1[1] = vmstat("pgmigrate_success");
 	p1 = hat_mappings(t1, locked);
 	o1 = other_mappings(t1, locked, late);
 	d1 = hat_mappings(t1, late);
@@ -1256,7 +1396,7 @@ static int reload(const char *args)
 	for (int tries = 0; tries < 20 && hm_loaded(); tries++) {
 		r = unload();
 		if (r)
-			sleep_ms(250);
+			msleep(250);
 	}
 	if (hm_loaded())
 		return r ? r : -EBUSY;
@@ -1392,7 +1532,7 @@ static pid_t make_quiet(struct area *q, pid_t *child)
 
 int child_main(int argc, char **argv)
 {
-	u64 r = argc > 2 ? strtoull(argv[2], NULL, 0) : 1;
+	uint64_t r = argc > 2 ? strtoull(argv[2], NULL, 0) : 1;
 
 	mem_churn(&r, 4 + rng_below(&r, 16));
 	return 0;
@@ -1402,7 +1542,7 @@ int soak_main(int argc, char **argv)
 {
 	unsigned long before[NR_COUNTERS];
 	double seconds = 60, t0 = now(), s1, s2;
-	u64 rng = 0;
+	uint64_t rng = 0;
 	char reserve[64] = "200";
 	struct area q[4];
 	pid_t quiet, quiet_child;
@@ -1419,7 +1559,7 @@ int soak_main(int argc, char **argv)
 			rng = strtoull(argv[a + 1], NULL, 0);
 	}
 	if (!rng)
-		rng = (u64)(now() * 1e9) ^ getpid();
+		rng = (uint64_t)(now() * 1e9) ^ getpid();
 	/* later parameters win: the fault phase's loads inject from the start */
 	snprintf(fault_args, sizeof(fault_args),
 		 "%s fail_every=7 fail_sites=0 reserve_amount=0", base_args);
@@ -1447,9 +1587,9 @@ int soak_main(int argc, char **argv)
 	write_file("/sys/kernel/mm/ksm/run", "1");
 	hm_write_str("track", "all");
 
-	thp_alloc0 = vmstat_read("thp_fault_alloc");
-	thp_fallback0 = vmstat_read("thp_fault_fallback");
-	thp_split0 = vmstat_read("thp_split_pmd");
+	thp_alloc0 = vmstat("thp_fault_alloc");
+	thp_fallback0 = vmstat("thp_fault_fallback");
+	thp_split0 = vmstat("thp_split_pmd");
 	memcpy(before, sh->c, sizeof(before));
 	s1 = run_phase(1, seconds * 2 / 3, &rng, before);
 	report_phase("soak plain", before, s1);
@@ -1475,12 +1615,12 @@ int soak_main(int argc, char **argv)
 	       sh->fs_total[FS_STALE_MARKS], sh->stale_max);
 
 	/* over the whole soak: compaction may not find 2M in every phase */
-	tap_ok((vmstat_read("thp_fault_alloc") > thp_alloc0 || sh->c[C_THP]) &&
-	       vmstat_read("thp_split_pmd") > thp_split0,
+	tap_ok((vmstat("thp_fault_alloc") > thp_alloc0 || sh->c[C_THP]) &&
+	       vmstat("thp_split_pmd") > thp_split0,
 	       "soak: THPs mapped (%lu seen, %ld faulted in, %ld fell back) and PMD mappings split (%ld)",
-	       sh->c[C_THP], vmstat_read("thp_fault_alloc") - thp_alloc0,
-	       vmstat_read("thp_fault_fallback") - thp_fallback0,
-	       vmstat_read("thp_split_pmd") - thp_split0);
+	       sh->c[C_THP], vmstat("thp_fault_alloc") - thp_alloc0,
+	       vmstat("thp_fault_fallback") - thp_fallback0,
+	       vmstat("thp_split_pmd") - thp_split0);
 
 	/* injection is off: the index must come back whole */
 	if (quiet > 0)
@@ -1517,8 +1657,8 @@ int soak_main(int argc, char **argv)
 
 	printf("soak figures: duration %.0f s (plain %.0f, fault %.0f, checks %.0f); "
 	       "syncs %lu (verify ok after %lu); loads %lu (rmmod refused %lu EAGAIN + %lu EBUSY); "
-	       "processes %lu (execs %lu, threads %lu); "
-	       "mappings handled %lu (%lu mmaps, %lu index entries added by syncs); "
+	       "processes %lu (execs %lu, threads %lu); mappings handled %lu "
+	       "(%lu mmaps, %lu index entries added by syncs); "
 	       "allocation failures injected %ld (+%ld at exhaustion); alloc_fail %ld (+%ld at exhaustion); "
 	       "steals %ld (stolen %ld; +%ld/%ld in the steal check); "
 	       "kpagecount reads %lu (%lu MB); lookups %lu; track/untrack %lu/%lu; "

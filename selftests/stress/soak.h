@@ -20,7 +20,7 @@ enum soak_counter {
 	C_LOOKUPS, C_LOOKUP_LINES, C_TRACKS, C_UNTRACKS, C_TRACK_ESRCH,
 	C_HOLDS, C_LOADS, C_UNLOADS, C_RMMOD_EAGAIN, C_RMMOD_EBUSY,
 	C_RMMOD_QUIESCED, C_RMMOD_GAVEUP, C_ABSENT, C_ENOMEM, C_SYNC_MS,
-	C_VERIFY_MS,
+	C_VERIFY_MS, C_QUIESCE_MS,
 	/* what went wrong: each must stay 0 */
 	C_BAD_SYNC, C_BAD_VERIFY, C_BAD_KPC, C_BAD_LOOKUP, C_BAD_TRACK,
 	C_BAD_LOAD, C_BAD_WORKER,
@@ -42,6 +42,7 @@ struct soak_shared {
 	pid_t recent[RECENT];	/* recent pids, for track/untrack */
 	unsigned long nrecent;
 	int diag_budget;
+	int pin_reports;	/* who pinned it, told for the first two */
 	/* the loader's view of the module's stats, per load and summed */
 	unsigned long gen;
 	long fs_last[NR_FSTATS], fs_total[NR_FSTATS];

@@ -109,7 +109,8 @@ run hostile
 run priv
 run fuzz --seed "$STRESS_SEED" --count "$STRESS_FUZZ_COUNT" \
 	--seconds "$STRESS_FUZZ_SECONDS"
-run races --seconds "$STRESS_RACE_SECONDS" --seed "$STRESS_SEED"
+run races --seconds "$STRESS_RACE_SECONDS" --seed "$STRESS_SEED" \
+	--only "${STRESS_RACE_ONLY:-}"
 run soak --seconds "$STRESS_SECONDS" --ko /hment/hment.ko \
 	--args "$HMENT_ARGS" --seed "$STRESS_SEED"
 
