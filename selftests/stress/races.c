@@ -124,7 +124,7 @@ static void park(int slot)
 	__atomic_store_n(&rs->parked[slot], 1, __ATOMIC_RELEASE);
 	while (__atomic_load_n(&rs->pause, __ATOMIC_ACQUIRE) &&
 	       !__atomic_load_n(&rs->stop, __ATOMIC_RELAXED))
-		msleep(1);
+		sleep_ms(1);
 	__atomic_store_n(&rs->parked[slot], 0, __ATOMIC_RELEASE);
 }
 
@@ -141,7 +141,7 @@ static bool pause_all(unsigned int mask)
 		while (!__atomic_load_n(&rs->parked[i], __ATOMIC_ACQUIRE)) {
 			if (now() - t0 > 60)
 				return false;
-			msleep(1);
+			sleep_ms(1);
 		}
 	}
 	return true;
@@ -190,15 +190,15 @@ struct mismatch {
 	unsigned long shared;	/* pfns above the kernel by that alone */
 };
 
-static unsigned int lookup_entries(uint64_t pfn, int *pids,
+static unsigned int lookup_entries(u64 pfn, int *pids,
 				   unsigned long *ptpfns, unsigned int *entries,
 				   unsigned int max);
 
 /* hment's count of a pfn against the kernel's, kernel first. */
-static void compare_pfn(int kfd, int hfd, uint64_t pfn, bool over_only,
+static void compare_pfn(int kfd, int hfd, u64 pfn, bool over_only,
 			struct mismatch *m, const char *what)
 {
-	uint64_t k = 0, h = 0;
+	u64 k = 0, h = 0;
 
 	m->checked++;
 	if (pread(kfd, &k, 8, pfn * 8) != 8 || pread(hfd, &h, 8, pfn * 8) != 8)
@@ -233,7 +233,7 @@ static int open_counts(int *kfd, int *hfd)
 /* Over-counted pfns of all RAM, read in blocks: kernel, then hment. */
 static void compare_all_over(struct mismatch *m)
 {
-	static uint64_t kb[4096], hb[4096];
+	static u64 kb[4096], hb[4096];
 	unsigned long max = hm_max_pfn(), pfn;
 	int kfd, hfd;
 
@@ -265,8 +265,8 @@ static void compare_all_over(struct mismatch *m)
  * The counts of pfns [@blk * 512, + 512), the kernel's first; false when
  * pfn @j of them is past the end or a read fails.
  */
-static bool read_counts(int kfd, int hfd, uint64_t blk, uint64_t *kb,
-			uint64_t *hb, unsigned int j)
+static bool read_counts(int kfd, int hfd, u64 blk, u64 *kb,
+			u64 *hb, unsigned int j)
 {
 	ssize_t need = (ssize_t)j * 8;
 
@@ -283,9 +283,9 @@ static bool read_counts(int kfd, int hfd, uint64_t blk, uint64_t *kb,
 static unsigned long compare_range(pid_t pid, const char *p, size_t len,
 				   struct mismatch *m, const char *what)
 {
-	static uint64_t e[HPAGE / PAGE], kb[PAGE / 8], hb[PAGE / 8];
+	static u64 e[HPAGE / PAGE], kb[PAGE / 8], hb[PAGE / 8];
 	unsigned long pages = 0;
-	uint64_t blk = UINT64_MAX, pfn;
+	u64 blk = UINT64_MAX, pfn;
 	char path[64];
 	int kfd, hfd, pm;
 
@@ -329,6 +329,9 @@ static unsigned long compare_range(pid_t pid, const char *p, size_t len,
 }
 
 /* ---- converge ---- */
+
+/* Long diagnostic formats are #defines, too long to share a call's line. */
+#define CONVERGE_DIAG	"converge: sync %lu left %lu of %lu stable pages unindexed (%lu still after a second look)"
 
 /*
  * What an allocator does: give pages back without end, most of them free
@@ -400,7 +403,7 @@ static void race_converge(double seconds)
 	if (!child)
 		converge_child(stable, purge);
 	while (!__atomic_load_n(&rs->ready, __ATOMIC_ACQUIRE))
-		msleep(1);
+		sleep_ms(1);
 	track(child);
 	do {
 		struct mismatch m = { 0 };
@@ -418,8 +421,8 @@ static void race_converge(double seconds)
 		if (m.first || pages != STABLE_PAGES) {
 			bad_rounds++;
 			if (bad_rounds <= 3)
-				tap_diag("converge: sync %lu left %lu of %lu stable pages unindexed (%lu still after a second look)",
-					 rounds, m.first, pages, m.persist);
+				tap_diag(CONVERGE_DIAG, rounds, m.first, pages,
+					 m.persist);
 		}
 		worst = m.first > worst ? m.first : worst;
 		total.first += m.first;
@@ -458,15 +461,15 @@ struct pfn_runs {
 	unsigned long n;	/* pushed in all */
 	struct {
 		unsigned long seq;	/* its index + 1 once written */
-		uint64_t pfn;
-		uint32_t len;
+		u64 pfn;
+		u32 len;
 	} run[RUNS];
 };
 
 static struct pfn_runs *runs;
 static unsigned long runs_done;	/* the parent's place in the ring */
 
-static void runs_push(uint64_t pfn, unsigned int len)
+static void runs_push(u64 pfn, unsigned int len)
 {
 	unsigned long i = __atomic_fetch_add(&runs->n, 1, __ATOMIC_RELAXED);
 
@@ -507,7 +510,7 @@ static unsigned long runs_end(void)
  */
 static void push_mapped(int pm, const char *p, unsigned int min)
 {
-	uint64_t e[HPAGE / PAGE], start = 0, pfn;
+	u64 e[HPAGE / PAGE], start = 0, pfn;
 	unsigned int len = 0;
 
 	if (pread(pm, e, sizeof(e), (unsigned long)p / PAGE * 8) !=
@@ -534,7 +537,7 @@ static void push_mapped(int pm, const char *p, unsigned int min)
  * through one entry, which the kernel counts once and hment once per
  * process.
  */
-static unsigned long distinct_entries(uint64_t pfn)
+static unsigned long distinct_entries(u64 pfn)
 {
 	unsigned long ptpfns[16], n, d = 0;
 	unsigned int entries[16];
@@ -560,9 +563,9 @@ static unsigned long distinct_entries(uint64_t pfn)
 static unsigned long check_runs(struct mismatch *m, const char *what,
 				unsigned long end)
 {
-	static uint64_t kb[PAGE / 8], hb[PAGE / 8];
+	static u64 kb[PAGE / 8], hb[PAGE / 8];
 	unsigned long lost = 0, i;
-	uint64_t blk = UINT64_MAX;
+	u64 blk = UINT64_MAX;
 	int kfd, hfd;
 
 	if (end - runs_done > RUNS) {
@@ -574,7 +577,7 @@ static unsigned long check_runs(struct mismatch *m, const char *what,
 		return lost;
 	}
 	for (i = runs_done; i < end; i++) {
-		uint64_t pfn = runs->run[i % RUNS].pfn;
+		u64 pfn = runs->run[i % RUNS].pfn;
 		unsigned int len = runs->run[i % RUNS].len;
 
 		/* still being written: the next call reads it */
@@ -582,7 +585,7 @@ static unsigned long check_runs(struct mismatch *m, const char *what,
 				    __ATOMIC_ACQUIRE) != i + 1)
 			break;
 		/* a page of counts at a time (see compare_range()) */
-		for (uint64_t p = pfn; p < pfn + len; p++) {
+		for (u64 p = pfn; p < pfn + len; p++) {
 			unsigned int j = p % (PAGE / 8);
 
 			if (p / (PAGE / 8) != blk) {
@@ -615,6 +618,7 @@ static unsigned long check_runs(struct mismatch *m, const char *what,
 /* ---- thp ---- */
 
 #define THP_THREADS	3	/* zappers: more than the test box's CPUs */
+#define THP_DIAG	"thp: %lu syncs (%lu failed, %.0f ms each), %lu THP operations, %lu purges, %lu runs overwritten unchecked, all of RAM %lu times"
 
 static void fault_in(char *t, int v)
 {
@@ -625,7 +629,7 @@ static void fault_in(char *t, int v)
 struct zapper {
 	char *base;
 	int slot;		/* 1..THP_THREADS: its THPs are every third */
-	uint64_t rng;
+	u64 rng;
 };
 
 /*
@@ -682,7 +686,7 @@ static void *thp_zapper(void *arg)
  * syncs' passes race with invalidations all the time, and every undone
  * pass must read its leaf again rather than record what it read first.
  */
-static void thp_child(char *base, uint64_t seed)
+static void thp_child(char *base, u64 seed)
 {
 	char *purge = map_aligned(PURGE_PAGES * PAGE, PROT_READ | PROT_WRITE,
 				  MAP_PRIVATE | MAP_ANONYMOUS, -1);
@@ -712,7 +716,7 @@ static void thp_child(char *base, uint64_t seed)
  * checks every page they let go of meanwhile; every few seconds, all of
  * RAM.
  */
-static void race_thp(double seconds, uint64_t seed)
+static void race_thp(double seconds, u64 seed)
 {
 	unsigned long points = 0, syncs = 0, sync_err = 0, lost = 0, fulls = 0;
 	size_t len = NTHP * HPAGE;
@@ -733,7 +737,7 @@ static void race_thp(double seconds, uint64_t seed)
 	if (!kid)
 		thp_child(base, seed);
 	while (!__atomic_load_n(&rs->ready, __ATOMIC_ACQUIRE))
-		msleep(1);
+		sleep_ms(1);
 	track(kid);
 	do {
 		double ts = now();
@@ -752,8 +756,7 @@ static void race_thp(double seconds, uint64_t seed)
 			fulls++;
 		}
 	} while (now() - t0 < seconds || points < 3);
-	tap_diag("thp: %lu syncs (%lu failed, %.0f ms each), %lu THP operations, %lu purges, %lu runs overwritten unchecked, all of RAM %lu times",
-		 syncs, sync_err, sync_s * 1000 / (syncs ?: 1),
+	tap_diag(THP_DIAG, syncs, sync_err, sync_s * 1000 / (syncs ?: 1),
 		 (unsigned long)rs->ops, (unsigned long)rs->purges, lost,
 		 fulls);
 	tap_ok(!m.first && points && !sync_err,
@@ -766,7 +769,9 @@ static void race_thp(double seconds, uint64_t seed)
 
 /* ---- collapse ---- */
 
-static long vmstat(const char *name)
+#define COLLAPSE_DIAG	"collapse: %lu syncs (%lu failed), %lu MADV_COLLAPSEs, %ld THPs collapsed in all, %lu kB PMD-mapped at the checks, %lu runs unchecked"
+
+static long vmstat_read(const char *name)
 {
 	static char buf[16384];
 	size_t len = strlen(name);
@@ -802,10 +807,8 @@ static int refill_chunk(int fd, size_t c)
 
 static void read_all(const char *p, size_t len)
 {
-	volatile char sum = 0;
-
 	for (size_t off = 0; off < len; off += PAGE)
-		sum += p[off];
+		(void)READ_ONCE(p[off]);
 }
 
 /*
@@ -821,7 +824,7 @@ static void collapse_mapper(int fd, size_t len, int slot, char **where)
 {
 	char *p = map_aligned(len, PROT_READ, MAP_SHARED, fd);
 	int pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-	uint64_t rng = getpid();
+	u64 rng = getpid();
 
 	if (!p || pm < 0)
 		_exit(1);
@@ -840,7 +843,7 @@ static void collapse_mapper(int fd, size_t len, int slot, char **where)
 		if (refill_chunk(fd, c))
 			_exit(1);
 		read_all(chunk, HPAGE);
-		msleep(rng_below(&rng, 4));
+		sleep_ms(rng_below(&rng, 4));
 		push_mapped(pm, chunk, 1);
 		if (madvise(chunk, HPAGE, MADV_COLLAPSE)) {
 			if (errno == EINVAL) {
@@ -880,12 +883,13 @@ static int collapse_round(int fd, const char *what, double seconds,
 	t0 = now();
 	while (!__atomic_load_n(&rs->ready, __ATOMIC_ACQUIRE) &&
 	       now() - t0 < 60)
-		msleep(5);
+		sleep_ms(5);
 	if (rs->ops == -1UL) {
 		stop_children(kids, 2);
 		return 1;	/* no MADV_COLLAPSE */
 	}
-	full = t0 = now();
+	t0 = now();
+	full = t0;
 	do {
 		/* the mapper whose tables are retracted under it, mostly */
 		runs_sync_starts();
@@ -939,7 +943,7 @@ static void race_collapse(double seconds)
 	char saved[4][64], path[128];
 	struct mismatch over = { 0 }, conv = { 0 };
 	unsigned long rounds = 0, pmd_kb = 0;
-	long collapsed0 = vmstat("thp_collapse_alloc");
+	long collapsed0 = vmstat_read("thp_collapse_alloc");
 	int fds[2], rc = 0, i;
 
 	for (i = 0; i < 4; i++) {
@@ -972,9 +976,8 @@ static void race_collapse(double seconds)
 	if (rc > 0) {
 		tap_ok(true, "collapse # SKIP no MADV_COLLAPSE on this kernel");
 	} else {
-		tap_diag("collapse: %lu syncs (%lu failed), %lu MADV_COLLAPSEs, %ld THPs collapsed in all, %lu kB PMD-mapped at the checks, %lu runs unchecked",
-			 collapse_syncs, collapse_sync_err, collapses,
-			 vmstat("thp_collapse_alloc") - collapsed0, pmd_kb,
+		tap_diag(COLLAPSE_DIAG, collapse_syncs, collapse_sync_err, collapses,
+			 vmstat_read("thp_collapse_alloc") - collapsed0, pmd_kb,
 			 collapse_lost);
 		tap_ok(!rc && collapses && pmd_kb && collapse_syncs &&
 		       !collapse_sync_err,
@@ -1001,9 +1004,11 @@ out:
 
 /* ---- hugetlb ---- */
 
-#define PUD_SPAN	(1UL << 30)
+#define PUD_SPAN	BIT(30)
 #define SHARE_SPANS	2	/* 1G regions, each with its own PMD table */
 #define SHARE_PAGES	2	/* 2M pages faulted per region */
+#define HUGETLB_DIAG	"hugetlb: %lu syncs (%lu failed), %lu map/punch/unmap cycles, PMD table seen shared %lu times, %lu runs unchecked"
+#define HUGETLB_SHARED_DIAG	"hugetlb: %lu pfns above /proc/kpagecount only by an entry of a shared PMD table counted once per process (the kernel counts it once)"
 
 /*
  * One of two processes, over and over: map the hugetlb file over whole
@@ -1015,7 +1020,7 @@ out:
  * a walker reading a shared table without the file's i_mmap lock reads
  * it after it is freed. What was mapped before each punch is pushed.
  */
-static void share_child(int fd, char *at, int slot, uint64_t rng)
+static void share_child(int fd, char *at, int slot, u64 rng)
 {
 	int pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
 
@@ -1033,7 +1038,7 @@ static void share_child(int fd, char *at, int slot, uint64_t rng)
 				p[r * PUD_SPAN + i * HPAGE] = 1;
 		__atomic_store_n(&rs->ready, 1, __ATOMIC_RELEASE);
 		park(slot);	/* mapped: the parent may see the sharing */
-		msleep(rng_below(&rng, 3));
+		sleep_ms(rng_below(&rng, 3));
 		for (int r = 0; r < SHARE_SPANS; r++)
 			for (int i = 0; i < SHARE_PAGES; i++)
 				push_mapped(pm, p + r * PUD_SPAN + i * HPAGE,
@@ -1043,7 +1048,7 @@ static void share_child(int fd, char *at, int slot, uint64_t rng)
 				fallocate(fd, FALLOC_FL_PUNCH_HOLE |
 					  FALLOC_FL_KEEP_SIZE, r * PUD_SPAN,
 					  SHARE_PAGES * HPAGE);
-		msleep(rng_below(&rng, 3));
+		sleep_ms(rng_below(&rng, 3));
 		/* unmapped: back to PROT_NONE, the region stays reserved */
 		mmap(at, SHARE_SPANS * PUD_SPAN, PROT_NONE,
 		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE,
@@ -1053,7 +1058,7 @@ static void share_child(int fd, char *at, int slot, uint64_t rng)
 }
 
 /* hment's lookup of @pfn: pid 0xVA level comm ptpfn entry name. */
-static unsigned int lookup_entries(uint64_t pfn, int *pids,
+static unsigned int lookup_entries(u64 pfn, int *pids,
 				   unsigned long *ptpfns, unsigned int *entries,
 				   unsigned int max)
 {
@@ -1077,7 +1082,7 @@ static unsigned int lookup_entries(uint64_t pfn, int *pids,
 }
 
 /* Does hment name two processes mapping @pfn through one table entry? */
-static bool table_shared(uint64_t pfn)
+static bool table_shared(u64 pfn)
 {
 	unsigned long ptpfns[8];
 	unsigned int entries[8], n;
@@ -1092,7 +1097,7 @@ static bool table_shared(uint64_t pfn)
 	return false;
 }
 
-static void race_hugetlb(double seconds, uint64_t seed)
+static void race_hugetlb(double seconds, u64 seed)
 {
 	size_t len = SHARE_SPANS * PUD_SPAN;
 	unsigned long points = 0, syncs = 0, sync_err = 0, lost = 0;
@@ -1126,7 +1131,7 @@ static void race_hugetlb(double seconds, uint64_t seed)
 	}
 	while (!__atomic_load_n(&rs->ready, __ATOMIC_ACQUIRE) &&
 	       now() - t0 < 60)
-		msleep(5);
+		sleep_ms(5);
 	for (i = 0; i < 2; i++)
 		track(kids[i]);
 	do {
@@ -1152,10 +1157,8 @@ static void race_hugetlb(double seconds, uint64_t seed)
 		}
 	} while (now() - t0 < seconds || points < 3);
 	cycles = rs->ops;
-	tap_diag("hugetlb: %lu syncs (%lu failed), %lu map/punch/unmap cycles, PMD table seen shared %lu times, %lu runs unchecked",
-		 syncs, sync_err, cycles, shared, lost);
-	tap_diag("hugetlb: %lu pfns above /proc/kpagecount only by an entry of a shared PMD table counted once per process (the kernel counts it once)",
-		 m.shared);
+	tap_diag(HUGETLB_DIAG, syncs, sync_err, cycles, shared, lost);
+	tap_diag(HUGETLB_SHARED_DIAG, m.shared);
 	stop_children(kids, 2);
 	close(fd);
 	munmap(raw, len + PUD_SPAN);
@@ -1236,7 +1239,7 @@ static void race_reap(void)
 			sync_pid(getpid());	/* syncs another pid only */
 		*res = 0;
 		for (int i = 0; i < 200 && tracked(kid); i++)
-			msleep(10);
+			sleep_ms(10);
 		*res = tracked(kid) ? 1 : 0;
 		hm_stats(after, names, 2);
 		tap_diag("reap: round %d: hats %ld -> %ld, htables %ld -> %ld",
@@ -1254,7 +1257,7 @@ int races_main(int argc, char **argv)
 {
 	const char *only = "reap converge thp collapse hugetlb";
 	double seconds = 30, each;
-	uint64_t seed = 1;
+	u64 seed = 1;
 	char first[512];
 
 	for (int i = 1; i + 1 < argc; i += 2) {

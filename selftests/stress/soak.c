@@ -47,6 +47,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,7 +86,7 @@ static void add(int c, long v)
 }
 
 static void bad(int c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+	__printf(2, 3);
 
 static void bad(int c, const char *fmt, ...)
 {
@@ -129,7 +130,7 @@ static bool fault_ok(int err)
 static void hold_off(void)
 {
 	while (sh->want_unload && !sh->stop)
-		msleep(5);
+		sleep_ms(5);
 }
 
 static void remember(pid_t pid)
@@ -186,7 +187,7 @@ static void sample_stats(bool unloading)
 
 /* ---- workers ---- */
 
-static void w_forker(uint64_t rng)
+static void w_forker(u64 rng)
 {
 	int live = 0, status;
 	pid_t pid;
@@ -194,7 +195,7 @@ static void w_forker(uint64_t rng)
 	while (!sh->stop) {
 		pid = fork();
 		if (!pid) {
-			uint64_t r = rng ^ ((uint64_t)getpid() << 32);
+			u64 r = rng ^ ((u64)getpid() << 32);
 			char seed[32];
 
 			if (!rng_below(&r, 4)) {
@@ -215,7 +216,7 @@ static void w_forker(uint64_t rng)
 			remember(pid);
 			/* some die in the middle of their churn */
 			if (!rng_below(&rng, 8)) {
-				msleep(rng_below(&rng, 10));
+				sleep_ms(rng_below(&rng, 10));
 				kill(pid, SIGKILL);
 			}
 		}
@@ -237,7 +238,7 @@ static void w_forker(uint64_t rng)
 /* A short-lived thread: a few rounds, then it exits while others run. */
 static void *churn_thread(void *arg)
 {
-	uint64_t r = (uintptr_t)arg;
+	u64 r = (uintptr_t)arg;
 
 	for (int n = 1 + rng_below(&r, 3); n > 0 && !sh->stop; n--)
 		mem_churn(&r, 8);
@@ -246,14 +247,14 @@ static void *churn_thread(void *arg)
 
 static void *churn_thread_long(void *arg)
 {
-	uint64_t r = (uintptr_t)arg;
+	u64 r = (uintptr_t)arg;
 
 	while (!sh->stop)
 		mem_churn(&r, 8);
 	return NULL;
 }
 
-static void w_threads(uint64_t rng)
+static void w_threads(u64 rng)
 {
 	pthread_t t[3], extra;
 	int i;
@@ -268,7 +269,7 @@ static void w_threads(uint64_t rng)
 			add(C_THREADS, 1);
 			pthread_join(extra, NULL);
 		}
-		msleep(rng_below(&rng, 50));
+		sleep_ms(rng_below(&rng, 50));
 	}
 	for (i = 0; i < 3; i++)
 		pthread_join(t[i], NULL);
@@ -284,7 +285,7 @@ static long anon_huge_kb(void)
 	return p ? strtol(p + 14, NULL, 10) : -1;
 }
 
-static void w_thp(uint64_t rng)
+static void w_thp(u64 rng)
 {
 	int status;
 
@@ -294,7 +295,7 @@ static void w_thp(uint64_t rng)
 		pid_t pid = -1;
 
 		if (raw == MAP_FAILED) {
-			msleep(50);
+			sleep_ms(50);
 			continue;
 		}
 		a = (char *)(((uintptr_t)raw + HPAGE - 1) & ~(HPAGE - 1));
@@ -315,14 +316,14 @@ static void w_thp(uint64_t rng)
 		if (rng_below(&rng, 2))
 			madvise(a + rng_below(&rng, 256) * PAGE, 64 * PAGE,
 				MADV_DONTNEED);
-		msleep(rng_below(&rng, 20));
+		sleep_ms(rng_below(&rng, 20));
 		munmap(raw, 2 * HPAGE);
 		if (pid > 0)
 			waitpid(pid, &status, 0);
 	}
 }
 
-static void w_ksm(uint64_t rng)
+static void w_ksm(u64 rng)
 {
 	size_t len = 128 * PAGE;
 	long sharing;
@@ -332,7 +333,7 @@ static void w_ksm(uint64_t rng)
 			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 		if (a == MAP_FAILED) {
-			msleep(50);
+			sleep_ms(50);
 			continue;
 		}
 		/* four kinds of page, 32 of each: plenty to merge */
@@ -340,7 +341,7 @@ static void w_ksm(uint64_t rng)
 			memset(a + i * PAGE, 'k' + i % 4, PAGE);
 		if (!madvise(a, len, MADV_MERGEABLE))
 			add(C_KSM_MERGE, 1);
-		msleep(200 + rng_below(&rng, 600));
+		sleep_ms(200 + rng_below(&rng, 600));
 		sharing = read_long("/sys/kernel/mm/ksm/pages_sharing");
 		if (sharing > sh->ksm_sharing_max)
 			sh->ksm_sharing_max = sharing;
@@ -351,7 +352,7 @@ static void w_ksm(uint64_t rng)
 	}
 }
 
-static void w_hugetlb(uint64_t rng)
+static void w_hugetlb(u64 rng)
 {
 	int status;
 
@@ -365,7 +366,7 @@ static void w_hugetlb(uint64_t rng)
 
 		if (a == MAP_FAILED) {	/* the pool is small */
 			add(C_HUGETLB_NOMEM, 1);
-			msleep(100);
+			sleep_ms(100);
 			continue;
 		}
 		/* reserved at mmap, so touching cannot SIGBUS */
@@ -375,12 +376,12 @@ static void w_hugetlb(uint64_t rng)
 		if (shared && rng_below(&rng, 2)) {
 			pid = fork();
 			if (!pid) {
-				(void)*(volatile char *)a;
-				msleep(rng_below(&rng, 20));
+				(void)READ_ONCE(*a);
+				sleep_ms(rng_below(&rng, 20));
 				_exit(0);
 			}
 		}
-		msleep(rng_below(&rng, 100));
+		sleep_ms(rng_below(&rng, 100));
 		munmap(a, len);
 		if (pid > 0)
 			waitpid(pid, &status, 0);
@@ -390,7 +391,7 @@ static void w_hugetlb(uint64_t rng)
 struct midsync {
 	pid_t pid;
 	bool all;
-	volatile int in_sync;
+	atomic_bool in_sync;
 	int err;
 };
 
@@ -416,7 +417,7 @@ static void *toucher(void *arg)
 }
 
 /* A process big enough to take a while to sync, killed meanwhile. */
-static void w_midsync(uint64_t rng)
+static void w_midsync(u64 rng)
 {
 	struct midsync m;
 	unsigned long hits = 0;	/* this worker lives one phase */
@@ -461,7 +462,7 @@ static void w_midsync(uint64_t rng)
 		m.err = 0;
 		pthread_create(&t, NULL, midsync_thread, &m);
 		if (hits) {
-			msleep(rng_below(&rng, 60));
+			sleep_ms(rng_below(&rng, 60));
 		} else {
 			/* none yet this phase: kill as the sync starts */
 			for (r = 0; !m.in_sync && r < 100000; r++)
@@ -482,7 +483,7 @@ static void w_midsync(uint64_t rng)
 	}
 }
 
-static void w_syncer(uint64_t rng)
+static void w_syncer(u64 rng)
 {
 	static char buf[4096];
 	char first[512];
@@ -496,7 +497,7 @@ static void w_syncer(uint64_t rng)
 		t = now();
 		r = hm_write_str("sync", "1");
 		if (absent(r)) {
-			msleep(20);
+			sleep_ms(20);
 			continue;
 		}
 		if (r) {
@@ -506,9 +507,11 @@ static void w_syncer(uint64_t rng)
 		add(C_SYNCS, 1);
 		add(C_SYNC_MS, (now() - t) * 1000);
 		t = now();
-		if (hm_read("sync", buf, sizeof(buf)) > 0 &&
-		    (p = strstr(buf, "added ")))
-			add(C_SYNC_ADDED, strtol(p + 6, NULL, 10));
+		if (hm_read("sync", buf, sizeof(buf)) > 0) {
+			p = strstr(buf, "added ");
+			if (p)
+				add(C_SYNC_ADDED, strtol(p + 6, NULL, 10));
+		}
 		for (tries = 0;; tries++) {
 			v = hm_verify(first, sizeof(first));
 			if (v == 1) {
@@ -531,7 +534,7 @@ static void w_syncer(uint64_t rng)
 	}
 }
 
-static void w_kpc(uint64_t rng)
+static void w_kpc(u64 rng)
 {
 	static char buf[1 << 20];
 	size_t want = sh->max_pfn * 8, total;
@@ -542,12 +545,12 @@ static void w_kpc(uint64_t rng)
 		hold_off();
 		fd = hm_open("kpagecount", O_RDONLY);
 		if (absent(fd)) {
-			msleep(20);
+			sleep_ms(20);
 			continue;
 		}
 		if (fd < 0) {
 			bad(C_BAD_KPC, "open: %s", errname(hm_open_errno(fd)));
-			msleep(100);
+			sleep_ms(100);
 			continue;
 		}
 		for (total = 0;; total += n) {
@@ -556,7 +559,7 @@ static void w_kpc(uint64_t rng)
 				break;
 			/* a mapped pfn now and then, for the lookup worker */
 			for (ssize_t o = 0; o + 8 <= n && !(total % 8); o += 8 * 97)
-				if (*(uint64_t *)(buf + o))
+				if (*(u64 *)(buf + o))
 					sh->hot[rng_below(&rng, 64)] =
 						(total + o) / 8;
 		}
@@ -568,12 +571,12 @@ static void w_kpc(uint64_t rng)
 		add(C_KPC_MB, total >> 20);
 		/* a reader holding the file: rmmod must wait for it */
 		if (!rng_below(&rng, 3))
-			msleep(rng_below(&rng, 1500));
+			sleep_ms(rng_below(&rng, 1500));
 		close(fd);
 	}
 }
 
-static void w_lookup(uint64_t rng)
+static void w_lookup(u64 rng)
 {
 	static char out[1 << 20];
 	char cmd[32], *line, *save;
@@ -619,7 +622,7 @@ static void w_lookup(uint64_t rng)
 	}
 }
 
-static void w_tracker(uint64_t rng)
+static void w_tracker(u64 rng)
 {
 	char cmd[32];
 	unsigned long n;
@@ -630,7 +633,7 @@ static void w_tracker(uint64_t rng)
 		hold_off();
 		n = sh->nrecent;
 		if (!n) {
-			msleep(10);
+			sleep_ms(10);
 			continue;
 		}
 		pid = sh->recent[rng_below(&rng, n < RECENT ? n : RECENT)];
@@ -650,11 +653,11 @@ static void w_tracker(uint64_t rng)
 		else if (r != -EEXIST && !absent(r) && !fault_ok(-r) &&
 			 !(r == -EINVAL && is_kthread(pid)))
 			bad(C_BAD_TRACK, "track %d: %s", pid, errname(-r));
-		msleep(rng_below(&rng, 20));
+		sleep_ms(rng_below(&rng, 20));
 	}
 }
 
-static void w_holder(uint64_t rng)
+static void w_holder(u64 rng)
 {
 	static const char *const files[] = {
 		"stats", "kpagecount", "track", "lookup", "sync", "walk",
@@ -669,20 +672,20 @@ static void w_holder(uint64_t rng)
 		 * only when the loader has failed long enough to quiesce all.
 		 */
 		while (sh->want_unload == UNLOAD_ALL && !sh->stop)
-			msleep(5);
+			sleep_ms(5);
 		fd = hm_open(files[rng_below(&rng, 8)], O_RDONLY);
 		if (absent(fd)) {
-			msleep(50);
+			sleep_ms(50);
 			continue;
 		}
 		if (fd >= 0) {
 			if (read(fd, buf, sizeof(buf)) < 0)
 				fault_ok(errno);
-			msleep(100 + rng_below(&rng, 1400));
+			sleep_ms(100 + rng_below(&rng, 1400));
 			close(fd);
 			add(C_HOLDS, 1);
 		}
-		msleep(200 + rng_below(&rng, 1300));
+		sleep_ms(200 + rng_below(&rng, 1300));
 	}
 }
 
@@ -770,7 +773,7 @@ static int open_files(bool report, double secs)
 	return total;
 }
 
-static void w_loader(uint64_t rng)
+static void w_loader(u64 rng)
 {
 	const char *args = sh->phase == 2 ? fault_args : base_args;
 	double next, tq, tfree, tscan;
@@ -781,7 +784,7 @@ static void w_loader(uint64_t rng)
 	for (next = now() + 0.5; !sh->stop;
 	     next = now() + 2 + rng_below(&rng, 2000) / 1000.0) {
 		while (!sh->stop && now() < next)
-			msleep(100);
+			sleep_ms(100);
 		if (sh->stop)
 			break;
 		/* stats walks every hash bucket: a second under TCG, so once */
@@ -830,13 +833,15 @@ static void w_loader(uint64_t rng)
 			}
 			if (tfree && now() - tfree > LEAK_MAX) {
 				open_files(true, now() - tq);
-				bad(C_BAD_LOAD, "rmmod refused for %.0f s with no file of hment open anywhere: a module reference never dropped",
+				bad(C_BAD_LOAD,
+				    "rmmod refused for %.0f s with no file of hment open anywhere: a module reference never dropped",
 				    now() - tfree);
 				break;
 			}
 			if (tq && now() - tq > READ_MAX) {
 				open_files(true, now() - tq);
-				bad(C_BAD_LOAD, "rmmod refused for %.0f s, every reader quiesced: a read or write in flight that long",
+				bad(C_BAD_LOAD,
+				    "rmmod refused for %.0f s, every reader quiesced: a read or write in flight that long",
 				    now() - tq);
 				break;
 			}
@@ -850,18 +855,18 @@ static void w_loader(uint64_t rng)
 			if (sh->stop)	/* the phase is over: let it end */
 				break;
 			r = unload();
-			if (!r)
+			if (!r) {
 				gone = true;
-			else if (r == -EAGAIN)
+			} else if (r == -EAGAIN) {
 				add(C_RMMOD_EAGAIN, 1);
-			else if (r == -EBUSY)
+			} else if (r == -EBUSY) {
 				add(C_RMMOD_EBUSY, 1);
-			else {
+			} else {
 				bad(C_BAD_LOAD, "rmmod: %s", errname(-r));
 				break;
 			}
 			if (!gone)
-				msleep(20);
+				sleep_ms(20);
 		}
 		if (tq && gone)
 			add(C_QUIESCE_MS, (now() - tq) * 1000);
@@ -872,9 +877,9 @@ static void w_loader(uint64_t rng)
 		}
 		add(C_UNLOADS, 1);
 		sample_stats(true);
-		msleep(50 + rng_below(&rng, 250));
+		sleep_ms(50 + rng_below(&rng, 250));
 		for (tries = 0; (r = load(args)) && tries < 5; tries++)
-			msleep(200);
+			sleep_ms(200);
 		if (r)
 			bad(C_BAD_LOAD, "insmod %s: %s", args, errname(-r));
 		else
@@ -884,7 +889,7 @@ static void w_loader(uint64_t rng)
 }
 
 /* A counter of /proc/vmstat: the kernel's own word on THPs. */
-static long vmstat(const char *name)
+static long vmstat_read(const char *name)
 {
 	static char buf[16384];
 
@@ -900,7 +905,7 @@ static long quiet_steals, quiet_stolen, exhaust_fail, exhaust_injected;
 
 struct worker {
 	const char *name;
-	void (*fn)(uint64_t rng);
+	void (*fn)(u64 rng);
 	int nice;	/* the churn yields to the workers that use hment */
 	pid_t pid;
 };
@@ -913,7 +918,8 @@ static struct worker workers[] = {
 	{ "lookup", w_lookup, 0, 0 }, { "tracker", w_tracker, 0, 0 },
 	{ "holder", w_holder, 0, 0 }, { "loader", w_loader, 0, 0 },
 };
-#define NWORKERS	(int)(sizeof(workers) / sizeof(workers[0]))
+
+#define NWORKERS	((int)ARRAY_SIZE(workers))
 
 static const char *worker_name(pid_t pid)
 {
@@ -971,7 +977,7 @@ static const char *phase_missing(const unsigned long *b, int phase)
 	};
 	long *t = sh->fs_total, *l = sh->fs_last;
 
-	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(need); i++)
 		if (!delta(b, need[i].c))
 			return need[i].name;
 	if (!delta(b, C_TRACKS) && !delta(b, C_UNTRACKS))
@@ -987,14 +993,14 @@ static const char *phase_missing(const unsigned long *b, int phase)
 		return "a steal";
 	if (sh->stale_max <= 0 && t[FS_STALE_MARKS] + l[FS_STALE_MARKS] <= 0)
 		return "a stale mark";
-	if (vmstat("thp_fault_alloc") <= thp_alloc0 && !sh->c[C_THP])
+	if (vmstat_read("thp_fault_alloc") <= thp_alloc0 && !sh->c[C_THP])
 		return "a THP";
-	if (vmstat("thp_split_pmd") <= thp_split0)
+	if (vmstat_read("thp_split_pmd") <= thp_split0)
 		return "a PMD split";
 	return NULL;
 }
 
-static double run_phase(int phase, double seconds, uint64_t *rng,
+static double run_phase(int phase, double seconds, u64 *rng,
 			const unsigned long *before)
 {
 	double t0 = now(), deadline = t0 + seconds, end;
@@ -1006,7 +1012,7 @@ static double run_phase(int phase, double seconds, uint64_t *rng,
 	sh->phase = phase;
 	fflush(stdout);
 	for (i = 0; i < NWORKERS; i++) {
-		uint64_t seed = rng_next(rng);
+		u64 seed = rng_next(rng);
 
 		workers[i].pid = fork();
 		if (!workers[i].pid) {
@@ -1030,7 +1036,7 @@ static double run_phase(int phase, double seconds, uint64_t *rng,
 				       phase, missing);
 			told = missing;
 		}
-		msleep(200);
+		sleep_ms(200);
 		for (i = 0; i < NWORKERS; i++) {
 			if (workers[i].pid <= 0 ||
 			    waitpid(workers[i].pid, &status, WNOHANG) <= 0)
@@ -1060,7 +1066,7 @@ static double run_phase(int phase, double seconds, uint64_t *rng,
 				    workers[i].name, status);
 			workers[i].pid = 0;
 		}
-		msleep(100);
+		sleep_ms(100);
 	}
 	for (i = 0; i < NWORKERS; i++) {
 		if (workers[i].pid <= 0)
@@ -1115,7 +1121,9 @@ static void report_phase(const char *name, const unsigned long *b,
 	       "%s: churn of every kind ran (%lu processes, %lu execs, %lu threads, %lu mmaps)",
 	       name, delta(b, C_PROCS), delta(b, C_EXECS), delta(b, C_THREADS),
 	       delta(b, C_MMAPS));
-	printf("%s: %.0f s; %lu munmaps, %lu mremaps, %lu mprotects, %lu DONTNEED, %lu FREE; THP %lu (splits %lu); KSM %lu merge/%lu unmerge; hugetlb %lu (%lu ENOMEM); holds %lu; module absent %lu; ENOMEM %lu\n",
+	printf("%s: %.0f s; %lu munmaps, %lu mremaps, %lu mprotects, %lu DONTNEED, %lu FREE; "
+	       "THP %lu (splits %lu); KSM %lu merge/%lu unmerge; hugetlb %lu (%lu ENOMEM); "
+	       "holds %lu; module absent %lu; ENOMEM %lu\n",
 	       name, secs, delta(b, C_MUNMAPS), delta(b, C_MREMAPS),
 	       delta(b, C_MPROTECTS), delta(b, C_DONTNEED), delta(b, C_FREE),
 	       delta(b, C_THP), delta(b, C_THP_SPLITS), delta(b, C_KSM_MERGE),
@@ -1142,8 +1150,8 @@ static unsigned long compare_pages(pid_t pid, unsigned long va, size_t len,
 	unsigned long wrong = 0;
 
 	for (size_t off = 0; off < len; off += PAGE) {
-		uint64_t pfn = pagemap_pfn(pid, va + off);
-		int64_t h, k;
+		u64 pfn = pagemap_pfn(pid, va + off);
+		s64 h, k;
 
 		if (!pfn) {
 			wrong++;
@@ -1185,7 +1193,8 @@ static void check_recovered(const char *what, const struct area *areas,
 
 	for (attempt = 0; attempt < 2; attempt++) {
 		r = hm_write_str("sync", "1");
-		checked = wrong = 0;
+		checked = 0;
+		wrong = 0;
 		for (i = 0; i < n; i++)
 			wrong += compare_pages(areas[i].pid, areas[i].va,
 					       areas[i].len, &checked,
@@ -1236,12 +1245,15 @@ static long other_mappings(const char *track, pid_t skip1, pid_t skip2)
 {
 	const char *p = track, *nl;
 	long sum = 0, v;
+	char *end;
 	int pid;
 
 	for (; p && *p; p = nl ? nl + 1 : NULL) {
 		nl = strchr(p, '\n');
-		if (*p == '#' || sscanf(p, "%d", &pid) != 1 || !pid ||
-		    pid == skip1 || pid == skip2)
+		if (*p == '#')
+			continue;
+		pid = strtol(p, &end, 10);
+		if (end == p || !pid || pid == skip1 || pid == skip2)
 			continue;
 		v = hat_mappings(p, pid);
 		if (v > 0)
@@ -1300,7 +1312,7 @@ static void steal_check(const char *reserve, struct area *q, int nq)
 	 * be one), no compaction of mlocked pages.
 	 */
 	read_text("/sys/kernel/mm/transparent_hugepage/enabled", thp,
-		     sizeof(thp));
+		  sizeof(thp));
 	unevictable = read_long("/proc/sys/vm/compact_unevictable_allowed");
 	write_file("/sys/kernel/mm/transparent_hugepage/enabled", "never");
 	write_file("/proc/sys/vm/compact_unevictable_allowed", "0");
@@ -1327,8 +1339,8 @@ static void steal_check(const char *reserve, struct area *q, int nq)
 	o0 = other_mappings(t0, locked, 0);
 
 	/* no reserve, no cache: a new mapping needs a stolen hment */
-	vm0[0] = vmstat("thp_collapse_alloc");
-	vm0[1] = vmstat("pgmigrate_success");
+	vm0[0] = vmstat_read("thp_collapse_alloc");
+	vm0[1] = vmstat_read("pgmigrate_success");
 	knobs("0", "1", "1", "0");
 	late = spawn_toucher(reg, len, false, p[1]);
 	if (read(p[0], &c, 1) != 1)
@@ -1340,8 +1352,8 @@ static void steal_check(const char *reserve, struct area *q, int nq)
 	hm_read("track", t1, sizeof(t1));
 	hm_stats(s1, names, 3);
 	knobs("0", "0", "0", reserve);
-	vm1[0] = vmstat("thp_collapse_alloc");
-	vm1[1] = vmstat("pgmigrate_success");
+	vm1[0] = vmstat_read("thp_collapse_alloc");
+	vm1[1] = vmstat_read("pgmigrate_success");
 	p1 = hat_mappings(t1, locked);
 	o1 = other_mappings(t1, locked, late);
 	d1 = hat_mappings(t1, late);
@@ -1396,7 +1408,7 @@ static int reload(const char *args)
 	for (int tries = 0; tries < 20 && hm_loaded(); tries++) {
 		r = unload();
 		if (r)
-			msleep(250);
+			sleep_ms(250);
 	}
 	if (hm_loaded())
 		return r ? r : -EBUSY;
@@ -1532,7 +1544,7 @@ static pid_t make_quiet(struct area *q, pid_t *child)
 
 int child_main(int argc, char **argv)
 {
-	uint64_t r = argc > 2 ? strtoull(argv[2], NULL, 0) : 1;
+	u64 r = argc > 2 ? strtoull(argv[2], NULL, 0) : 1;
 
 	mem_churn(&r, 4 + rng_below(&r, 16));
 	return 0;
@@ -1542,7 +1554,7 @@ int soak_main(int argc, char **argv)
 {
 	unsigned long before[NR_COUNTERS];
 	double seconds = 60, t0 = now(), s1, s2;
-	uint64_t rng = 0;
+	u64 rng = 0;
 	char reserve[64] = "200";
 	struct area q[4];
 	pid_t quiet, quiet_child;
@@ -1559,7 +1571,7 @@ int soak_main(int argc, char **argv)
 			rng = strtoull(argv[a + 1], NULL, 0);
 	}
 	if (!rng)
-		rng = (uint64_t)(now() * 1e9) ^ getpid();
+		rng = (u64)(now() * 1e9) ^ getpid();
 	/* later parameters win: the fault phase's loads inject from the start */
 	snprintf(fault_args, sizeof(fault_args),
 		 "%s fail_every=7 fail_sites=0 reserve_amount=0", base_args);
@@ -1587,9 +1599,9 @@ int soak_main(int argc, char **argv)
 	write_file("/sys/kernel/mm/ksm/run", "1");
 	hm_write_str("track", "all");
 
-	thp_alloc0 = vmstat("thp_fault_alloc");
-	thp_fallback0 = vmstat("thp_fault_fallback");
-	thp_split0 = vmstat("thp_split_pmd");
+	thp_alloc0 = vmstat_read("thp_fault_alloc");
+	thp_fallback0 = vmstat_read("thp_fault_fallback");
+	thp_split0 = vmstat_read("thp_split_pmd");
 	memcpy(before, sh->c, sizeof(before));
 	s1 = run_phase(1, seconds * 2 / 3, &rng, before);
 	report_phase("soak plain", before, s1);
@@ -1615,12 +1627,12 @@ int soak_main(int argc, char **argv)
 	       sh->fs_total[FS_STALE_MARKS], sh->stale_max);
 
 	/* over the whole soak: compaction may not find 2M in every phase */
-	tap_ok((vmstat("thp_fault_alloc") > thp_alloc0 || sh->c[C_THP]) &&
-	       vmstat("thp_split_pmd") > thp_split0,
+	tap_ok((vmstat_read("thp_fault_alloc") > thp_alloc0 || sh->c[C_THP]) &&
+	       vmstat_read("thp_split_pmd") > thp_split0,
 	       "soak: THPs mapped (%lu seen, %ld faulted in, %ld fell back) and PMD mappings split (%ld)",
-	       sh->c[C_THP], vmstat("thp_fault_alloc") - thp_alloc0,
-	       vmstat("thp_fault_fallback") - thp_fallback0,
-	       vmstat("thp_split_pmd") - thp_split0);
+	       sh->c[C_THP], vmstat_read("thp_fault_alloc") - thp_alloc0,
+	       vmstat_read("thp_fault_fallback") - thp_fallback0,
+	       vmstat_read("thp_split_pmd") - thp_split0);
 
 	/* injection is off: the index must come back whole */
 	if (quiet > 0)
@@ -1657,8 +1669,8 @@ int soak_main(int argc, char **argv)
 
 	printf("soak figures: duration %.0f s (plain %.0f, fault %.0f, checks %.0f); "
 	       "syncs %lu (verify ok after %lu); loads %lu (rmmod refused %lu EAGAIN + %lu EBUSY); "
-	       "processes %lu (execs %lu, threads %lu); mappings handled %lu "
-	       "(%lu mmaps, %lu index entries added by syncs); "
+	       "processes %lu (execs %lu, threads %lu); "
+	       "mappings handled %lu (%lu mmaps, %lu index entries added by syncs); "
 	       "allocation failures injected %ld (+%ld at exhaustion); alloc_fail %ld (+%ld at exhaustion); "
 	       "steals %ld (stolen %ld; +%ld/%ld in the steal check); "
 	       "kpagecount reads %lu (%lu MB); lookups %lu; track/untrack %lu/%lu; "
