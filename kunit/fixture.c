@@ -62,19 +62,34 @@ int hment_fx_init(struct kunit *test)
 }
 
 /**
+ * hment_fx_verify - hment_verify() on the case's index, into a buffer
+ * @test: the case
+ * @quiet: as hment_verify()'s
+ * @report: set to what it printed (a page, freed with the case)
+ *
+ * Return: the broken invariants it found.
+ */
+unsigned long hment_fx_verify(struct kunit *test, bool quiet, char **report)
+{
+	char *buf = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
+	struct seq_buf s;
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	seq_buf_init(&s, buf, PAGE_SIZE - 1);
+	*report = buf;
+	return hment_verify(hment_fx_idx(test), &s, quiet);
+}
+
+/**
  * hment_fx_expect_verified - fail @test unless every invariant holds
  * @test: the case; nobody else may be using its index
  */
 void hment_fx_expect_verified(struct kunit *test)
 {
-	char *buf = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
-	struct seq_buf s;
-	unsigned long errors;
+	char *report;
+	unsigned long errors = hment_fx_verify(test, true, &report);
 
-	KUNIT_ASSERT_NOT_NULL(test, buf);
-	seq_buf_init(&s, buf, PAGE_SIZE - 1);
-	errors = hment_verify(hment_fx_idx(test), &s, true);
-	KUNIT_EXPECT_EQ_MSG(test, errors, 0UL, "%s", buf);
+	KUNIT_EXPECT_EQ_MSG(test, errors, 0UL, "%s", report);
 }
 
 /**

@@ -41,6 +41,7 @@ struct hment_fx *hment_fx_create(struct kunit *test,
 				 const struct hment_params *p);
 int hment_fx_init(struct kunit *test);
 void hment_fx_exit(struct kunit *test);
+unsigned long hment_fx_verify(struct kunit *test, bool quiet, char **report);
 void hment_fx_expect_verified(struct kunit *test);
 struct hment_htable *hment_fx_ht(struct kunit *test, struct hment_hat *hat,
 				 unsigned long ptpfn, unsigned int level);

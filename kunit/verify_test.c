@@ -252,14 +252,10 @@ KUNIT_ARRAY_PARAM(hment_break, hment_break_cases, hment_break_desc);
 
 static unsigned long hment_verify_errors(struct kunit *test, bool quiet)
 {
-	char *buf = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
-	unsigned long errors;
-	struct seq_buf s;
+	char *report;
+	unsigned long errors = hment_fx_verify(test, quiet, &report);
 
-	KUNIT_ASSERT_NOT_NULL(test, buf);
-	seq_buf_init(&s, buf, PAGE_SIZE - 1);
-	errors = hment_verify(hment_fx_idx(test), &s, quiet);
-	kunit_info(test, "%lu errors: %s", errors, buf);
+	kunit_info(test, "%lu errors: %s", errors, report);
 	return errors;
 }
 
