@@ -6,31 +6,17 @@
 # after scripts/lib/vm.sh, whose vm_* functions it reuses: the guest side is
 # the same scripts/guest/ init and payload, and the same HMENT-* markers.
 
-# Built with O= into the cache, so $KSRC stays mrproper-clean; keyed by
-# kunit/uml.kunitconfig and the kernel version, marked complete only once
-# its .config is checked and the build finished.
+# Cached like the x86 debug kernel (vm_cache_claim), keyed by
+# kunit/uml.kunitconfig and the kernel version.
 uml_kernel() {	# sets UML_DIR, building on a miss or if VM_REBUILD=1
-	local kconf=$VM_ROOT/kunit/uml.kunitconfig ver key t0=$SECONDS lock
-	ver=$(sed -n 's/^\(VERSION\|PATCHLEVEL\|SUBLEVEL\) = //p' "$KSRC/Makefile" |
-		paste -sd.)
-	key=$({ cat "$kconf"; echo "$ver"; } | sha256sum | cut -c1-12)
-	UML_DIR=$VM_CACHE/uml-$key
-	mkdir -p "$VM_CACHE"
-	exec {lock}>"$VM_CACHE/.lock-uml-$key"
-	flock "$lock"
-	if [ "${VM_REBUILD:-0}" = 1 ]; then
-		rm -rf "$UML_DIR"
-	fi
-	if [ -e "$UML_DIR/.hment-complete" ]; then
-		vm_note "UML kernel $ver: cached in $UML_DIR"
-		exec {lock}>&-
+	local kconf=$VM_ROOT/kunit/uml.kunitconfig t0=$SECONDS
+	if vm_cache_claim uml "$kconf" "$KSRC"; then
+		UML_DIR=$VM_CACHED_DIR
+		vm_note "UML kernel $VM_CACHED_VER: cached in $UML_DIR"
 		return
 	fi
-	if [ -e "$KSRC/.config" ] || [ -d "$KSRC/include/config" ]; then
-		vm_die "$KSRC is not clean: run 'make -C $KSRC mrproper'"
-	fi
-	vm_note "UML kernel $ver: building in $UML_DIR (-j2)"
-	mkdir -p "$UML_DIR"
+	UML_DIR=$VM_CACHED_DIR
+	vm_note "UML kernel $VM_CACHED_VER: building in $UML_DIR (-j2)"
 	cp "$kconf" "$UML_DIR/.config"
 	if ! make -C "$KSRC" O="$UML_DIR" ARCH=um olddefconfig \
 		>"$UML_DIR/build.log" 2>&1; then
@@ -44,9 +30,8 @@ uml_kernel() {	# sets UML_DIR, building on a miss or if VM_REBUILD=1
 		tail -n 40 "$UML_DIR/build.log"
 		vm_die "UML kernel build failed (log: $UML_DIR/build.log)"
 	fi
-	touch "$UML_DIR/.hment-complete"
+	vm_cache_done "$kconf"
 	vm_note "UML kernel built in $((SECONDS - t0))s"
-	exec {lock}>&-
 }
 
 # Boot the UML kernel like vm_boot_once boots QEMU: the console (stdout and

@@ -74,7 +74,7 @@ vm_result() {	# the contract's closing line; false if anything failed
 # preemptible at boot, as 6.12's PREEMPT=y is, without a rebuild.
 vm_debug_kernel() {	# [6.1|6.12]: sets VM_DEBUG_DIR, VM_DEBUG_SRC and
 			# VM_DEBUG_CMDLINE, building on a miss or if VM_REBUILD=1
-	local series=${1:-6.1} kconf src ver key t0=$SECONDS lock dir
+	local series=${1:-6.1} kconf src dir t0=$SECONDS
 	case $series in
 	6.1) kconf=$VM_ROOT/kunit/.kunitconfig src=$KSRC dir=kunit
 		VM_DEBUG_CMDLINE=preempt=full ;;
@@ -82,29 +82,14 @@ vm_debug_kernel() {	# [6.1|6.12]: sets VM_DEBUG_DIR, VM_DEBUG_SRC and
 		VM_DEBUG_CMDLINE= ;;
 	*) vm_die "no debug kernel for '$series'" ;;
 	esac
-	[ -e "$src/Makefile" ] || vm_die "$src is missing: run scripts/setup"
-	ver=$(sed -n 's/^\(VERSION\|PATCHLEVEL\|SUBLEVEL\) = //p' "$src/Makefile" |
-		paste -sd.)
-	key=$({ cat "$kconf"; echo "$ver"; } | sha256sum | cut -c1-12)
-	VM_DEBUG_DIR=$VM_CACHE/$dir-$key
 	VM_DEBUG_SRC=$src
-	mkdir -p "$VM_CACHE"
-	exec {lock}>"$VM_CACHE/.lock-$key"
-	flock "$lock"
-	if [ "${VM_REBUILD:-0}" = 1 ]; then
-		rm -rf "$VM_DEBUG_DIR"
-	fi
-	if [ -e "$VM_DEBUG_DIR/.hment-complete" ]; then
-		vm_note "debug kernel $ver: cached in $VM_DEBUG_DIR"
-		exec {lock}>&-
+	if vm_cache_claim "$dir" "$kconf" "$src"; then
+		VM_DEBUG_DIR=$VM_CACHED_DIR
+		vm_note "debug kernel $VM_CACHED_VER: cached in $VM_DEBUG_DIR"
 		return
 	fi
-	# kunit.py builds with O=, which needs a source tree in mrproper state.
-	if [ -e "$src/.config" ] || [ -d "$src/include/config" ]; then
-		vm_die "$src is not clean: run 'make -C $src mrproper'"
-	fi
-	vm_note "debug kernel $ver: building in $VM_DEBUG_DIR (8-15 min on 2 cores)"
-	mkdir -p "$VM_DEBUG_DIR"
+	VM_DEBUG_DIR=$VM_CACHED_DIR
+	vm_note "debug kernel $VM_CACHED_VER: building in $VM_DEBUG_DIR (8-15 min on 2 cores)"
 	# kunit.py must not leave __pycache__ in the source tree either.
 	if ! PYTHONDONTWRITEBYTECODE=1 python3 "$src/tools/testing/kunit/kunit.py" \
 		build --arch=x86_64 --kunitconfig="$kconf" \
@@ -112,10 +97,45 @@ vm_debug_kernel() {	# [6.1|6.12]: sets VM_DEBUG_DIR, VM_DEBUG_SRC and
 		tail -n 40 "$VM_DEBUG_DIR/build.log"
 		vm_die "debug kernel build failed (log: $VM_DEBUG_DIR/build.log)"
 	fi
-	vm_check_config "$kconf" "$VM_DEBUG_DIR/.config"
-	touch "$VM_DEBUG_DIR/.hment-complete"
+	vm_cache_done "$kconf"
 	vm_note "debug kernel built in $((SECONDS - t0))s"
-	exec {lock}>&-
+}
+
+# A kernel built with O= into $VM_CACHE/PREFIX-<key>, keyed by its config
+# and its source's version, and marked complete only once its .config is
+# checked and the build finished; a flock keeps two builders of one key
+# apart. Sets VM_CACHED_DIR and VM_CACHED_VER. True if the cached build is
+# complete. False with the lock held and an empty VM_CACHED_DIR to build
+# in, for vm_cache_done to mark and release.
+vm_cache_claim() {	# PREFIX KCONFIG SRC
+	local prefix=$1 kconf=$2 src=$3 key
+	[ -e "$src/Makefile" ] || vm_die "$src is missing: run scripts/setup"
+	VM_CACHED_VER=$(sed -n 's/^\(VERSION\|PATCHLEVEL\|SUBLEVEL\) = //p' \
+		"$src/Makefile" | paste -sd.)
+	key=$({ cat "$kconf"; echo "$VM_CACHED_VER"; } | sha256sum | cut -c1-12)
+	VM_CACHED_DIR=$VM_CACHE/$prefix-$key
+	mkdir -p "$VM_CACHE"
+	exec {VM_CACHE_LOCK}>"$VM_CACHE/.lock-$prefix-$key"
+	flock "$VM_CACHE_LOCK"
+	if [ "${VM_REBUILD:-0}" = 1 ]; then
+		rm -rf "$VM_CACHED_DIR"
+	fi
+	if [ -e "$VM_CACHED_DIR/.hment-complete" ]; then
+		exec {VM_CACHE_LOCK}>&-
+		return 0
+	fi
+	# O= builds need a source tree in mrproper state.
+	if [ -e "$src/.config" ] || [ -d "$src/include/config" ]; then
+		vm_die "$src is not clean: run 'make -C $src mrproper'"
+	fi
+	mkdir -p "$VM_CACHED_DIR"
+	return 1
+}
+
+vm_cache_done() {	# KCONFIG: after a build vm_cache_claim allowed
+	vm_check_config "$1" "$VM_CACHED_DIR/.config"
+	touch "$VM_CACHED_DIR/.hment-complete"
+	exec {VM_CACHE_LOCK}>&-
 }
 
 vm_check_config() {	# KUNITCONFIG DOTCONFIG: every =y line must be in .config
