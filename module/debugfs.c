@@ -12,6 +12,7 @@
  *   histogram	  how many pfns have 1, 2, 3-4, 5-8, ... mappings
  *   reserve_amount, fail_nth, fail_every, fail_sites: read-write knobs
  *   verify	  "ok" or "FAIL" and the violations, then the drift
+ *   inject	  race tests only: hold the walker at a point (inject.c)
  *
  * Writes need CAP_SYS_ADMIN; a bad write changes nothing.
  */
@@ -31,6 +32,7 @@
 #include "walker.h"
 #include "parse.h"
 #include "debugfs.h"
+#include "inject.h"
 
 static struct dentry *hment_dir;
 
@@ -567,6 +569,29 @@ static int verify_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(verify);
 
+/* ---- inject: the walker's window-widening hook ---- */
+
+static int inject_show(struct seq_file *m, void *v)
+{
+	hment_inject_show(m);
+	return 0;
+}
+
+static ssize_t inject_write(struct file *file, const char __user *ubuf,
+			    size_t count, loff_t *ppos)
+{
+	char kbuf[HMENT_WRITE_MAX], *s;
+	int err;
+
+	s = hment_write_string(ubuf, count, kbuf);
+	if (IS_ERR(s))
+		return PTR_ERR(s);
+	err = hment_inject_command(s);
+	return err ? err : count;
+}
+
+HMENT_RW_ATTRIBUTE(inject);
+
 /**
  * hment_debugfs_init - create /sys/kernel/debug/hment/ for @idx
  * @idx: the module's index
@@ -591,6 +616,7 @@ void hment_debugfs_init(struct hment_index *idx)
 	debugfs_create_file("fail_sites", 0600, hment_dir, idx,
 			    &fail_sites_fops);
 	debugfs_create_file("verify", 0400, hment_dir, idx, &verify_fops);
+	debugfs_create_file("inject", 0600, hment_dir, idx, &inject_fops);
 }
 
 /**

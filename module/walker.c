@@ -35,6 +35,7 @@
 #include "hment.h"
 #include "htable.h"
 #include "hat.h"
+#include "inject.h"
 #include "walker.h"
 
 struct hment_sync {
@@ -456,6 +457,7 @@ static void hment_walk_pmd(struct hment_sync *w, pmd_t *pmdp,
 						    addr, end, &ht);
 			cond_resched();
 		} else if (w->record) {
+			hment_inject(HMENT_INJECT_LEAF, addr, end);
 			pass = hment_walk_leaf(w, 1, pmdp, addr, pmd_ptpfn,
 					       &ht);
 		} else {
@@ -473,6 +475,7 @@ static void hment_walk_pmd_range(struct hment_sync *w, pud_t *pudp,
 	unsigned long next;
 
 	w->st->tables++;
+	hment_inject(HMENT_INJECT_TABLE, addr, end);
 	for (; addr != end; pmdp++, addr = next) {
 		next = pmd_addr_end(addr, end);
 		hment_walk_pmd(w, pmdp, pud_pfn(pudval), addr, next);
@@ -502,6 +505,7 @@ static void hment_walk_pud(struct hment_sync *w, pud_t *pudp,
 			hment_walk_leaf_count(w, pud_pfn(pudval));
 			return;
 		}
+		hment_inject(HMENT_INJECT_LEAF, addr, end);
 		pass = hment_walk_leaf(w, 2, pudp, addr, pud_ptpfn, &ht);
 	} while (hment_walk_again(w, ht, pass, &tries));
 }
