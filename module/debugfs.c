@@ -245,6 +245,12 @@ static bool hment_collect(void *arg, struct hment_htable *ht,
 	return h->n < h->cap;
 }
 
+static bool hment_count_hit(void *arg, struct hment_htable *ht,
+			    unsigned int entry, unsigned long leader)
+{
+	return true;
+}
+
 static void hment_show_hit(struct seq_file *m, const struct hment_hit *hit,
 			   char *buf)
 {
@@ -267,8 +273,12 @@ static int lookup_show(struct seq_file *m, void *v)
 	mutex_lock(&idx->sync_lock);
 	h.pfn = hment_lookup_pfn;
 	mutex_unlock(&idx->sync_lock);
-	/* room for all and a few more that may appear meanwhile */
-	h.cap = hment_mapcnt(idx, h.pfn) + 16;
+	/*
+	 * Room for all and a few more that may appear meanwhile: counted
+	 * one by one, as hment_mapcnt() counts an entry of a shared table
+	 * once however many processes it lists.
+	 */
+	h.cap = hment_visit_mappings(idx, h.pfn, hment_count_hit, NULL) + 16;
 	buf = NULL;
 	if (hment_debugfs_fail(idx))
 		goto out;

@@ -67,7 +67,7 @@ void hment_inject_wait(enum hment_inject_point point, unsigned long start,
 	unsigned long addr, gen;
 	unsigned int ms;
 
-	/* the point was written after what it applies to */
+	/* the point was written after what it applies to: arm's smp_wmb() */
 	smp_rmb();
 	addr = READ_ONCE(hment_inject_addr);
 	ms = READ_ONCE(hment_inject_ms);
@@ -76,9 +76,9 @@ void hment_inject_wait(enum hment_inject_point point, unsigned long start,
 	might_sleep();
 	gen = READ_ONCE(hment_inject_released);
 	atomic_inc(&hment_inject_waiting);
-	/* a test that saw the hit and releases is seen below */
+	/* gen and waiting before the hit: a release after it is seen */
+	smp_mb__before_atomic();
 	atomic_long_inc(&hment_inject_hits);
-	smp_mb__after_atomic();
 	wait_event_killable_timeout(hment_inject_wq,
 				    READ_ONCE(hment_inject_released) != gen,
 				    msecs_to_jiffies(ms));
@@ -112,6 +112,7 @@ static int hment_inject_arm(const char *cmd)
 	WRITE_ONCE(hment_inject_at, HMENT_INJECT_OFF);
 	WRITE_ONCE(hment_inject_addr, addr);
 	WRITE_ONCE(hment_inject_ms, ms);
+	/* pairs with hment_inject_wait()'s smp_rmb() */
 	smp_wmb();
 	WRITE_ONCE(hment_inject_at, p);
 	return 0;

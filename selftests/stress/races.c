@@ -1185,6 +1185,7 @@ static void race_hugetlb(double seconds, u64 seed)
 #define WIN_HOLD_MS	8000	/* the hook's bound, if never released */
 #define WIN_ACT_MS	1500	/* a change not done by then is blocked */
 #define LEAFWIN_DIAG	"leafwin: %d rounds: %lu held with the change made inside the window (%lu zaps, %lu splits), %lu not held, %lu without a THP"
+#define LOOKUP_DIAG	"  %s: lookup of pfn %#llx names pid %d at %#lx, where pagemap has %#llx"
 #define SHAREWIN_DIAG	"sharewin: %d rounds: %lu held, of which %lu with the punch and unmap done inside the window and %lu blocked until the walker let go (the file's i_mmap_rwsem), %lu not held, PMD table shared %lu times"
 
 enum { WIN_FAULT = 1, WIN_ZAP, WIN_SPLIT, WIN_MAP, WIN_PUNCH };
@@ -1360,8 +1361,7 @@ static void check_lookup(pid_t pid, u64 pfn, struct mismatch *m,
 			continue;
 		m->first++;
 		if (m->first <= 5)
-			tap_diag("  %s: lookup of pfn %#llx names pid %d at %#lx, where pagemap has %#llx",
-				 what, (unsigned long long)pfn, pid, vas[i],
+			tap_diag(LOOKUP_DIAG, what, (unsigned long long)pfn, pid, vas[i],
 				 (unsigned long long)real);
 	}
 }
@@ -1514,13 +1514,12 @@ static void sharewin_op(int op, unsigned long arg)
 	char *p = sharewin_at;
 
 	(void)arg;
+	if (op == WIN_MAP &&
+	    mmap(p, PUD_SPAN, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_FIXED | MAP_NORESERVE, sharewin_fd, 0) != p)
+		_exit(1);
 	switch (op) {
 	case WIN_MAP:
-		p = mmap(p, PUD_SPAN, PROT_READ | PROT_WRITE,
-			 MAP_SHARED | MAP_FIXED | MAP_NORESERVE, sharewin_fd, 0);
-		if (p == MAP_FAILED)
-			_exit(1);
-		/* fall through */
 	case WIN_FAULT:
 		for (int i = 0; i < SHARE_PAGES; i++)
 			p[i * HPAGE] = 1;
