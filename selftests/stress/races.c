@@ -1405,7 +1405,9 @@ static void leafwin_op(int op, unsigned long arg)
 
 	switch (op) {
 	case WIN_FAULT:
-		madvise(t, HPAGE, MADV_DONTNEED);
+		/* a new VMA: a split left a PTE table, where no THP faults */
+		mmap(t, HPAGE, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 		madvise(t, HPAGE, MADV_HUGEPAGE);
 		fault_in(t, 1);
 		madvise(t, HPAGE, MADV_NOHUGEPAGE);
@@ -1442,6 +1444,7 @@ static void race_leafwin(u64 seed)
 		tap_ok(false, "leafwin: mmap: %s", strerror(errno));
 		return;
 	}
+	memset(win_cmds, 0, 2 * sizeof(*win_cmds));
 	kid = fork();
 	if (!kid)
 		win_serve(0, leafwin_op);
@@ -1569,6 +1572,7 @@ static void race_sharewin(void)
 	}
 	sharewin_at = (char *)(((unsigned long)raw + PUD_SPAN - 1) &
 			       ~(PUD_SPAN - 1));
+	memset(win_cmds, 0, 2 * sizeof(*win_cmds));
 	for (i = 0; i < 2; i++) {
 		kids[i] = fork();
 		if (!kids[i])
