@@ -183,6 +183,67 @@ static void hment_mapcnt_visit_stops(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, log.n, 3U);
 }
 
+/*
+ * Two hats' htables of one page-table page, a hugetlb PMD table they
+ * share: its entry is one mapping to the kernel, however many list it.
+ */
+static void hment_mapcnt_shared_table(struct kunit *test)
+{
+	struct hment_fx *fx = test->priv;
+	struct hment_hat *other = hment_hat_create(fx->idx, 101, false);
+	struct hment_visit_log log = {};
+	struct hment_htable *a, *b, *own;
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, other);
+	a = hment_fx_ht(test, fx->user, 20, 1);
+	b = hment_fx_ht(test, other, 20, 1);
+	own = hment_fx_ht(test, other, 21, 1);
+	hment_fx_map_ok(test, a, 3, LEADER_2M);
+	hment_fx_map_ok(test, b, 3, LEADER_2M);
+	/* not marked shared: two tables as far as the index knows */
+	KUNIT_EXPECT_EQ(test, hment_mapcnt(fx->idx, LEADER_2M + 9), 2UL);
+
+	/* one sharer marked (the other was synced before the sharing) */
+	set_bit(HMENT_HT_SHARED, &b->ht_flags);
+	KUNIT_EXPECT_EQ(test, hment_mapcnt(fx->idx, LEADER_2M), 1UL);
+	KUNIT_EXPECT_EQ(test, hment_mapcnt_misses(test, LEADER_2M, PMD_PAGES, 1),
+			0UL);
+	set_bit(HMENT_HT_SHARED, &a->ht_flags);
+	KUNIT_EXPECT_EQ(test, hment_mapcnt_misses(test, LEADER_2M, PMD_PAGES, 1),
+			0UL);
+
+	/* an entry of a table of its own still counts */
+	hment_fx_map_ok(test, own, 4, LEADER_2M);
+	KUNIT_EXPECT_EQ(test, hment_mapcnt(fx->idx, LEADER_2M), 2UL);
+	KUNIT_EXPECT_EQ(test, hment_mapcnt(fx->idx, LEADER_2M + 1), 2UL);
+	/* and lookup lists every process */
+	KUNIT_EXPECT_EQ(test, hment_visit_mappings(fx->idx, LEADER_2M + 1,
+						   hment_visit_note, &log), 3U);
+}
+
+/* More shared tables than the count keeps in one pass: still exact. */
+static void hment_mapcnt_shared_tables_many(struct kunit *test)
+{
+	struct hment_fx *fx = test->priv;
+	struct hment_visit_log log = {};
+	struct hment_htable *ht;
+	struct hment_hat *hat;
+	unsigned int i;
+
+	for (i = 0; i < 24; i++) {
+		hat = hment_hat_create(fx->idx, 200 + i, false);
+		KUNIT_ASSERT_NOT_ERR_OR_NULL(test, hat);
+		/* 12 tables, each shared by two hats */
+		ht = hment_fx_ht(test, hat, 40 + i / 2, 1);
+		set_bit(HMENT_HT_SHARED, &ht->ht_flags);
+		hment_fx_map_ok(test, ht, 5, LEADER_2M);
+	}
+	KUNIT_EXPECT_EQ(test, hment_mapcnt(fx->idx, LEADER_2M), 12UL);
+	KUNIT_EXPECT_EQ(test, hment_mapcnt(fx->idx, LEADER_2M + 100), 12UL);
+	KUNIT_EXPECT_EQ(test, hment_visit_mappings(fx->idx, LEADER_2M + 100,
+						   hment_visit_note, &log), 24U);
+}
+
 static struct kunit_case hment_mapcnt_cases[] = {
 	KUNIT_CASE(hment_mapcnt_4k),
 	KUNIT_CASE(hment_mapcnt_2m_every_subpage),
@@ -191,6 +252,8 @@ static struct kunit_case hment_mapcnt_cases[] = {
 	KUNIT_CASE(hment_mapcnt_leaf_unmap),
 	KUNIT_CASE(hment_mapcnt_visit_agrees),
 	KUNIT_CASE(hment_mapcnt_visit_stops),
+	KUNIT_CASE(hment_mapcnt_shared_table),
+	KUNIT_CASE(hment_mapcnt_shared_tables_many),
 	{}
 };
 

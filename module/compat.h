@@ -43,4 +43,35 @@ static inline unsigned long hment_kernel_mapcount(unsigned long pfn)
 #endif
 }
 
+/**
+ * hment_pmd_table_shared - do other mms map through this PMD table?
+ * @table: the PMD table's page
+ *
+ * As that kernel's __huge_pmd_unshare() (mm/hugetlb.c) tells it:
+ * ptdesc_pmd_is_shared() (6.12), the page's pt_share_count (6.1.y from
+ * 6.1.120 or so), and before those, a reference beyond the table's own.
+ * Stable while the hugetlb file's i_mmap_rwsem is held: sharing can then
+ * begin (huge_pmd_share() takes it for read), never end.
+ *
+ * Return: true when shared.
+ */
+static inline bool hment_pmd_table_shared(struct page *table)
+{
+#if defined(HMENT_HAVE_PTDESC_PMD_IS_SHARED)
+#ifdef CONFIG_HUGETLB_PMD_PAGE_TABLE_SHARING
+	return ptdesc_pmd_is_shared(page_ptdesc(table));
+#else
+	return false;
+#endif
+#elif defined(HMENT_HAVE_PT_SHARE_COUNT)
+#ifdef CONFIG_ARCH_WANT_HUGE_PMD_SHARE
+	return atomic_read(&table->pt_share_count);
+#else
+	return false;
+#endif
+#else
+	return page_count(table) > 1;
+#endif
+}
+
 #endif /* _HMENT_COMPAT_H */

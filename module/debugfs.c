@@ -12,6 +12,7 @@
  *   histogram	  how many pfns have 1, 2, 3-4, 5-8, ... mappings
  *   reserve_amount, fail_nth, fail_every, fail_sites: read-write knobs
  *   verify	  "ok" or "FAIL" and the violations, then the drift
+ *   inject	  race tests only: hold the walker at a point (inject.c)
  *
  * Writes need CAP_SYS_ADMIN; a bad write changes nothing.
  */
@@ -31,6 +32,7 @@
 #include "walker.h"
 #include "parse.h"
 #include "debugfs.h"
+#include "inject.h"
 
 static struct dentry *hment_dir;
 
@@ -243,6 +245,12 @@ static bool hment_collect(void *arg, struct hment_htable *ht,
 	return h->n < h->cap;
 }
 
+static bool hment_count_hit(void *arg, struct hment_htable *ht,
+			    unsigned int entry, unsigned long leader)
+{
+	return true;
+}
+
 static void hment_show_hit(struct seq_file *m, const struct hment_hit *hit,
 			   char *buf)
 {
@@ -265,8 +273,12 @@ static int lookup_show(struct seq_file *m, void *v)
 	mutex_lock(&idx->sync_lock);
 	h.pfn = hment_lookup_pfn;
 	mutex_unlock(&idx->sync_lock);
-	/* room for all and a few more that may appear meanwhile */
-	h.cap = hment_mapcnt(idx, h.pfn) + 16;
+	/*
+	 * Room for all and a few more that may appear meanwhile: counted
+	 * one by one, as hment_mapcnt() counts an entry of a shared table
+	 * once however many processes it lists.
+	 */
+	h.cap = hment_visit_mappings(idx, h.pfn, hment_count_hit, NULL) + 16;
 	buf = NULL;
 	if (hment_debugfs_fail(idx))
 		goto out;
@@ -567,6 +579,29 @@ static int verify_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(verify);
 
+/* ---- inject: the walker's window-widening hook ---- */
+
+static int inject_show(struct seq_file *m, void *v)
+{
+	hment_inject_show(m);
+	return 0;
+}
+
+static ssize_t inject_write(struct file *file, const char __user *ubuf,
+			    size_t count, loff_t *ppos)
+{
+	char kbuf[HMENT_WRITE_MAX], *s;
+	int err;
+
+	s = hment_write_string(ubuf, count, kbuf);
+	if (IS_ERR(s))
+		return PTR_ERR(s);
+	err = hment_inject_command(s);
+	return err ? err : count;
+}
+
+HMENT_RW_ATTRIBUTE(inject);
+
 /**
  * hment_debugfs_init - create /sys/kernel/debug/hment/ for @idx
  * @idx: the module's index
@@ -591,6 +626,7 @@ void hment_debugfs_init(struct hment_index *idx)
 	debugfs_create_file("fail_sites", 0600, hment_dir, idx,
 			    &fail_sites_fops);
 	debugfs_create_file("verify", 0400, hment_dir, idx, &verify_fops);
+	debugfs_create_file("inject", 0600, hment_dir, idx, &inject_fops);
 }
 
 /**

@@ -22,6 +22,7 @@
 /* Bit numbers in hment_htable.ht_flags */
 #define HMENT_HT_STALE		0
 #define HMENT_HT_WIDE		1	/* shadow holds unsigned longs, not u32 */
+#define HMENT_HT_SHARED		2	/* a hugetlb PMD table other mms share */
 
 /* What hment_htable.ht_shadow holds for an entry the index lacks. */
 #define HMENT_NO_PFN		(~0UL)
@@ -43,7 +44,10 @@
  *		then; see hment_htable_shadow()
  * @ht_flags:	HMENT_HT_STALE: some of its entries could not be indexed
  *		(allocation failed) or were stolen; the next sync redoes it.
- *		HMENT_HT_WIDE: pfns past 32 bits, set at creation
+ *		HMENT_HT_WIDE: pfns past 32 bits, set at creation.
+ *		HMENT_HT_SHARED: other mms map through the same table, as
+ *		the last sync found it: its entries count once in all
+ *		(hment_mapcnt())
  * @ht_busy:	non-zero while a sync works on it: never stolen from then
  * @ht_lock_cnt: leaves in VM_LOCKED VMAs: never stolen from while non-zero
  * @ht_valid_cnt: index entries (embedded or hment) that name this htable

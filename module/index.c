@@ -30,13 +30,6 @@ static bool hment_page_embedded(const struct hment_page *pg)
 	return pg->flags & HMENT_PAGE_EMBEDDED;
 }
 
-static unsigned long hment_page_mappings(const struct hment_page *pg)
-{
-	if (!hment_page_mapped(pg))
-		return 0;
-	return hment_page_embedded(pg) ? 1 : pg->share;
-}
-
 /*
  * Called first in every change to a record, under its list lock, so that
  * hment_verify() can tell whether the index held still while it looked:
@@ -616,26 +609,103 @@ unsigned int hment_htable_clear(struct hment_index *idx,
 }
 EXPORT_SYMBOL_IF_KUNIT(hment_htable_clear);
 
+/*
+ * The most distinct shared page-table entries one record is counted
+ * through in one pass; past that, each other entry is looked for among
+ * the mappings before it (quadratic, for a page mapped through more than
+ * this many shared tables).
+ */
+#define HMENT_SHARED_KEYS	8
+
+static bool hment_same_entry(struct hment_index *idx, struct hment *a,
+			     struct hment_htable *ht, unsigned int entry)
+{
+	return hment_entry(a) == entry && hment_ht(idx, a)->ht_pfn == ht->ht_pfn;
+}
+
+/*
+ * How many page-table entries a record's mappings are, at @level (any
+ * when negative); every count of the index comes through here.
+ *
+ * Two mms that share a hugetlb PMD table (huge_pmd_share()) each have an
+ * htable of that one page-table page, so one entry is indexed once per
+ * mm, which lookup lists, but the kernel counts it once. The walker
+ * marks such htables HMENT_HT_SHARED: an (ht_pfn, entry) that a marked
+ * htable holds counts once, whichever htables hold it (one sharer's
+ * htable may not be marked yet: it was synced before the sharing began).
+ *
+ * Context: the record's mapping-list lock.
+ */
+static unsigned long hment_page_count(struct hment_index *idx,
+				      struct hment_page *pg, int level)
+{
+	unsigned long kpfn[HMENT_SHARED_KEYS], cnt = 0;
+	unsigned int kent[HMENT_SHARED_KEYS], nkeys = 0, i;
+	struct hment *hm, *prev;
+	struct hment_htable *ht;
+	bool more = false;
+
+	if (!hment_page_mapped(pg))
+		return 0;
+	if (hment_page_embedded(pg))
+		return level < 0 || pg->embed_ht->ht_level == level;
+	/* shared tables hold 2M leaves only */
+	if (level < 0 && !pg->szc)
+		return pg->share;
+	for (hm = hment_ptr(idx, pg->hments); hm;
+	     hm = hment_ptr(idx, hm->hm_next)) {
+		ht = hment_ht(idx, hm);
+		if (level >= 0 && ht->ht_level != level)
+			continue;
+		cnt++;
+		if (!test_bit(HMENT_HT_SHARED, &ht->ht_flags))
+			continue;
+		for (i = 0; i < nkeys; i++)
+			if (kpfn[i] == ht->ht_pfn && kent[i] == hment_entry(hm))
+				break;
+		if (i < nkeys)
+			continue;
+		if (nkeys == HMENT_SHARED_KEYS) {
+			more = true;
+			continue;
+		}
+		kpfn[nkeys] = ht->ht_pfn;
+		kent[nkeys++] = hment_entry(hm);
+	}
+	if (!nkeys)
+		return cnt;
+	/* each key once, and every mapping through no key */
+	cnt = nkeys;
+	for (hm = hment_ptr(idx, pg->hments); hm;
+	     hm = hment_ptr(idx, hm->hm_next)) {
+		ht = hment_ht(idx, hm);
+		if (level >= 0 && ht->ht_level != level)
+			continue;
+		for (i = 0; i < nkeys; i++)
+			if (kpfn[i] == ht->ht_pfn && kent[i] == hment_entry(hm))
+				break;
+		if (i < nkeys)
+			continue;
+		for (prev = hment_ptr(idx, pg->hments); more && prev != hm;
+		     prev = hment_ptr(idx, prev->hm_next))
+			if (hment_same_entry(idx, prev, ht, hment_entry(hm)))
+				break;
+		cnt += !more || prev == hm;
+	}
+	return cnt;
+}
+
 /* Mappings of @leader at exactly @level, which cover @leader's group. */
 static unsigned long hment_count_level(struct hment_index *idx,
 				       unsigned long leader, unsigned int level)
 {
 	struct hment_page *pg = hment_page_find(idx, leader);
-	unsigned long cnt = 0;
-	struct hment *hm;
+	unsigned long cnt;
 
 	if (!pg || READ_ONCE(pg->szc) < level)
 		return 0;
 	hment_page_lock(idx, leader);
-	if (!hment_page_mapped(pg)) {
-		/* nothing */
-	} else if (hment_page_embedded(pg)) {
-		cnt = pg->embed_ht->ht_level == level;
-	} else {
-		for (hm = hment_ptr(idx, pg->hments); hm;
-		     hm = hment_ptr(idx, hm->hm_next))
-			cnt += hment_ht(idx, hm)->ht_level == level;
-	}
+	cnt = hment_page_count(idx, pg, level);
 	hment_page_unlock(idx, leader);
 	return cnt;
 }
@@ -660,7 +730,7 @@ unsigned long hment_mapcnt(struct hment_index *idx, unsigned long pfn)
 
 	if (pg) {
 		hment_page_lock(idx, pfn);
-		cnt = hment_page_mappings(pg);
+		cnt = hment_page_count(idx, pg, -1);
 		hment_page_unlock(idx, pfn);
 	}
 	for (level = 1; level < HMENT_LEVELS; level++) {

@@ -32,9 +32,11 @@
 #include <linux/swap.h>
 #include <linux/swapops.h>
 
+#include "compat.h"
 #include "hment.h"
 #include "htable.h"
 #include "hat.h"
+#include "inject.h"
 #include "walker.h"
 
 struct hment_sync {
@@ -45,6 +47,8 @@ struct hment_sync {
 	struct hment_sync_stats *st;
 	struct hment_stock *stock;	/* filled before each PTE lock */
 	bool record;			/* false: read and count only */
+	bool shareable;			/* @vma may share PMD tables */
+	bool pmd_shared;		/* the PMD table walked is shared */
 };
 
 /* Does /proc/kpagecount count this pfn as mapped? */
@@ -233,6 +237,10 @@ static enum hment_pass hment_walk_leaf(struct hment_sync *w,
 	*htp = ht;
 	if (!ht)
 		return HMENT_PASS_DONE;
+	/* its entries count once with the other sharers' (hment_mapcnt()) */
+	if (level == 1 &&
+	    test_bit(HMENT_HT_SHARED, &ht->ht_flags) != w->pmd_shared)
+		assign_bit(HMENT_HT_SHARED, &ht->ht_flags, w->pmd_shared);
 	atomic_inc(&ht->ht_busy);
 	bitmap_zero(added, HMENT_ENTRIES);
 	cookie = hment_hat_inv_begin(w->hat, addr, addr + size);
@@ -456,6 +464,7 @@ static void hment_walk_pmd(struct hment_sync *w, pmd_t *pmdp,
 						    addr, end, &ht);
 			cond_resched();
 		} else if (w->record) {
+			hment_inject(HMENT_INJECT_LEAF, addr, end);
 			pass = hment_walk_leaf(w, 1, pmdp, addr, pmd_ptpfn,
 					       &ht);
 		} else {
@@ -473,6 +482,9 @@ static void hment_walk_pmd_range(struct hment_sync *w, pud_t *pudp,
 	unsigned long next;
 
 	w->st->tables++;
+	hment_inject(HMENT_INJECT_TABLE, addr, end);
+	w->pmd_shared = w->shareable &&
+			hment_pmd_table_shared(pfn_to_page(pud_pfn(pudval)));
 	for (; addr != end; pmdp++, addr = next) {
 		next = pmd_addr_end(addr, end);
 		hment_walk_pmd(w, pmdp, pud_pfn(pudval), addr, next);
@@ -502,6 +514,7 @@ static void hment_walk_pud(struct hment_sync *w, pud_t *pudp,
 			hment_walk_leaf_count(w, pud_pfn(pudval));
 			return;
 		}
+		hment_inject(HMENT_INJECT_LEAF, addr, end);
 		pass = hment_walk_leaf(w, 2, pudp, addr, pud_ptpfn, &ht);
 	} while (hment_walk_again(w, ht, pass, &tries));
 }
@@ -626,6 +639,7 @@ static void hment_walk_vmas(struct hment_sync *w)
 			continue;
 		w->vma = vma;
 		mapping = hment_vma_shared_pmds(vma);
+		w->shareable = !!mapping;
 		if (mapping)
 			i_mmap_lock_read(mapping);
 		hment_walk_range(w, pgd_offset(w->mm, vma->vm_start),
