@@ -1714,18 +1714,19 @@ static void race_ptewin(void)
 		tap_ok(false, "ptewin: memfd: %s", strerror(errno));
 		return;
 	}
+	/* read-only and shared: no anon_vma, so retractable */
+	ptewin_at = map_aligned(HPAGE, PROT_READ, MAP_SHARED, fd);
+	if (!ptewin_at) {
+		tap_ok(false, "ptewin: mmap: %s", strerror(errno));
+		close(fd);
+		return;
+	}
 	memset(win_cmds, 0, 2 * sizeof(*win_cmds));
 	rs->ops = 0;
 	for (i = 0; i < 2; i++) {
 		kids[i] = fork();
-		if (!kids[i]) {
-			/* read-only and shared: no anon_vma, retractable */
-			ptewin_at = map_aligned(HPAGE, PROT_READ, MAP_SHARED,
-						fd);
-			if (!ptewin_at)
-				_exit(1);
+		if (!kids[i])
 			win_serve(i, ptewin_op);
-		}
 		track(kids[i]);
 	}
 	for (round = 0; round < WIN_ROUNDS && !err; round++) {
@@ -1760,6 +1761,7 @@ static void race_ptewin(void)
 	tap_diag(PTEWIN_DIAG, round, held, rs->ops == -1UL ? 0 : rs->ops,
 		 retracted, blocked, missed);
 	stop_children(kids, 2);
+	munmap(ptewin_at, HPAGE);
 	close(fd);
 	if (rs->ops == -1UL) {
 		memset(rs, 0, sizeof(*rs));
