@@ -1788,8 +1788,12 @@ static void race_ptewin(void)
 					    true, &over, "ptewin over-count");
 		close(kfd);
 		close(hfd);
-		/* and the THP the child maps next is indexed by one sync */
-		if (!win_do(0, WIN_FAULT, 0) || sync_pid(kids[0])) {
+		/*
+		 * and the THP the child maps next is indexed by one sync
+		 * (the collapser maps it too: MADV_COLLAPSE installs its PMD)
+		 */
+		if (!win_do(0, WIN_FAULT, 0) || sync_pid(kids[0]) ||
+		    sync_pid(kids[1])) {
 			err = true;
 			break;
 		}
