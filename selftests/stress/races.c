@@ -1751,12 +1751,14 @@ static void race_ptewin(void)
 		long pte_kb;
 
 		if (refill_chunk(fd, 0) || !win_do(0, WIN_FAULT, 0)) {
+			tap_diag("ptewin: refill or fault: %s", strerror(errno));
 			err = true;
 			break;
 		}
 		if (round & 1)
 			sync_pid(kids[0]);
 		if (pagemap_read(kids[0], ptewin_at, before)) {
+			tap_diag("ptewin: pagemap: %s", strerror(errno));
 			err = true;
 			break;
 		}
@@ -1766,6 +1768,7 @@ static void race_ptewin(void)
 		if (rs->ops == -1UL)
 			break;
 		if (r == WIN_ERROR) {
+			tap_diag("ptewin: round %d: the window failed", round);
 			err = true;
 			break;
 		}
@@ -1794,6 +1797,7 @@ static void race_ptewin(void)
 		 */
 		if (!win_do(0, WIN_FAULT, 0) || sync_pid(kids[0]) ||
 		    sync_pid(kids[1])) {
+			tap_diag("ptewin: fault or sync after the race failed");
 			err = true;
 			break;
 		}
