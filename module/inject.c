@@ -5,11 +5,13 @@
  * A race between the walker and a change of the page tables (a THP zapped
  * between the read of its PMD and its recording; a shared hugetlb PMD
  * table freed between the read of the PUD that names it and the read of
- * its entries) lasts microseconds and is almost never hit. Written to
+ * its entries; a PTE table retracted and freed between the read of the
+ * PMD that names it and its lock) lasts microseconds and is almost never hit. Written to
  * debugfs `inject`:
  *
  *   leaf MS ADDR	 hold at HMENT_INJECT_LEAF for a leaf covering ADDR (hex)
  *   table MS ADDR	 hold at HMENT_INJECT_TABLE for a PMD table covering ADDR
+ *   ptes MS ADDR	 hold at HMENT_INJECT_PTES for a PTE table covering ADDR
  *   release		 let every held walker go on now
  *   off		 disarm (and release)
  *
@@ -36,6 +38,7 @@ static const char *const hment_inject_names[] = {
 	[HMENT_INJECT_OFF] = "off",
 	[HMENT_INJECT_LEAF] = "leaf",
 	[HMENT_INJECT_TABLE] = "table",
+	[HMENT_INJECT_PTES] = "ptes",
 };
 
 /* Read by every walker at every point: a plain int, written last. */
@@ -91,7 +94,7 @@ static void hment_inject_release(void)
 	wake_up_all(&hment_inject_wq);
 }
 
-/* "leaf MS ADDR" or "table MS ADDR" */
+/* "POINT MS ADDR" */
 static int hment_inject_arm(const char *cmd)
 {
 	char name[8];

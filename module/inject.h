@@ -20,11 +20,14 @@ struct seq_file;
  *			leaf, its pass (cookie, lock, record) not begun
  * @HMENT_INJECT_TABLE:	a PUD entry was read and names a PMD table,
  *			none of whose entries was read yet
+ * @HMENT_INJECT_PTES:	a PMD entry was read and names a PTE table, whose
+ *			htable is found and pass begun, the table not locked
  */
 enum hment_inject_point {
 	HMENT_INJECT_OFF,
 	HMENT_INJECT_LEAF,
 	HMENT_INJECT_TABLE,
+	HMENT_INJECT_PTES,
 };
 
 extern int hment_inject_at;

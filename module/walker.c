@@ -426,6 +426,7 @@ static enum hment_pass hment_walk_pte_table(struct hment_sync *w,
 		hment_stock_fill(w->idx, w->stock);
 		cookie = hment_hat_inv_begin(w->hat, addr, end);
 	}
+	hment_inject(HMENT_INJECT_PTES, addr, end);
 	if (!hment_walk_ptes_locked(w, ht, pmdp, ptpfn, addr, end, added)) {
 		pass = HMENT_PASS_CHANGED;
 	} else if (ht && !hment_hat_inv_unchanged(w->hat, cookie, addr, end)) {

@@ -43,7 +43,11 @@
  *  sharewin  the walker held after reading the PUD of a hugetlb PMD table
  *            shared by two processes, while the other punches the file
  *            and unmaps (freeing the table): KASAN sees no read of a freed
- *            table, the shared pages count once (issue 9 item 7).
+ *            table, the shared pages count once (issue 9 item 7);
+ *  ptewin    the walker held after reading the PMD of a PTE table while
+ *            another mapper's MADV_COLLAPSE retracts and frees it: KASAN
+ *            sees no lock of a freed table, the pages indexed exactly
+ *            (issue 9 item 1).
  *
  * Mismatches are counted at first look, then the pfn is read again (the
  * kernel's count first, then hment's: between the two, hment can only
@@ -63,8 +67,12 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <linux/membarrier.h>
 
 #ifndef MADV_COLLAPSE
 #define MADV_COLLAPSE	25
@@ -1186,9 +1194,10 @@ static void race_hugetlb(double seconds, u64 seed)
 #define WIN_ACT_MS	1500	/* a change not done by then is blocked */
 #define LEAFWIN_DIAG	"leafwin: %d rounds: %lu held with the change made inside the window (%lu zaps, %lu splits), %lu not held, %lu without a THP"
 #define LOOKUP_DIAG	"  %s: lookup of pfn %#llx names pid %d at %#lx, where pagemap has %#llx"
+#define PTEWIN_DIAG	"ptewin: %d rounds: %lu held with the collapse made inside the window (%lu collapses in all, %lu tables retracted inside it), %lu blocked, %lu not held"
 #define SHAREWIN_DIAG	"sharewin: %d rounds: %lu held, of which %lu with the punch and unmap done inside the window and %lu blocked until the walker let go (the file's i_mmap_rwsem), %lu not held, PMD table shared %lu times"
 
-enum { WIN_FAULT = 1, WIN_ZAP, WIN_SPLIT, WIN_MAP, WIN_PUNCH };
+enum { WIN_FAULT = 1, WIN_ZAP, WIN_SPLIT, WIN_MAP, WIN_PUNCH, WIN_COLLAPSE };
 
 /* What the parent asks a window child to do, and what it did. */
 struct win_cmd {
@@ -1649,6 +1658,191 @@ static void race_sharewin(void)
 	       look.first, exact.first);
 }
 
+static char *ptewin_at;
+
+/* A process's page tables, in kB (/proc/PID/status VmPTE). */
+static long vm_pte_kb(pid_t pid)
+{
+	char path[64], buf[4096], *s;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	if (read_path(path, buf, sizeof(buf)) <= 0)
+		return -1;
+	s = strstr(buf, "VmPTE:");
+	return s ? strtol(s + 6, NULL, 10) : -1;
+}
+
+/* The pagemap entries of the HPAGE at @p in @pid. */
+static int pagemap_read(pid_t pid, const char *p, u64 *e)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = pread(fd, e, HPAGE / PAGE * 8, (unsigned long)p / PAGE * 8);
+	close(fd);
+	return n == HPAGE / PAGE * 8 ? 0 : -1;
+}
+
+/*
+ * ptewin's children, both mapping one 2M chunk of a shmem file: slot 0
+ * (the one synced) reads it in small pages, in a PTE table of its own;
+ * slot 1 collapses it into a THP with MADV_COLLAPSE, which takes slot 0's
+ * table away (retract_page_tables(), no mmap lock there on 6.5 and
+ * later) and frees it after an RCU grace period (pte_free_defer()), which
+ * the membarrier waits out.
+ */
+static void ptewin_op(int op, unsigned long arg)
+{
+	switch (op) {
+	case WIN_FAULT:
+		read_all(ptewin_at, HPAGE);
+		break;
+	case WIN_COLLAPSE:
+		/* as the collapse test's collapser: its own PTEs first */
+		read_all(ptewin_at, HPAGE);
+		if (!madvise(ptewin_at, HPAGE, MADV_COLLAPSE))
+			__atomic_add_fetch(&rs->ops, 1, __ATOMIC_RELAXED);
+		else if (errno == EINVAL)
+			rs->ops = -1UL;
+		syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0);
+		sleep_ms(20);
+		break;
+	}
+	(void)arg;
+}
+
+/*
+ * Item 1 of issue 9: the walker holds after reading the PMD that names a
+ * PTE table, before locking it, while another mapper of the file collapses
+ * the chunk, which retracts that table and frees it. The code before the
+ * fix then locked the table through the PMD value it read before holding
+ * (on the debug kernels, whose split PTE locks are allocated, KASAN sees
+ * the freed lock); the fixed code reads the PMD again under RCU. After
+ * each race the child's range must be indexed exactly as pagemap and
+ * /proc/kpagecount have it. Before 6.5 tables go only under mmap_lock
+ * for write, so no retract happens inside the window there.
+ */
+static void race_ptewin(void)
+{
+	unsigned long held = 0, missed = 0, retracted = 0, blocked = 0;
+	unsigned long collapsed;
+	struct mismatch over = { 0 }, exact = { 0 };
+	static u64 before[HPAGE / PAGE];
+	bool err = false, want_retract;
+	pid_t kids[2] = { 0, 0 };
+	int fd, round, i, kfd, hfd, maj = 0, min = 0;
+	struct utsname u;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &maj, &min) != 2) {
+		tap_ok(false, "ptewin: kernel release: %s", strerror(errno));
+		return;
+	}
+	want_retract = maj > 6 || (maj == 6 && min >= 5);
+	fd = memfd_create("hment-ptewin", 0);
+	if (fd < 0 || ftruncate(fd, HPAGE)) {
+		tap_ok(false, "ptewin: memfd: %s", strerror(errno));
+		return;
+	}
+	/* read-only and shared: no anon_vma, so retractable */
+	ptewin_at = map_aligned(HPAGE, PROT_READ, MAP_SHARED, fd);
+	if (!ptewin_at) {
+		tap_ok(false, "ptewin: mmap: %s", strerror(errno));
+		close(fd);
+		return;
+	}
+	memset(win_cmds, 0, 2 * sizeof(*win_cmds));
+	rs->ops = 0;
+	for (i = 0; i < 2; i++) {
+		kids[i] = fork();
+		if (!kids[i]) {
+			if (i)
+				madvise(ptewin_at, HPAGE, MADV_HUGEPAGE);
+			win_serve(i, ptewin_op);
+		}
+		track(kids[i]);
+	}
+	for (round = 0; round < WIN_ROUNDS && !err; round++) {
+		enum win_result r;
+		long pte_kb;
+
+		if (refill_chunk(fd, 0) || !win_do(0, WIN_FAULT, 0)) {
+			tap_diag("ptewin: refill or fault: %s", strerror(errno));
+			err = true;
+			break;
+		}
+		if (round & 1)
+			sync_pid(kids[0]);
+		if (pagemap_read(kids[0], ptewin_at, before)) {
+			tap_diag("ptewin: pagemap: %s", strerror(errno));
+			err = true;
+			break;
+		}
+		pte_kb = vm_pte_kb(kids[0]);
+		r = win_race(kids[0], "ptes", (unsigned long)ptewin_at, 1,
+			     WIN_COLLAPSE, 0);
+		if (rs->ops == -1UL)
+			break;
+		if (r == WIN_ERROR) {
+			tap_diag("ptewin: round %d: the window failed", round);
+			err = true;
+			break;
+		}
+		if (r == WIN_BLOCKED)
+			blocked++;
+		if (r != WIN_INSIDE) {
+			missed++;
+			continue;
+		}
+		held++;
+		retracted += vm_pte_kb(kids[0]) < pte_kb;
+		/* what the table mapped is gone: never above the kernel */
+		if (open_counts(&kfd, &hfd)) {
+			err = true;
+			break;
+		}
+		for (i = 0; i < (int)(HPAGE / PAGE); i++)
+			if (before[i] & PM_PRESENT)
+				compare_pfn(kfd, hfd, before[i] & PM_PFN_MASK,
+					    true, &over, "ptewin over-count");
+		close(kfd);
+		close(hfd);
+		/*
+		 * and the THP the child maps next is indexed by one sync
+		 * (the collapser maps it too: MADV_COLLAPSE installs its PMD)
+		 */
+		if (!win_do(0, WIN_FAULT, 0) || sync_pid(kids[0]) ||
+		    sync_pid(kids[1])) {
+			tap_diag("ptewin: fault or sync after the race failed");
+			err = true;
+			break;
+		}
+		compare_range(kids[0], ptewin_at, HPAGE, &exact, "ptewin");
+	}
+	collapsed = rs->ops;
+	tap_diag(PTEWIN_DIAG, round, held, collapsed == -1UL ? 0 : collapsed,
+		 retracted, blocked, missed);
+	stop_children(kids, 2);	/* and clears rs */
+	munmap(ptewin_at, HPAGE);
+	close(fd);
+	if (collapsed == -1UL) {
+		tap_ok(true, "ptewin # SKIP MADV_COLLAPSE refused (EINVAL)");
+		return;
+	}
+	tap_ok(!err && held >= WIN_ROUNDS / 2 && (retracted || !want_retract),
+	       "ptewin: the walker held after reading the PMD of a PTE table, the table retracted by a collapse meanwhile, in %lu of %d rounds (%lu retracted%s)",
+	       held, WIN_ROUNDS, retracted,
+	       want_retract ? "" : "; none can be before 6.5");
+	tap_ok(!err && !over.first && !exact.first && over.checked &&
+	       exact.checked,
+	       "ptewin: after each such sync no page the retracted table mapped is above /proc/kpagecount, and after the next every page of the child is indexed exactly (%lu pfns, %lu pages compared; over %lu, exact %lu wrong)",
+	       over.checked, exact.checked, over.first, exact.first);
+}
+
 /* ---- reap ---- */
 
 /* Is @pid listed by track? */
@@ -1737,7 +1931,8 @@ static void race_reap(void)
 
 int races_main(int argc, char **argv)
 {
-	const char *only = "reap converge thp collapse hugetlb leafwin sharewin";
+	const char *only =
+		"reap converge thp collapse hugetlb leafwin sharewin ptewin";
 	double seconds = 30, each;
 	u64 seed = 1;
 	char first[512];
@@ -1776,6 +1971,8 @@ int races_main(int argc, char **argv)
 		race_leafwin(seed);
 	if (strstr(only, "sharewin"))
 		race_sharewin();
+	if (strstr(only, "ptewin"))
+		race_ptewin();
 	tap_ok(hm_verify(first, sizeof(first)) == 1, "races: verify ok (%s)",
 	       first);
 	tap_plan();
