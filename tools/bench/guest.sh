@@ -129,6 +129,9 @@ syncers() {	# TAG SUFFIX: 1 then 2 syncers over all the workload's mms
 # and the xarray nodes (radix_tree_node, a reclaimable cache, counted by
 # its objects), in bytes. The module's code (vmalloc'd) is taken off below.
 kmem() {
+	# empty slabs kept on per-cpu and partial lists go back to the page
+	# allocator first: what is left is what objects hold
+	for f in /sys/kernel/slab/*/shrink; do echo 1 >"$f"; done 2>/dev/null
 	m=$(awk '/^(SUnreclaim|VmallocUsed|Percpu):/ { kb += $2 }
 		END { print kb * 1024 }' /proc/meminfo)
 	x=$(awk '$1 == "radix_tree_node" { print $2 * $4 }' /proc/slabinfo)
@@ -276,16 +279,20 @@ bench_size() {	# SIZE
 	emit "$s" verify "$(head -n 1 $D/verify)"
 	log "$s: walk, syncs and peer done"
 
-	change='' added='' removed=''
+	change='' added='' removed='' cwalk=''
 	for r in $(seq "$BENCH_REPS"); do
 		wl_change "$r"
+		# its own walk, of the changed tables, for a paired ratio
+		trigger walk 1
+		cwalk="$cwalk $(get duration_ns <$D/walk)"
 		trigger sync 1
 		change="$change $(get duration_ns <$D/sync)"
 		added="$added $(get added <$D/sync)"
 		removed="$removed $(get removed <$D/sync)"
 	done
 	# shellcheck disable=SC2086
-	{ emit "$s" change_ns $change; emit "$s" change_added $added
+	{ emit "$s" change_ns $change; emit "$s" change_walk_ns $cwalk
+	  emit "$s" change_added $added
 	  emit "$s" change_removed $removed; }
 	log "$s: changes done"
 

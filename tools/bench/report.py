@@ -79,7 +79,8 @@ def derive(r, reps):
         'resync_ms': r['resync_ns'] / 1e6,
         'resync_x_walk': ratio('resync_ns', 'walk_ns'),
         'change_ms': r['change_ns'] / 1e6,
-        'change_x_walk': r['change_ns'] / r['walk_ns'],
+        'change_x_walk': ratio('change_ns', 'change_walk_ns')
+        if 'change_walk_ns' in r else r['change_ns'] / r['walk_ns'],
         'change_added': r['change_added'],
         'peer_ms': r['peer_ns'] / 1e6,
         'peer_tuples': r['peer_tuples'],
@@ -292,10 +293,10 @@ def targets(der, sizes, demo):
         # slab is counted in pages: a page is the accounting's grain, and
         # the counters drift by themselves over the same time
         t.append(('every byte back after rmmod: the module\'s caches '
-                  'destroyed empty, the kernel accounting back within '
-                  'its own drift (median)',
-                  '%d caches left; %d B (drift %d B)' % (caches, left,
-                                                        noise),
+                  'destroyed empty, and the kernel accounting back within '
+                  'what it drifts by itself over a cycle without the '
+                  'module', '%d caches left; %d B not back (median; the '
+                  'drift: up to %d B)' % (caches, left, noise),
                   caches == 0 and abs(left) <= max(4096, noise), None))
     t.append(('2 syncers >= 1.6x one, default striping (measured, not '
               'judged: 2 cores)', '%sx' % fmt(big['sync2_speedup_striped']),
