@@ -244,6 +244,54 @@ static void hment_mapcnt_shared_tables_many(struct kunit *test)
 						   hment_visit_note, &log), 24U);
 }
 
+/* Windows that start and end mid-chunk and mid-group, and past the end. */
+static const struct {
+	unsigned long first;
+	unsigned long n;
+} hment_range_windows[] = {
+	{ LEADER_1G - 100, 1200 },		/* into the 1G page */
+	{ LEADER_1G + PMD_PAGES - 37, 600 },	/* across a 2M leader */
+	{ LEADER_1G + PMD_PAGES + 5, 1 },	/* one page, two PTEs */
+	{ LEADER_1G + PUD_PAGES - 3, 70 },	/* out of the 1G page */
+	{ 5000 - 70, 200 },			/* 4K mappings only */
+	{ HMENT_FX_MAX_PFN - 50, 100 },		/* past the index's end */
+};
+
+/* hment_mapcnt_range() says for each page what hment_mapcnt() says. */
+static void hment_mapcnt_range_agrees(struct kunit *test)
+{
+	struct hment_fx *fx = test->priv;
+	struct hment_htable *pte = hment_fx_ht(test, fx->user, 33, 0);
+	unsigned long i, w, first, n, misses, total;
+	u64 *cnt;
+
+	hment_visit_setup(test);
+	/* both ends of a chunk of records, and a page mapped twice */
+	hment_fx_map_ok(test, pte, 0, 4991);
+	hment_fx_map_ok(test, pte, 1, 4992);
+	hment_fx_map_ok(test, pte, 2, 5000);
+	hment_fx_map_ok(test, hment_fx_ht(test, fx->user, 34, 0), 2, 5000);
+	hment_fx_map_ok(test, pte, 3, HMENT_FX_MAX_PFN - 1);
+	cnt = kunit_kmalloc_array(test, 1200, sizeof(*cnt), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, cnt);
+
+	for (w = 0; w < ARRAY_SIZE(hment_range_windows); w++) {
+		first = hment_range_windows[w].first;
+		n = hment_range_windows[w].n;
+		memset(cnt, 0xa5, n * sizeof(*cnt));
+		hment_mapcnt_range(fx->idx, first, n, cnt);
+		misses = 0;
+		total = 0;
+		for (i = 0; i < n; i++) {
+			misses += cnt[i] != hment_mapcnt(fx->idx, first + i);
+			total += cnt[i];
+		}
+		KUNIT_EXPECT_EQ_MSG(test, misses, 0UL, "window %lu", w);
+		/* each window holds mappings: a range of zeros proves nothing */
+		KUNIT_EXPECT_GT_MSG(test, total, 0UL, "window %lu", w);
+	}
+}
+
 static struct kunit_case hment_mapcnt_cases[] = {
 	KUNIT_CASE(hment_mapcnt_4k),
 	KUNIT_CASE(hment_mapcnt_2m_every_subpage),
@@ -254,6 +302,7 @@ static struct kunit_case hment_mapcnt_cases[] = {
 	KUNIT_CASE(hment_mapcnt_visit_stops),
 	KUNIT_CASE(hment_mapcnt_shared_table),
 	KUNIT_CASE(hment_mapcnt_shared_tables_many),
+	KUNIT_CASE(hment_mapcnt_range_agrees),
 	{}
 };
 

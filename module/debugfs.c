@@ -161,6 +161,7 @@ static ssize_t kpagecount_read(struct file *file, char __user *ubuf,
 	unsigned long pfn, i;
 	loff_t pos = *ppos;
 	__le64 *buf;
+	u64 *cnt;
 
 	if (pos < 0)
 		return -EINVAL;
@@ -172,16 +173,18 @@ static ssize_t kpagecount_read(struct file *file, char __user *ubuf,
 	buf = (__le64 *)__get_free_page(GFP_KERNEL);
 	if (!buf)
 		return -ENOMEM;
+	cnt = (u64 *)buf;
 
 	while (done < count) {
 		/* a page of counts at a time, from the u64 holding pos */
 		pfn = pos / sizeof(u64);
 		skip = pos % sizeof(u64);
-		for (i = 0;
-		     i < PAGE_SIZE / sizeof(u64) && pfn + i < idx->max_pfn;
-		     i++)
-			buf[i] = cpu_to_le64(hment_mapcnt(idx, pfn + i));
-		n = min(count - done, i * sizeof(u64) - skip);
+		n = min_t(unsigned long, PAGE_SIZE / sizeof(u64),
+			  idx->max_pfn - pfn);
+		hment_mapcnt_range(idx, pfn, n, cnt);
+		for (i = 0; i < n; i++)
+			buf[i] = cpu_to_le64(cnt[i]);
+		n = min(count - done, n * sizeof(u64) - skip);
 		if (copy_to_user(ubuf + done, (char *)buf + skip, n)) {
 			if (!done)
 				done = -EFAULT;

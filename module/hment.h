@@ -459,6 +459,8 @@ int hment_unmap_entry(struct hment_index *idx, struct hment_htable *ht,
 unsigned int hment_htable_clear(struct hment_index *idx,
 				struct hment_htable *ht);
 unsigned long hment_mapcnt(struct hment_index *idx, unsigned long pfn);
+void hment_mapcnt_range(struct hment_index *idx, unsigned long pfn,
+			unsigned long n, u64 *cnt);
 /* See hment_visit_mappings(); as pte_fn_t is to apply_to_page_range() */
 typedef bool hment_mapping_fn(void *arg, struct hment_htable *ht,
 			      unsigned int entry, unsigned long leader);

@@ -710,6 +710,20 @@ static unsigned long hment_count_level(struct hment_index *idx,
 	return cnt;
 }
 
+/* The mappings recorded against @pfn's own record @pg (NULL: none). */
+static unsigned long hment_count_own(struct hment_index *idx,
+				     struct hment_page *pg, unsigned long pfn)
+{
+	unsigned long cnt;
+
+	if (!pg)
+		return 0;
+	hment_page_lock(idx, pfn);
+	cnt = hment_page_count(idx, pg, -1);
+	hment_page_unlock(idx, pfn);
+	return cnt;
+}
+
 /**
  * hment_mapcnt - how many page-table entries map a page
  * @idx: index
@@ -724,15 +738,10 @@ static unsigned long hment_count_level(struct hment_index *idx,
  */
 unsigned long hment_mapcnt(struct hment_index *idx, unsigned long pfn)
 {
-	struct hment_page *pg = hment_page_find(idx, pfn);
-	unsigned long leader, cnt = 0;
+	unsigned long leader, cnt;
 	unsigned int level;
 
-	if (pg) {
-		hment_page_lock(idx, pfn);
-		cnt = hment_page_count(idx, pg, -1);
-		hment_page_unlock(idx, pfn);
-	}
+	cnt = hment_count_own(idx, hment_page_find(idx, pfn), pfn);
 	for (level = 1; level < HMENT_LEVELS; level++) {
 		leader = round_down(pfn, HMENT_LEVEL_PAGES(level));
 		if (leader != pfn)
@@ -741,6 +750,54 @@ unsigned long hment_mapcnt(struct hment_index *idx, unsigned long pfn)
 	return cnt;
 }
 EXPORT_SYMBOL_IF_KUNIT(hment_mapcnt);
+
+/**
+ * hment_mapcnt_range - hment_mapcnt() of consecutive pages
+ * @idx: index
+ * @pfn: the first page
+ * @n: how many
+ * @cnt: set to the count of each
+ *
+ * What reading kpagecount needs: one record-chunk lookup per
+ * HMENT_CHUNK_PFNS pages and one count of a leader's large mappings per
+ * group, where hment_mapcnt() looks up a record for the page and for each
+ * of its leaders. Pages beyond the index count 0.
+ *
+ * Context: takes each record's lock in turn, one at a time; does not
+ * sleep. Consistent per record, not across records.
+ */
+void hment_mapcnt_range(struct hment_index *idx, unsigned long pfn,
+			unsigned long n, u64 *cnt)
+{
+	unsigned long leader[HMENT_LEVELS], big[HMENT_LEVELS];
+	unsigned long end = pfn + n, stop, lead;
+	struct hment_page *chunk, *pg;
+	unsigned int level;
+
+	/* no leader is ULONG_MAX: pfns are below max_pfn */
+	memset(leader, 0xff, sizeof(leader));
+	while (pfn < end) {
+		stop = min(end, round_down(pfn, HMENT_CHUNK_PFNS) +
+				HMENT_CHUNK_PFNS);
+		chunk = hment_page_chunk(idx, pfn);
+		for (; pfn < stop; pfn++, cnt++) {
+			pg = chunk ? &chunk[pfn & (HMENT_CHUNK_PFNS - 1)] : NULL;
+			*cnt = hment_count_own(idx, pg, pfn);
+			for (level = 1; level < HMENT_LEVELS; level++) {
+				lead = round_down(pfn, HMENT_LEVEL_PAGES(level));
+				if (lead == pfn)
+					continue;
+				if (lead != leader[level]) {
+					leader[level] = lead;
+					big[level] = hment_count_level(idx, lead,
+								       level);
+				}
+				*cnt += big[level];
+			}
+		}
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(hment_mapcnt_range);
 
 /* @fn on the mappings of @leader at @level (any if -1), under its lock. */
 static unsigned int hment_each_of(struct hment_index *idx,

@@ -93,6 +93,24 @@ void hment_hash_destroy(struct hment_index *idx);
 /* Hot paths: inline, so that lockdep assertions cost nothing without lockdep. */
 
 /**
+ * hment_page_chunk - the chunk of records that holds a pfn's, if allocated
+ * @idx: index
+ * @pfn: page frame number
+ *
+ * Return: the chunk's first record (of pfn rounded down to
+ * HMENT_CHUNK_PFNS), or NULL when @pfn is out of range or no pfn of the
+ * chunk was ever mapped.
+ */
+static inline struct hment_page *hment_page_chunk(struct hment_index *idx,
+						  unsigned long pfn)
+{
+	if (pfn >= idx->max_pfn)
+		return NULL;
+	/* The xarray publishes a chunk after it was zeroed, and never frees it. */
+	return xa_load(&idx->records, pfn >> HMENT_CHUNK_SHIFT);
+}
+
+/**
  * hment_page_find - find the record of a pfn, if it has one
  * @idx: index
  * @pfn: page frame number
@@ -103,15 +121,9 @@ void hment_hash_destroy(struct hment_index *idx);
 static inline struct hment_page *hment_page_find(struct hment_index *idx,
 						 unsigned long pfn)
 {
-	struct hment_page *chunk;
+	struct hment_page *chunk = hment_page_chunk(idx, pfn);
 
-	if (pfn >= idx->max_pfn)
-		return NULL;
-	/* The xarray publishes a chunk after it was zeroed, and never frees it. */
-	chunk = xa_load(&idx->records, pfn >> HMENT_CHUNK_SHIFT);
-	if (!chunk)
-		return NULL;
-	return &chunk[pfn & (HMENT_CHUNK_PFNS - 1)];
+	return chunk ? &chunk[pfn & (HMENT_CHUNK_PFNS - 1)] : NULL;
 }
 
 #endif /* _HMENT_INTERNAL_H */

@@ -190,22 +190,28 @@ void hment_stats_print(struct hment_index *idx, struct seq_buf *s)
 	hment_memory_print(idx, s);
 }
 
+/* Pages counted per hment_mapcnt_range() call: 512 bytes of stack. */
+#define HMENT_HIST_BATCH	64
+
 /**
  * hment_stats_histogram - how many pfns have 1, 2, 3-4, 5-8, ... mappings
  * @idx: index
  * @hist: HMENT_HIST_BUCKETS counters, zeroed by the caller
  *
- * Context: process context; may sleep. Counts one pfn at a time.
+ * Context: process context; may sleep.
  */
 void hment_stats_histogram(struct hment_index *idx, unsigned long *hist)
 {
-	unsigned long pfn, cnt;
+	u64 cnt[HMENT_HIST_BATCH];
+	unsigned long pfn, n, i;
 
-	for (pfn = 0; pfn < idx->max_pfn; pfn++) {
-		cnt = hment_mapcnt(idx, pfn);
+	for (pfn = 0; pfn < idx->max_pfn; pfn += n) {
+		n = min_t(unsigned long, HMENT_HIST_BATCH, idx->max_pfn - pfn);
+		hment_mapcnt_range(idx, pfn, n, cnt);
 		/* 1, 2, 3-4, 5-8, ...: bucket b holds (2^(b-1), 2^b] */
-		if (cnt)
-			hist[cnt == 1 ? 0 : fls_long(cnt - 1)]++;
+		for (i = 0; i < n; i++)
+			if (cnt[i])
+				hist[cnt[i] == 1 ? 0 : fls64(cnt[i] - 1)]++;
 		if (!(pfn % 4096))
 			cond_resched();
 	}

@@ -296,18 +296,23 @@ static void hment_walk_ptes(struct hment_sync *w, struct hment_htable *ht,
 	for (; addr != end; ptep++, addr += PAGE_SIZE) {
 		pte = ptep_get(ptep);
 		entries++;
+		entry = pte_index(addr);
+		pfn = pte_pfn(pte);
+		/*
+		 * In step, as most entries are at a re-sync: nothing to lock,
+		 * and the pfn was found counted when it was indexed (a page
+		 * goes offline only once unmapped).
+		 */
+		if (ht && pte_present(pte) && !pte_special(pte) &&
+		    hment_htable_shadow(ht, entry) == pfn &&
+		    test_bit(entry, ht->ht_mlocked) == locked) {
+			__set_bit(entry, ht->ht_seen);
+			continue;
+		}
 		if (!hment_counted_pte(pte))
 			continue;
 		if (!ht) {
 			leaves++;
-			continue;
-		}
-		entry = pte_index(addr);
-		pfn = pte_pfn(pte);
-		/* in step, as most entries are at a re-sync: nothing to lock */
-		if (hment_htable_shadow(ht, entry) == pfn &&
-		    test_bit(entry, ht->ht_mlocked) == locked) {
-			__set_bit(entry, ht->ht_seen);
 			continue;
 		}
 		if (hment_walk_record(w, ht, entry, pfn, locked))

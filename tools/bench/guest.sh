@@ -129,6 +129,9 @@ syncers() {	# TAG SUFFIX: 1 then 2 syncers over all the workload's mms
 # and the xarray nodes (radix_tree_node, a reclaimable cache, counted by
 # its objects), in bytes. The module's code (vmalloc'd) is taken off below.
 kmem() {
+	# empty slabs kept on per-cpu and partial lists go back to the page
+	# allocator first: what is left is what objects hold
+	for f in /sys/kernel/slab/*/shrink; do echo 1 >"$f"; done 2>/dev/null
 	m=$(awk '/^(SUnreclaim|VmallocUsed|Percpu):/ { kb += $2 }
 		END { print kb * 1024 }' /proc/meminfo)
 	x=$(awk '$1 == "radix_tree_node" { print $2 * $4 }' /proc/slabinfo)
@@ -149,12 +152,27 @@ kcaches() {
 
 settle() { sleep 2; }	# RCU frees, a resize queued by the sync
 
+# The module's caches still there after rmmod: kmem_cache_destroy() keeps
+# (and reports) a cache that was not empty.
+kcaches_left() {
+	n=0
+	for c in hment hment_htable hment_records hment_shadow; do
+		[ ! -e /sys/kernel/slab/$c ] || n=$((n + 1))
+	done
+	echo $n
+}
+
 # shellcheck disable=SC2086 # HMENT_ARGS is a word list
 mem_check() {	# TAG: the module's part, before insmod / after sync / rmmod
-	kern='' stats='' left='' caches='' sstats=''
+	kern='' stats='' left='' caches='' sstats='' noise='' cleft=''
 	for r in $(seq "$BENCH_REPS"); do
 		rmmod hment || fail rmmod
 		settle
+		# the counters' own drift over a cycle's time, without the module
+		k0=$(kmem)
+		settle
+		settle
+		noise="$noise $(($(kmem) - k0))"
 		k0=$(kmem)
 		insmod /hment/hment.ko $HMENT_ARGS || fail insmod
 		trigger sync 1
@@ -168,6 +186,7 @@ mem_check() {	# TAG: the module's part, before insmod / after sync / rmmod
 		rmmod hment || fail rmmod
 		settle
 		k2=$(kmem)
+		cleft="$cleft $(kcaches_left)"
 		insmod /hment/hment.ko $HMENT_ARGS || fail insmod
 		kern="$kern $((k1 - k0 - code))"
 		left="$left $((k2 - k0))"
@@ -175,7 +194,8 @@ mem_check() {	# TAG: the module's part, before insmod / after sync / rmmod
 	# shellcheck disable=SC2086
 	{ emit "$1" kmem_index $kern; emit "$1" kmem_stats $stats
 	  emit "$1" kmem_left $left; emit "$1" kmem_caches $caches
-	  emit "$1" kmem_caches_stats $sstats; }
+	  emit "$1" kmem_caches_stats $sstats; emit "$1" kmem_noise $noise
+	  emit "$1" kmem_caches_left $cleft; }
 }
 
 # The demo's workload (tools/workload.sh), when scripts/bench sent it.
@@ -196,8 +216,9 @@ bench_demo() {
 	log "demo: done"
 }
 
-# With scripts/bench --perf: profiles of a full sync and of the lookups,
-# as "PERF" lines. The host's perf runs through its own loader and libs.
+# With scripts/bench --perf: profiles of a full sync, a re-sync, a sync
+# after 10% changed, the lookups and a kpagecount read, as "PERF" lines.
+# The host's perf runs through its own loader and libs.
 perf() {
 	/hment/perf/lib/ld-linux-x86-64.so.2 --library-path /hment/perf/lib \
 		/hment/perf/perf "$@"
@@ -215,6 +236,10 @@ profile() {	# WHAT CMD...: cpu-clock samples with call graphs
 	perf report -i /tmp/perf.data --stdio --children --sort sym \
 		--percent-limit 5 -g none 2>/dev/null | grep -v '^#' | grep . |
 		sed 's/^/PERF children: /'
+	# where in a function: the most sampled offsets, for objdump -d
+	perf script -i /tmp/perf.data -G -F ip,sym,symoff 2>/dev/null |
+		awk '{ print $2 }' | sort | uniq -c | sort -rn | head -n 30 |
+		sed 's/^/PERF ip: /'
 }
 
 bench_size() {	# SIZE
@@ -254,16 +279,20 @@ bench_size() {	# SIZE
 	emit "$s" verify "$(head -n 1 $D/verify)"
 	log "$s: walk, syncs and peer done"
 
-	change='' added='' removed=''
+	change='' added='' removed='' cwalk=''
 	for r in $(seq "$BENCH_REPS"); do
 		wl_change "$r"
+		# its own walk, of the changed tables, for a paired ratio
+		trigger walk 1
+		cwalk="$cwalk $(get duration_ns <$D/walk)"
 		trigger sync 1
 		change="$change $(get duration_ns <$D/sync)"
 		added="$added $(get added <$D/sync)"
 		removed="$removed $(get removed <$D/sync)"
 	done
 	# shellcheck disable=SC2086
-	{ emit "$s" change_ns $change; emit "$s" change_added $added
+	{ emit "$s" change_ns $change; emit "$s" change_walk_ns $cwalk
+	  emit "$s" change_added $added
 	  emit "$s" change_removed $removed; }
 	log "$s: changes done"
 
@@ -288,8 +317,11 @@ bench_size() {	# SIZE
 		reload
 		profile "$s full sync" sh -c "echo 1 > $D/sync"
 		profile "$s resync" sh -c "echo 1 > $D/sync"
+		wl_change $((BENCH_REPS + 1))
+		profile "$s 10% changed" sh -c "echo 1 > $D/sync"
 		# ten times the lookups, so that picking the pfns is noise
 		profile "$s lookups" hbench lookup $((BENCH_LOOKUPS * 10)) 1
+		profile "$s kpagecount" hbench read $D/kpagecount
 		log "$s: profiles done"
 	fi
 
