@@ -142,7 +142,7 @@ unsigned int hment_fx_share(struct kunit *test, unsigned long pfn)
 {
 	struct hment_page *pg = hment_page_find(hment_fx_idx(test), pfn);
 
-	return pg ? pg->share : 0;
+	return pg ? hment_page_share(pg) : 0;
 }
 
 /**
@@ -156,7 +156,7 @@ bool hment_fx_embedded(struct kunit *test, unsigned long pfn)
 {
 	struct hment_page *pg = hment_page_find(hment_fx_idx(test), pfn);
 
-	return pg && (pg->flags & HMENT_PAGE_EMBEDDED);
+	return pg && hment_page_embedded(pg);
 }
 
 /**

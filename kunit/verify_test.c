@@ -278,8 +278,8 @@ static void hment_verify_catches(struct kunit *test)
 	}
 	pg = hment_page_find(fx->idx, BREAK_PFN);
 	KUNIT_ASSERT_NOT_NULL(test, pg);
-	KUNIT_ASSERT_EQ(test, pg->share, 3U);
-	first = hment_ptr(fx->idx, pg->hments);
+	KUNIT_ASSERT_EQ(test, hment_page_share(pg), 3U);
+	first = hment_ptr(fx->idx, pg->head);
 	second = hment_ptr(fx->idx, first->hm_next);
 	KUNIT_ASSERT_NOT_NULL(test, second);
 	/* a slot taken and given back: free, in a live chunk */

@@ -3,8 +3,8 @@
  * The index proper: recording, finding and removing the mappings of a pfn.
  *
  * A record is in one of three states:
- *   unmapped	no mapping; the embed_ht/hments word is 0
- *   embedded	one mapping, held in the record itself; share is 0
+ *   unmapped	no mapping; head is 0
+ *   embedded	one mapping, held in head itself; share is 0
  *   listed	share hments on the record's list, each also hashed
  * A listed record whose last hment goes away becomes unmapped; it is not
  * demoted back to embedded when one hment is left, so a page that flips
@@ -20,21 +20,19 @@
 #include "htable.h"
 #include "hat.h"
 
-static bool hment_page_mapped(const struct hment_page *pg)
-{
-	return READ_ONCE(pg->hments);
-}
-
-static bool hment_page_embedded(const struct hment_page *pg)
-{
-	return pg->flags & HMENT_PAGE_EMBEDDED;
-}
-
 static unsigned long hment_page_mappings(const struct hment_page *pg)
 {
+	u32 share = hment_page_share(pg);
+
 	if (!hment_page_mapped(pg))
 		return 0;
-	return hment_page_embedded(pg) ? 1 : pg->share;
+	return share ?: 1;
+}
+
+/* (@ht, @entry) as an hment and an embedding record name it. */
+static u32 hment_name(const struct hment_htable *ht, unsigned int entry)
+{
+	return ht->ht_id << HMENT_LEVEL_SHIFT | entry;
 }
 
 /*
@@ -57,7 +55,9 @@ static void hment_note_added(struct hment_index *idx, struct hment_page *pg,
 {
 	hment_htable_set_shadow(ht, entry, pfn);
 	atomic_inc(&ht->ht_valid_cnt);
-	pg->szc = max(pg->szc, ht->ht_level);
+	if (hment_page_szc(pg) < ht->ht_level)
+		WRITE_ONCE(pg->meta, (pg->meta & ~HMENT_PAGE_SZC_MASK) |
+			   ht->ht_level);
 	hment_stat_inc(idx, HMENT_STAT_MAPPINGS);
 }
 
@@ -71,7 +71,7 @@ static void hment_note_removed(struct hment_index *idx, struct hment_page *pg,
 	atomic_dec(&ht->ht_valid_cnt);
 	hment_stat_dec(idx, HMENT_STAT_MAPPINGS);
 	if (!hment_page_mapped(pg)) {
-		pg->szc = 0;
+		WRITE_ONCE(pg->meta, 0);
 		hment_stat_dec(idx, HMENT_STAT_PAGES_MAPPED);
 	}
 }
@@ -81,9 +81,7 @@ static void hment_embed(struct hment_index *idx, struct hment_page *pg,
 			unsigned long pfn)
 {
 	hment_changing(idx);
-	pg->embed_ht = ht;
-	pg->entry = entry;
-	pg->flags |= HMENT_PAGE_EMBEDDED;
+	WRITE_ONCE(pg->head, hment_name(ht, entry));
 	hment_stat_inc(idx, HMENT_STAT_PAGES_MAPPED);
 	hment_note_added(idx, pg, ht, entry, pfn);
 }
@@ -92,15 +90,16 @@ static void hment_embed(struct hment_index *idx, struct hment_page *pg,
 static void hment_insert(struct hment_index *idx, struct hment_page *pg,
 			 struct hment *hm, unsigned long pfn)
 {
-	u32 id = hment_id(hm), first = pg->hments;
+	u32 id = hment_id(hm), first = pg->head;
 
 	hment_changing(idx);
 	hm->hm_prev = 0;
 	hm->hm_next = first;
 	if (first)
 		hment_ptr(idx, first)->hm_prev = id;
-	WRITE_ONCE(pg->hments, id);
-	WRITE_ONCE(pg->share, pg->share + 1);
+	/* share first: a record with a head and no share is embedded */
+	WRITE_ONCE(pg->meta, pg->meta + BIT(HMENT_PAGE_SHARE_SHIFT));
+	WRITE_ONCE(pg->head, id);
 	hment_hash_insert(idx, hm, pfn);
 	hment_stat_inc(idx, HMENT_STAT_LIVE_HMENTS);
 }
@@ -113,12 +112,12 @@ static void hment_unlink(struct hment_index *idx, struct hment_page *pg,
 	if (hm->hm_prev)
 		hment_ptr(idx, hm->hm_prev)->hm_next = hm->hm_next;
 	else
-		WRITE_ONCE(pg->hments, hm->hm_next);
+		WRITE_ONCE(pg->head, hm->hm_next);
 	if (hm->hm_next)
 		hment_ptr(idx, hm->hm_next)->hm_prev = hm->hm_prev;
 	hm->hm_next = 0;
 	hm->hm_prev = 0;
-	WRITE_ONCE(pg->share, pg->share - 1);
+	WRITE_ONCE(pg->meta, pg->meta - BIT(HMENT_PAGE_SHARE_SHIFT));
 	hment_stat_dec(idx, HMENT_STAT_LIVE_HMENTS);
 	hment_note_removed(idx, pg, hment_ht(idx, hm), hment_entry(hm));
 }
@@ -128,11 +127,10 @@ static void hment_promote(struct hment_index *idx, struct hment_page *pg,
 			  unsigned long pfn, struct hment *hm)
 {
 	hment_changing(idx);
-	hment_set(hm, pg->embed_ht, pg->entry);
-	pg->flags &= ~HMENT_PAGE_EMBEDDED;
-	pg->entry = 0;
-	/* the whole word: hments names no hment yet */
-	WRITE_ONCE(pg->hments, 0);
+	/* the embedded mapping is named as the hment names it */
+	hm->hm_ht_entry = pg->head;
+	/* head names no hment yet, and the share is 0 until the insert */
+	WRITE_ONCE(pg->head, 0);
 	hment_insert(idx, pg, hm, pfn);
 }
 
@@ -186,7 +184,7 @@ static struct hment *hment_prepare_stock(struct hment_index *idx,
 			goto none_needed;
 
 		if (hment_page_embedded(pg)) {
-			if (pg->embed_ht == ht && pg->entry == entry)
+			if (pg->head == hment_name(ht, entry))
 				goto none_needed;
 			if (hm) {
 				hment_promote(idx, pg, pfn, hm);
@@ -257,7 +255,7 @@ static bool hment_assign_page(struct hment_index *idx, struct hment_page *pg,
 	if (!hm) {
 		/* hment_prepare() saw this very mapping already recorded */
 		WARN_ON_ONCE(hment_page_embedded(pg) &&
-			     (pg->embed_ht != ht || pg->entry != entry));
+			     pg->head != hment_name(ht, entry));
 		return false;
 	}
 	if (WARN_ON_ONCE(hment_page_embedded(pg)))
@@ -329,12 +327,10 @@ struct hment *hment_remove(struct hment_index *idx, struct hment_htable *ht,
 		return hment_remove_missing(idx, ht, entry, pfn);
 
 	if (hment_page_embedded(pg)) {
-		if (pg->embed_ht != ht || pg->entry != entry)
+		if (pg->head != hment_name(ht, entry))
 			return hment_remove_missing(idx, ht, entry, pfn);
 		hment_changing(idx);
-		pg->flags &= ~HMENT_PAGE_EMBEDDED;
-		pg->embed_ht = NULL;
-		pg->entry = 0;
+		WRITE_ONCE(pg->head, 0);
 		hment_note_removed(idx, pg, ht, entry);
 		return NULL;
 	}
@@ -374,14 +370,14 @@ struct hment *hment_walk(struct hment_index *idx, unsigned long pfn,
 	if (hment_page_embedded(pg)) {
 		if (prev)
 			return NULL;
-		*ht = pg->embed_ht;
-		*entry = pg->entry;
+		*ht = hment_page_embed_ht(idx, pg);
+		*entry = hment_page_embed_entry(pg);
 		return HMENT_EMBEDDED;
 	}
 
 	if (WARN_ON_ONCE(prev == HMENT_EMBEDDED))
 		return NULL;
-	hm = hment_ptr(idx, prev ? prev->hm_next : pg->hments);
+	hm = hment_ptr(idx, prev ? prev->hm_next : pg->head);
 	if (!hm)
 		return NULL;
 	*ht = hment_ht(idx, hm);
@@ -624,15 +620,15 @@ static unsigned long hment_count_level(struct hment_index *idx,
 	unsigned long cnt = 0;
 	struct hment *hm;
 
-	if (!pg || READ_ONCE(pg->szc) < level)
+	if (!pg || hment_page_szc(pg) < level)
 		return 0;
 	hment_page_lock(idx, leader);
 	if (!hment_page_mapped(pg)) {
 		/* nothing */
 	} else if (hment_page_embedded(pg)) {
-		cnt = pg->embed_ht->ht_level == level;
+		cnt = hment_page_embed_ht(idx, pg)->ht_level == level;
 	} else {
-		for (hm = hment_ptr(idx, pg->hments); hm;
+		for (hm = hment_ptr(idx, pg->head); hm;
 		     hm = hment_ptr(idx, hm->hm_next))
 			cnt += hment_ht(idx, hm)->ht_level == level;
 	}
@@ -750,7 +746,7 @@ struct hment *hment_steal_from_page(struct hment_index *idx, unsigned long pfn)
 
 	hment_page_lock(idx, pfn);
 	if (pg && hment_page_mapped(pg) && !hment_page_embedded(pg)) {
-		for (hm = hment_ptr(idx, pg->hments); hm;
+		for (hm = hment_ptr(idx, pg->head); hm;
 		     hm = hment_ptr(idx, hm->hm_next)) {
 			if (hment_htable_stealable(hment_ht(idx, hm))) {
 				victim = hm;
