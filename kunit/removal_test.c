@@ -104,7 +104,7 @@ static void hment_removal_bucket_collisions(struct kunit *test)
 	unsigned long longest, used, pfn;
 	int i;
 
-	KUNIT_ASSERT_EQ(test, fx->idx->hash_mask, 0U);
+	KUNIT_ASSERT_EQ(test, fx->idx->hash_size, 1U);
 	for (i = 0; i < 4; i++)
 		ht[i] = hment_fx_ht(test, fx->user, 50 + i, 0);
 	for (pfn = PFN; pfn < PFN + 3; pfn++)

@@ -7,21 +7,23 @@
  * singly linked; a remover has to walk the chain to find its hment anyway.
  *
  * The table is sized by what it holds: it starts with one bucket per lock
- * stripe and doubles (or halves) when the hments outgrow it (or leave it).
- * Bucket b is guarded by stripe b modulo the number of stripes, in every
- * table size, since both are powers of two and a table never has fewer
- * buckets than there are stripes; so a stripe's hments stay under its lock
- * when they move to a table of another size. A resize therefore moves one
- * stripe at a time, a bounded batch of buckets per lock hold, and never
- * holds two stripe locks: a stripe that is part way through notes how many
- * of its buckets have moved, and a mapper under that stripe's lock looks in
- * the old table or the new one accordingly.
+ * stripe and grows (or shrinks) when the hments outgrow it (or leave it),
+ * to any multiple of the number of stripes (a power of two). Bucket b is
+ * guarded by stripe b modulo the number of stripes, and a key's bucket is
+ * in its stripe's column in every size (hment_bucket_in()): so a stripe's
+ * hments stay under its lock when they move to a table of another size.
+ * A resize therefore moves one stripe at a time, a bounded batch of
+ * buckets per lock hold, and never holds two stripe locks: a stripe that
+ * is part way through notes how many of its buckets have moved, and a
+ * mapper under that stripe's lock looks in the old table or the new one
+ * accordingly.
  *
  * Resizes run from a work item (mappers only count their stripe's hments
  * and queue it when a count crosses a threshold), never under a page-table
  * lock, and under &hment_index.freeze_lock, which hment_verify() holds to
  * see the hash whole.
  */
+#include <linux/hash.h>
 #include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
@@ -36,10 +38,21 @@
 #define HMENT_HASH_BATCH	64
 
 /*
- * Largest table: 16M buckets (128 MB) keep chains short up to 24M hments,
+ * Largest table: 16M buckets (64 MB) keep chains short up to 24M hments,
  * a terabyte of shared mappings.
  */
 #define HMENT_HASH_MAX_SHIFT	24
+
+/*
+ * Loads (hments per bucket), in percent. With keys spread as by chance, a
+ * load of 1.5 puts 1.93 hments in each used bucket: above it the table
+ * grows, to a load of 1.2 (by a quarter at a time): a bucket is 4 bytes,
+ * so 2.7 to 3.3 per hment. Below a load of 0.25 it shrinks to 1.2 again;
+ * the gap keeps a table from flapping.
+ */
+#define HMENT_HASH_GROW_PCT	150
+#define HMENT_HASH_SIZE_PCT	120
+#define HMENT_HASH_SHRINK_PCT	25
 
 /*
  * The seed hashed the entry and the page-table pfn together. The same entry
@@ -58,6 +71,29 @@ static unsigned long hment_key_of(struct hment_index *idx,
 	return hment_hash_key(hment_ht(idx, hm)->ht_pfn, hment_entry(hm));
 }
 
+/*
+ * A key's bucket in a table of @size: its stripe's column (the key's low
+ * bits), in a row picked by the rest of the key. The row is the rest
+ * hashed multiplicatively and scaled onto the rows there are (no division,
+ * and any number of rows): page-table pfns in a progression, as a fork
+ * tree makes, land spread evenly, and the entries of one table fill
+ * neighbouring buckets of a row or two. The row is also the bucket's
+ * place among its stripe's, the order in which a resize moves them.
+ */
+static u32 hment_row_in(const struct hment_index *idx, unsigned int size,
+			unsigned long key)
+{
+	return ((u64)hash_64(key >> idx->hash_lock_shift, 32) *
+		(size >> idx->hash_lock_shift)) >> 32;
+}
+
+static unsigned long hment_bucket_in(const struct hment_index *idx,
+				     unsigned int size, unsigned long key)
+{
+	return (unsigned long)hment_row_in(idx, size, key) <<
+	       idx->hash_lock_shift | (key & idx->hash_lock_mask);
+}
+
 /**
  * hment_hash_index - bucket of a (page-table pfn, entry) key
  * @idx: index
@@ -70,7 +106,7 @@ static unsigned long hment_key_of(struct hment_index *idx,
 unsigned int hment_hash_index(struct hment_index *idx, unsigned long ptpfn,
 			      unsigned int entry)
 {
-	return hment_hash_key(ptpfn, entry) & idx->hash_mask;
+	return hment_bucket_in(idx, idx->hash_size, hment_hash_key(ptpfn, entry));
 }
 EXPORT_SYMBOL_IF_KUNIT(hment_hash_index);
 
@@ -87,9 +123,9 @@ static u32 *hment_bucketp(struct hment_index *idx, struct hment_hash_stripe *s,
 	struct hment_hash_table *t = &idx->hash_tab[s->cur];
 
 	lockdep_assert_held(&s->lock);
-	if (s->moving && ((key & t->mask) >> idx->hash_lock_shift) < s->moved)
+	if (s->moving && hment_row_in(idx, t->size, key) < s->moved)
 		t = &idx->hash_tab[!s->cur];
-	return &t->buckets[key & t->mask];
+	return &t->buckets[hment_bucket_in(idx, t->size, key)];
 }
 
 static bool hment_matches(const struct hment *hm,
@@ -250,8 +286,7 @@ bool hment_hash_key_moved(struct hment_index *idx, unsigned long ptpfn,
 
 	spin_lock(&s->lock);
 	moved = s->moving &&
-		((key & idx->hash_tab[s->cur].mask) >> idx->hash_lock_shift) <
-		s->moved;
+		hment_row_in(idx, idx->hash_tab[s->cur].size, key) < s->moved;
 	spin_unlock(&s->lock);
 	return moved;
 }
@@ -279,7 +314,7 @@ void hment_hash_chains(struct hment_index *idx, unsigned long *longest,
 	*longest = 0;
 	*used_buckets = 0;
 	mutex_lock(&idx->freeze_lock);
-	for (bucket = 0; bucket <= idx->hash_mask; bucket++) {
+	for (bucket = 0; bucket < idx->hash_size; bucket++) {
 		s = hment_stripe(idx, bucket);
 		len = 0;
 		spin_lock(&s->lock);
@@ -317,34 +352,31 @@ u64 hment_hash_bytes(struct hment_index *idx)
 {
 	unsigned int stripes = idx->hash_lock_mask + 1;
 
-	return hment_buckets_bytes(idx->hash, idx->hash_mask + 1) +
+	return hment_buckets_bytes(idx->hash, idx->hash_size) +
 	       kmalloc_size_roundup(array_size(stripes,
 					       sizeof(*idx->hash_locks)));
 }
 
-/*
- * What the table should be for @n hments: grow past a load of 1.5 (at
- * which the mean chain of a used bucket is just under 2), shrink below
- * 0.25, and after either land between 0.75 and 1.5: a bucket (4 bytes)
- * per hment at most, and the gap keeps a table from flapping.
- */
-static unsigned int hment_hash_want_mask(struct hment_index *idx,
+/* What the table should be for @n hments: see HMENT_HASH_GROW_PCT. */
+static unsigned int hment_hash_want_size(struct hment_index *idx,
 					 unsigned long n)
 {
-	unsigned long size = idx->hash_mask + 1UL, want = size;
+	unsigned long size = idx->hash_size, want = size;
 
-	if (n > size + size / 2 || n < size / 4)
-		want = roundup_pow_of_two(max(DIV_ROUND_UP(2 * n, 3), 1UL));
-	return clamp(want - 1, (unsigned long)idx->hash_min_mask,
-		     (unsigned long)idx->hash_max_mask);
+	if (100 * n > HMENT_HASH_GROW_PCT * size ||
+	    100 * n < HMENT_HASH_SHRINK_PCT * size)
+		want = round_up(DIV_ROUND_UP(100 * n, HMENT_HASH_SIZE_PCT),
+				idx->hash_lock_mask + 1UL);
+	return clamp(want, (unsigned long)idx->hash_min,
+		     (unsigned long)idx->hash_max);
 }
 
 /* Stripe counts at which mappers ask for a resize (see hment_hash_check). */
 static void hment_hash_set_thresholds(struct hment_index *idx)
 {
-	unsigned int per = (idx->hash_mask + 1) >> idx->hash_lock_shift;
+	unsigned int per = idx->hash_size >> idx->hash_lock_shift;
 
-	if (idx->hash_min_mask == idx->hash_max_mask) {
+	if (idx->hash_min == idx->hash_max) {
 		WRITE_ONCE(idx->hash_grow_at, UINT_MAX);
 		WRITE_ONCE(idx->hash_shrink_at, UINT_MAX);
 		return;
@@ -354,21 +386,22 @@ static void hment_hash_set_thresholds(struct hment_index *idx)
 	 * a stripe crosses them a bit early or late, and the work item
 	 * decides from the exact total; some stripe always crosses again.
 	 */
-	WRITE_ONCE(idx->hash_grow_at, per + per / 2 + 2);
+	WRITE_ONCE(idx->hash_grow_at, per * HMENT_HASH_GROW_PCT / 100 + 2);
 	WRITE_ONCE(idx->hash_shrink_at,
-		   idx->hash_mask == idx->hash_min_mask ? UINT_MAX :
-		   per / 4 > 2 ? per / 4 - 2 : 0);
+		   idx->hash_size == idx->hash_min ? UINT_MAX :
+		   per * HMENT_HASH_SHRINK_PCT / 100 > 2 ?
+		   per * HMENT_HASH_SHRINK_PCT / 100 - 2 : 0);
 }
 
 static int hment_table_alloc(struct hment_index *idx,
-			     struct hment_hash_table *t, unsigned int mask)
+			     struct hment_hash_table *t, unsigned int size)
 {
 	if (hment_should_fail(&idx->fault, HMENT_FAULT_INDEX))
 		return -ENOMEM;
-	t->buckets = kvcalloc(mask + 1UL, sizeof(*t->buckets), GFP_KERNEL);
+	t->buckets = kvcalloc(size, sizeof(*t->buckets), GFP_KERNEL);
 	if (!t->buckets)
 		return -ENOMEM;
-	t->mask = mask;
+	t->size = size;
 	return 0;
 }
 
@@ -381,7 +414,7 @@ static bool hment_stripe_move(struct hment_index *idx,
 {
 	struct hment_hash_table *from = &idx->hash_tab[s->cur];
 	struct hment_hash_table *to = &idx->hash_tab[!s->cur];
-	unsigned int n = (from->mask + 1) >> idx->hash_lock_shift;
+	unsigned int n = from->size >> idx->hash_lock_shift;
 	unsigned int end = min(n, s->moved + HMENT_HASH_BATCH);
 	u32 *old, *new, id;
 	struct hment *hm;
@@ -395,7 +428,7 @@ static bool hment_stripe_move(struct hment_index *idx,
 			*old = hm->hm_hashnext;
 			key = hment_key_of(idx, hm);
 			/* same stripe in every size: still under our lock */
-			new = &to->buckets[key & to->mask];
+			new = &to->buckets[hment_bucket_in(idx, to->size, key)];
 			hm->hm_hashnext = *new;
 			*new = id;
 		}
@@ -411,8 +444,8 @@ static void hment_run_resize_hook(struct hment_index *idx)
 #endif
 }
 
-/* Caller holds freeze_lock; the table size changes to @mask + 1. */
-static int hment_hash_resize_locked(struct hment_index *idx, unsigned int mask)
+/* Caller holds freeze_lock; the table size changes to @size. */
+static int hment_hash_resize_locked(struct hment_index *idx, unsigned int size)
 {
 	struct hment_hash_stripe *s;
 	struct hment_hash_table *from, *to;
@@ -421,13 +454,13 @@ static int hment_hash_resize_locked(struct hment_index *idx, unsigned int mask)
 	int err;
 
 	lockdep_assert_held(&idx->freeze_lock);
-	if (mask == idx->hash_mask)
+	if (size == idx->hash_size)
 		return 0;
 	/* every stripe is in the same table between resizes */
 	cur = idx->hash_locks[0].cur;
 	from = &idx->hash_tab[cur];
 	to = &idx->hash_tab[!cur];
-	err = hment_table_alloc(idx, to, mask);
+	err = hment_table_alloc(idx, to, size);
 	if (err)
 		return err;
 
@@ -455,7 +488,7 @@ static int hment_hash_resize_locked(struct hment_index *idx, unsigned int mask)
 	kvfree(from->buckets);
 	from->buckets = NULL;
 	idx->hash = to->buckets;
-	idx->hash_mask = to->mask;
+	idx->hash_size = to->size;
 	idx->hash_resizes++;
 	hment_hash_set_thresholds(idx);
 	return 0;
@@ -464,8 +497,8 @@ static int hment_hash_resize_locked(struct hment_index *idx, unsigned int mask)
 /**
  * hment_hash_resize - give the hash a number of buckets
  * @idx: index
- * @buckets: a power of two within the index's bounds; 0 to size it by the
- *	     hments it holds now
+ * @buckets: a multiple of the number of stripes within the index's bounds;
+ *	     0 to size it by the hments it holds now
  *
  * Mappers go on meanwhile; see the top of this file.
  *
@@ -474,17 +507,16 @@ static int hment_hash_resize_locked(struct hment_index *idx, unsigned int mask)
  */
 int hment_hash_resize(struct hment_index *idx, unsigned int buckets)
 {
-	unsigned int mask;
+	unsigned int size;
 	int err;
 
 	mutex_lock(&idx->freeze_lock);
-	mask = buckets ? buckets - 1 :
-	       hment_hash_want_mask(idx, hment_hash_count(idx));
-	if (!is_power_of_2(mask + 1UL) || mask < idx->hash_min_mask ||
-	    mask > idx->hash_max_mask)
+	size = buckets ?: hment_hash_want_size(idx, hment_hash_count(idx));
+	if (size & idx->hash_lock_mask || size < idx->hash_min ||
+	    size > idx->hash_max)
 		err = -EINVAL;
 	else
-		err = hment_hash_resize_locked(idx, mask);
+		err = hment_hash_resize_locked(idx, size);
 	mutex_unlock(&idx->freeze_lock);
 	return err;
 }
@@ -494,19 +526,19 @@ static void hment_hash_work(struct work_struct *work)
 {
 	struct hment_index *idx = container_of(work, struct hment_index,
 					       hash_work);
-	unsigned int mask;
+	unsigned int size;
 
 	mutex_lock(&idx->freeze_lock);
 	/*
 	 * Mappers go on while a resize runs, and when it is done their
 	 * stripes may all be past the thresholds of the size it chose: they
 	 * would never ask again. So size again from the count until it fits
-	 * (the hysteresis of hment_hash_want_mask() makes that converge). A
+	 * (the hysteresis of hment_hash_want_size() makes that converge). A
 	 * failed allocation leaves the old table, which still works.
 	 */
 	do {
-		mask = hment_hash_want_mask(idx, hment_hash_count(idx));
-	} while (mask != idx->hash_mask && !hment_hash_resize_locked(idx, mask));
+		size = hment_hash_want_size(idx, hment_hash_count(idx));
+	} while (size != idx->hash_size && !hment_hash_resize_locked(idx, size));
 	mutex_unlock(&idx->freeze_lock);
 }
 
@@ -530,9 +562,9 @@ int hment_hash_init(struct hment_index *idx, const struct hment_params *p)
 		stripes = min(stripes, p->hash_buckets);
 	idx->hash_lock_mask = stripes - 1;
 	idx->hash_lock_shift = ilog2(stripes);
-	idx->hash_min_mask = (p->hash_buckets ?: stripes) - 1;
-	idx->hash_max_mask = p->hash_buckets ? p->hash_buckets - 1 :
-			     max_t(unsigned int, BIT(HMENT_HASH_MAX_SHIFT), stripes) - 1;
+	idx->hash_min = p->hash_buckets ?: stripes;
+	idx->hash_max = p->hash_buckets ?:
+			max_t(unsigned int, BIT(HMENT_HASH_MAX_SHIFT), stripes);
 
 	if (hment_should_fail(&idx->fault, HMENT_FAULT_INDEX))
 		return -ENOMEM;
@@ -544,13 +576,13 @@ int hment_hash_init(struct hment_index *idx, const struct hment_params *p)
 		spin_lock_init(&idx->hash_locks[i].lock);
 		lockdep_set_class(&idx->hash_locks[i].lock, &hash_lock_class);
 	}
-	err = hment_table_alloc(idx, &idx->hash_tab[0], idx->hash_min_mask);
+	err = hment_table_alloc(idx, &idx->hash_tab[0], idx->hash_min);
 	if (err) {
 		kfree(idx->hash_locks);
 		return err;
 	}
 	idx->hash = idx->hash_tab[0].buckets;
-	idx->hash_mask = idx->hash_min_mask;
+	idx->hash_size = idx->hash_min;
 	hment_hash_set_thresholds(idx);
 	return 0;
 }

@@ -305,11 +305,11 @@ struct hment_params {
 /**
  * struct hment_hash_table - one bucket array of the hash
  * @buckets:	ids of the chains' first hments, linked through hm_hashnext
- * @mask:	number of buckets minus one
+ * @size:	number of buckets, a multiple of the number of stripes
  */
 struct hment_hash_table {
 	u32 *buckets;
-	unsigned int mask;
+	unsigned int size;
 };
 
 /**
@@ -339,13 +339,13 @@ struct hment_hash_stripe {
 struct hment_index {
 	/* the complete table: stable under @freeze_lock (see hash.c) */
 	u32 *hash;
-	unsigned int hash_mask;
+	unsigned int hash_size;
 	struct hment_hash_table hash_tab[2];	/* current, and the next */
 	struct hment_hash_stripe *hash_locks;	/* key k: [k & mask] */
 	unsigned int hash_lock_mask;
 	unsigned int hash_lock_shift;
-	unsigned int hash_min_mask;	/* smallest table, >= one per lock */
-	unsigned int hash_max_mask;	/* == min for a fixed size */
+	unsigned int hash_min;		/* smallest table, >= one per lock */
+	unsigned int hash_max;		/* == min for a fixed size */
 	unsigned int hash_grow_at;	/* stripe counts that start a resize */
 	unsigned int hash_shrink_at;
 	unsigned long hash_resizes;	/* under @freeze_lock */

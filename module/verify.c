@@ -296,7 +296,7 @@ static void hment_check_hash(struct hment_index *idx, struct hment_tally *t,
 
 	limit = hment_stat_read(idx, HMENT_STAT_LIVE_HMENTS) + t->listed +
 		HMENT_ENTRIES;
-	for (bucket = 0; bucket <= idx->hash_mask; bucket++) {
+	for (bucket = 0; bucket < idx->hash_size; bucket++) {
 		if (!(bucket % 1024))
 			cond_resched();
 		/* an empty bucket needs no lock, as a clear record */
