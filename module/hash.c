@@ -54,6 +54,9 @@
 #define HMENT_HASH_SIZE_PCT	120
 #define HMENT_HASH_SHRINK_PCT	25
 
+/* Buckets in a page: a larger table is a whole number of pages. */
+#define HMENT_PAGE_BUCKETS	(PAGE_SIZE / sizeof(u32))
+
 /*
  * The seed hashed the entry and the page-table pfn together. The same entry
  * recurs in every process that maps a shared library at the same address,
@@ -364,9 +367,14 @@ static unsigned int hment_hash_want_size(struct hment_index *idx,
 	unsigned long size = idx->hash_size, want = size;
 
 	if (100 * n > HMENT_HASH_GROW_PCT * size ||
-	    100 * n < HMENT_HASH_SHRINK_PCT * size)
+	    100 * n < HMENT_HASH_SHRINK_PCT * size) {
 		want = round_up(DIV_ROUND_UP(100 * n, HMENT_HASH_SIZE_PCT),
 				idx->hash_lock_mask + 1UL);
+		/* past a page, whole pages (see hment_table_alloc()) */
+		if (want > HMENT_PAGE_BUCKETS)
+			want = round_up(want, max(HMENT_PAGE_BUCKETS,
+						  idx->hash_lock_mask + 1UL));
+	}
 	return clamp(want, (unsigned long)idx->hash_min,
 		     (unsigned long)idx->hash_max);
 }
@@ -393,12 +401,20 @@ static void hment_hash_set_thresholds(struct hment_index *idx)
 		   per * HMENT_HASH_SHRINK_PCT / 100 - 2 : 0);
 }
 
+/*
+ * kmalloc() (and so kvcalloc(), which tries it first) gives a table larger
+ * than a page a power of two of pages: the sizes between would buy
+ * nothing. Those come from vmalloc, by the page.
+ */
 static int hment_table_alloc(struct hment_index *idx,
 			     struct hment_hash_table *t, unsigned int size)
 {
 	if (hment_should_fail(&idx->fault, HMENT_FAULT_INDEX))
 		return -ENOMEM;
-	t->buckets = kvcalloc(size, sizeof(*t->buckets), GFP_KERNEL);
+	if (size > HMENT_PAGE_BUCKETS)
+		t->buckets = vzalloc(array_size(size, sizeof(*t->buckets)));
+	else
+		t->buckets = kcalloc(size, sizeof(*t->buckets), GFP_KERNEL);
 	if (!t->buckets)
 		return -ENOMEM;
 	t->size = size;
