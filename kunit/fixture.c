@@ -146,6 +146,20 @@ unsigned int hment_fx_share(struct kunit *test, unsigned long pfn)
 }
 
 /**
+ * hment_fx_embed_ht - the htable of a pfn's embedded mapping
+ * @test: the case
+ * @pfn: page, whose one mapping is embedded
+ *
+ * Return: the htable, NULL if the pfn has no record.
+ */
+struct hment_htable *hment_fx_embed_ht(struct kunit *test, unsigned long pfn)
+{
+	struct hment_page *pg = hment_page_find(hment_fx_idx(test), pfn);
+
+	return pg ? hment_page_embed_ht(hment_fx_idx(test), pg) : NULL;
+}
+
+/**
  * hment_fx_embedded - is the pfn's one mapping embedded in its record?
  * @test: the case
  * @pfn: page

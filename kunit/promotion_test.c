@@ -146,9 +146,7 @@ static void hment_promotion_recheck_page_emptied(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, hment_fx_stat(test, HMENT_STAT_ALLOC), 1);
 	KUNIT_EXPECT_EQ(test, hment_fx_stat(test, HMENT_STAT_FREE), 1);
 	KUNIT_EXPECT_TRUE(test, hment_fx_embedded(test, PFN));
-	KUNIT_EXPECT_PTR_EQ(test, hment_page_embed_ht(fx->idx,
-						       hment_page_find(fx->idx, PFN)),
-			    b);
+	KUNIT_EXPECT_PTR_EQ(test, hment_fx_embed_ht(test, PFN), b);
 	KUNIT_EXPECT_EQ(test, hment_fx_stat(test, HMENT_STAT_LIVE_HMENTS), 0);
 }
 
@@ -224,9 +222,7 @@ static void hment_promotion_recheck_list_emptied(struct kunit *test)
 
 	KUNIT_EXPECT_TRUE(test, added);
 	KUNIT_EXPECT_TRUE(test, hment_fx_embedded(test, PFN));
-	KUNIT_EXPECT_PTR_EQ(test, hment_page_embed_ht(fx->idx,
-						       hment_page_find(fx->idx, PFN)),
-			    c);
+	KUNIT_EXPECT_PTR_EQ(test, hment_fx_embed_ht(test, PFN), c);
 	KUNIT_EXPECT_EQ(test, hment_fx_stat(test, HMENT_STAT_LIVE_HMENTS), 0);
 }
 
