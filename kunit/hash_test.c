@@ -149,13 +149,13 @@ static void hment_hash_midway_hook(struct hment_index *idx, void *data)
 		if (e & 1) {
 			/* odd entries: listed before the resize; unmap b's */
 			if (test_bit(e, m->unmapped) ||
-			    !hment_hash_key_moved(idx, m->b->ht_pfn, e))
+			    !hment_hash_key_moved(idx, m->b, e))
 				continue;
 			KUNIT_EXPECT_EQ(m->test, hment_unmap(idx, m->b, e, pfn), 0);
 			__set_bit(e, m->unmapped);
 		} else {
 			if (test_bit(e, m->mapped) ||
-			    !hment_hash_key_moved(idx, m->b->ht_pfn, e))
+			    !hment_hash_key_moved(idx, m->b, e))
 				continue;
 			KUNIT_EXPECT_EQ(m->test, hment_map(idx, m->b, e, pfn), 1);
 			__set_bit(e, m->mapped);

@@ -46,42 +46,48 @@
 /*
  * Loads (hments per bucket), in percent. With keys spread as by chance, a
  * load of 1.5 puts 1.93 hments in each used bucket: above it the table
- * grows, to a load of 1.2 (by a quarter at a time): a bucket is 4 bytes,
- * so 2.7 to 3.3 per hment. Below a load of 0.25 it shrinks to 1.2 again;
- * the gap keeps a table from flapping.
+ * grows, to a load of 1.1 (by about a third: a bucket is 4 bytes, so 2.7
+ * to 3.6 per hment). Growing by a quarter (to 1.2) moved every hment 5
+ * times in all and made a full sync at 1M mappings about 1.5x slower;
+ * doubling moves them twice but leaves up to 5.3 bytes per hment. Below a
+ * load of 0.25 it shrinks to 1.1 again; the gap keeps a table from
+ * flapping.
  */
 #define HMENT_HASH_GROW_PCT	150
-#define HMENT_HASH_SIZE_PCT	120
+#define HMENT_HASH_SIZE_PCT	110
 #define HMENT_HASH_SHRINK_PCT	25
 
 /* Buckets in a page: a larger table is a whole number of pages. */
 #define HMENT_PAGE_BUCKETS	(PAGE_SIZE / sizeof(u32))
 
 /*
- * The seed hashed the entry and the page-table pfn together. The same entry
- * recurs in every process that maps a shared library at the same address,
- * so the page-table pfn is mixed into the high bits too (the shift by 9
- * matches the 512 entries of a table). The low bits pick the stripe.
+ * The seed hashed the page-table page and the entry together. Here the
+ * page-table page is named by its htable's id, which is what an hment
+ * holds beside its entry: the key is the hment's own &hment.hm_ht_entry,
+ * and a resize rehashes an hment without looking at its htable. The same
+ * entry recurs in every process that maps a shared library at the same
+ * address; the id tells those apart (see hment_bucket_in()).
  */
-static unsigned long hment_hash_key(unsigned long ptpfn, unsigned int entry)
+static unsigned long hment_hash_key(const struct hment_htable *ht,
+				    unsigned int entry)
 {
-	return (ptpfn << HMENT_LEVEL_SHIFT) + entry + ptpfn;
+	return ht->ht_id << HMENT_LEVEL_SHIFT | entry;
 }
 
-static unsigned long hment_key_of(struct hment_index *idx,
-				  const struct hment *hm)
+static unsigned long hment_key_of(const struct hment *hm)
 {
-	return hment_hash_key(hment_ht(idx, hm)->ht_pfn, hment_entry(hm));
+	return hm->hm_ht_entry;
 }
 
 /*
  * A key's bucket in a table of @size: its stripe's column (the key's low
- * bits), in a row picked by the rest of the key. The row is the rest
- * hashed multiplicatively and scaled onto the rows there are (no division,
- * and any number of rows): page-table pfns in a progression, as a fork
- * tree makes, land spread evenly, and the entries of one table fill
- * neighbouring buckets of a row or two. The row is also the bucket's
- * place among its stripe's, the order in which a resize moves them.
+ * bits, the entry's), in a row picked by the rest of the key (the htable
+ * id and the entry's high bit). The row is the rest hashed
+ * multiplicatively and scaled onto the rows there are (no division, and
+ * any number of rows): ids handed out in a row land spread evenly, and the
+ * entries of one table fill neighbouring buckets of two rows. The row is
+ * also the bucket's place among its stripe's, the order in which a resize
+ * moves them.
  */
 static u32 hment_row_in(const struct hment_index *idx, unsigned int size,
 			unsigned long key)
@@ -98,18 +104,18 @@ static unsigned long hment_bucket_in(const struct hment_index *idx,
 }
 
 /**
- * hment_hash_index - bucket of a (page-table pfn, entry) key
+ * hment_hash_index - bucket of an (htable, entry) key
  * @idx: index
- * @ptpfn: pfn of the page-table page
+ * @ht: htable of the page-table page
  * @entry: entry within it
  *
  * Return: the bucket number in the complete table (&hment_index.hash),
  * meaningful while no resize runs (under &hment_index.freeze_lock).
  */
-unsigned int hment_hash_index(struct hment_index *idx, unsigned long ptpfn,
-			      unsigned int entry)
+unsigned int hment_hash_index(struct hment_index *idx,
+			      const struct hment_htable *ht, unsigned int entry)
 {
-	return hment_bucket_in(idx, idx->hash_size, hment_hash_key(ptpfn, entry));
+	return hment_bucket_in(idx, idx->hash_size, hment_hash_key(ht, entry));
 }
 EXPORT_SYMBOL_IF_KUNIT(hment_hash_index);
 
@@ -168,7 +174,7 @@ static void hment_hash_check(struct hment_index *idx,
 void hment_hash_insert(struct hment_index *idx, struct hment *hm,
 		       unsigned long pfn)
 {
-	unsigned long key = hment_key_of(idx, hm);
+	unsigned long key = hment_key_of(hm);
 	struct hment_hash_stripe *s = hment_stripe(idx, key);
 	u32 *bucket;
 
@@ -195,7 +201,7 @@ void hment_hash_insert(struct hment_index *idx, struct hment *hm,
 struct hment *hment_hash_find(struct hment_index *idx, struct hment_htable *ht,
 			      unsigned int entry, unsigned long pfn)
 {
-	unsigned long key = hment_hash_key(ht->ht_pfn, entry);
+	unsigned long key = hment_hash_key(ht, entry);
 	struct hment_hash_stripe *s = hment_stripe(idx, key);
 	struct hment *hm;
 
@@ -226,7 +232,7 @@ struct hment *hment_hash_remove(struct hment_index *idx,
 				struct hment_htable *ht, unsigned int entry,
 				unsigned long pfn)
 {
-	unsigned long key = hment_hash_key(ht->ht_pfn, entry);
+	unsigned long key = hment_hash_key(ht, entry);
 	struct hment_hash_stripe *s = hment_stripe(idx, key);
 	struct hment *hm;
 	u32 *link;
@@ -272,7 +278,7 @@ EXPORT_SYMBOL_IF_KUNIT(hment_hash_count);
 /**
  * hment_hash_key_moved - is a key's bucket part way through a resize, moved?
  * @idx: index
- * @ptpfn: pfn of the page-table page
+ * @ht: htable of the page-table page
  * @entry: entry within it
  *
  * For tests that map and unmap between two batches of a resize.
@@ -280,10 +286,10 @@ EXPORT_SYMBOL_IF_KUNIT(hment_hash_count);
  * Return: true when the key's stripe is being moved and its bucket already
  * was: mappers must find the key in the new table.
  */
-bool hment_hash_key_moved(struct hment_index *idx, unsigned long ptpfn,
-			  unsigned int entry)
+bool hment_hash_key_moved(struct hment_index *idx,
+			  const struct hment_htable *ht, unsigned int entry)
 {
-	unsigned long key = hment_hash_key(ptpfn, entry);
+	unsigned long key = hment_hash_key(ht, entry);
 	struct hment_hash_stripe *s = hment_stripe(idx, key);
 	bool moved;
 
@@ -442,7 +448,7 @@ static bool hment_stripe_move(struct hment_index *idx,
 		while ((id = *old)) {
 			hm = hment_ptr(idx, id);
 			*old = hm->hm_hashnext;
-			key = hment_key_of(idx, hm);
+			key = hment_key_of(hm);
 			/* same stripe in every size: still under our lock */
 			new = &to->buckets[hment_bucket_in(idx, to->size, key)];
 			hm->hm_hashnext = *new;

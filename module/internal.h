@@ -103,8 +103,8 @@ int hment_pages_init(struct hment_index *idx, const struct hment_params *p);
 void hment_pages_destroy(struct hment_index *idx);
 
 /* hash.c */
-unsigned int hment_hash_index(struct hment_index *idx, unsigned long ptpfn,
-			      unsigned int entry);
+unsigned int hment_hash_index(struct hment_index *idx,
+			      const struct hment_htable *ht, unsigned int entry);
 void hment_hash_insert(struct hment_index *idx, struct hment *hm,
 		       unsigned long pfn);
 struct hment *hment_hash_remove(struct hment_index *idx,
@@ -116,8 +116,8 @@ void hment_hash_chains(struct hment_index *idx, unsigned long *longest,
 		       unsigned long *used_buckets);
 int hment_hash_resize(struct hment_index *idx, unsigned int buckets);
 unsigned long hment_hash_count(struct hment_index *idx);
-bool hment_hash_key_moved(struct hment_index *idx, unsigned long ptpfn,
-			  unsigned int entry);
+bool hment_hash_key_moved(struct hment_index *idx,
+			  const struct hment_htable *ht, unsigned int entry);
 u64 hment_hash_bytes(struct hment_index *idx);
 int hment_hash_init(struct hment_index *idx, const struct hment_params *p);
 void hment_hash_destroy(struct hment_index *idx);

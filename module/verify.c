@@ -112,8 +112,7 @@ static struct hment *hment_checked(struct hment_index *idx, u32 id)
 static bool hment_hashed(struct hment_index *idx, struct hment *want,
 			 struct hment_htable *ht)
 {
-	unsigned long bucket = hment_hash_index(idx, ht->ht_pfn,
-						hment_entry(want));
+	unsigned long bucket = hment_hash_index(idx, ht, hment_entry(want));
 	unsigned long len = 0, limit;
 	spinlock_t *lock = &idx->hash_locks[bucket & idx->hash_lock_mask].lock;
 	u32 id, want_id = hment_id(want);
@@ -323,8 +322,7 @@ static void hment_check_hash(struct hment_index *idx, struct hment_tally *t,
 					   bucket);
 				continue;
 			}
-			if (hment_hash_index(idx, ht->ht_pfn,
-					     hment_entry(hm)) != bucket)
+			if (hment_hash_index(idx, ht, hment_entry(hm)) != bucket)
 				hment_fail(t, s, "bucket %lu: key hashes elsewhere\n",
 					   bucket);
 		}
