@@ -57,9 +57,6 @@
 #define HMENT_HASH_SIZE_PCT	110
 #define HMENT_HASH_SHRINK_PCT	25
 
-/* Buckets in a page: a larger table is a whole number of pages. */
-#define HMENT_PAGE_BUCKETS	(PAGE_SIZE / sizeof(u32))
-
 /*
  * The seed hashed the page-table page and the entry together. Here the
  * page-table page is named by its htable's id, which is what an hment
@@ -134,7 +131,7 @@ static u32 *hment_bucketp(struct hment_index *idx, struct hment_hash_stripe *s,
 	lockdep_assert_held(&s->lock);
 	if (s->moving && hment_row_in(idx, t->size, key) < s->moved)
 		t = &idx->hash_tab[!s->cur];
-	return &t->buckets[hment_bucket_in(idx, t->size, key)];
+	return hment_hash_bucket(t, hment_bucket_in(idx, t->size, key));
 }
 
 static bool hment_matches(const struct hment *hm,
@@ -327,7 +324,7 @@ void hment_hash_chains(struct hment_index *idx, unsigned long *longest,
 		s = hment_stripe(idx, bucket);
 		len = 0;
 		spin_lock(&s->lock);
-		for (id = idx->hash[bucket]; id;
+		for (id = *hment_hash_bucket(idx->hash, bucket); id;
 		     id = hment_ptr(idx, id)->hm_hashnext)
 			len++;
 		spin_unlock(&s->lock);
@@ -341,14 +338,17 @@ void hment_hash_chains(struct hment_index *idx, unsigned long *longest,
 }
 EXPORT_SYMBOL_IF_KUNIT(hment_hash_chains);
 
-/* Bytes a bucket array of @n takes, slab or vmalloc rounding included. */
-static u64 hment_buckets_bytes(u32 *buckets, unsigned int n)
+/* Bytes a table takes, slab or vmalloc rounding included. */
+static u64 hment_table_bytes(const struct hment_hash_table *t)
 {
-	size_t size = array_size(n, sizeof(*buckets));
+	unsigned int n = DIV_ROUND_UP(t->size, HMENT_HASH_PAGE_BUCKETS);
+	size_t dir = array_size(n, sizeof(*t->pages));
+	unsigned int last = t->size - (n - 1) * HMENT_HASH_PAGE_BUCKETS;
 
-	if (is_vmalloc_addr(buckets))
-		return PAGE_ALIGN(size);
-	return kmalloc_size_roundup(size);
+	return (is_vmalloc_addr(t->pages) ? PAGE_ALIGN(dir) :
+		kmalloc_size_roundup(dir)) +
+	       (u64)(n - 1) * kmalloc_size_roundup(PAGE_SIZE) +
+	       kmalloc_size_roundup(last * sizeof(u32));
 }
 
 /**
@@ -361,7 +361,7 @@ u64 hment_hash_bytes(struct hment_index *idx)
 {
 	unsigned int stripes = idx->hash_lock_mask + 1;
 
-	return hment_buckets_bytes(idx->hash, idx->hash_size) +
+	return hment_table_bytes(idx->hash) +
 	       kmalloc_size_roundup(array_size(stripes,
 					       sizeof(*idx->hash_locks)));
 }
@@ -376,9 +376,9 @@ static unsigned int hment_hash_want_size(struct hment_index *idx,
 	    100 * n < HMENT_HASH_SHRINK_PCT * size) {
 		want = round_up(DIV_ROUND_UP(100 * n, HMENT_HASH_SIZE_PCT),
 				idx->hash_lock_mask + 1UL);
-		/* past a page, whole pages (see hment_table_alloc()) */
-		if (want > HMENT_PAGE_BUCKETS)
-			want = round_up(want, max(HMENT_PAGE_BUCKETS,
+		/* past a page, whole pages (see struct hment_hash_table) */
+		if (want > HMENT_HASH_PAGE_BUCKETS)
+			want = round_up(want, max(HMENT_HASH_PAGE_BUCKETS,
 						  idx->hash_lock_mask + 1UL));
 	}
 	return clamp(want, (unsigned long)idx->hash_min,
@@ -407,23 +407,39 @@ static void hment_hash_set_thresholds(struct hment_index *idx)
 		   per * HMENT_HASH_SHRINK_PCT / 100 - 2 : 0);
 }
 
-/*
- * kmalloc() (and so kvcalloc(), which tries it first) gives a table larger
- * than a page a power of two of pages: the sizes between would buy
- * nothing. Those come from vmalloc, by the page.
- */
+static void hment_table_free(struct hment_hash_table *t)
+{
+	unsigned int i;
+
+	if (!t->pages)
+		return;
+	for (i = 0; i < DIV_ROUND_UP(t->size, HMENT_HASH_PAGE_BUCKETS); i++)
+		kfree(t->pages[i]);
+	kvfree(t->pages);
+	t->pages = NULL;
+}
+
+/* See struct hment_hash_table. */
 static int hment_table_alloc(struct hment_index *idx,
 			     struct hment_hash_table *t, unsigned int size)
 {
+	unsigned int i, n = DIV_ROUND_UP(size, HMENT_HASH_PAGE_BUCKETS);
+
 	if (hment_should_fail(&idx->fault, HMENT_FAULT_INDEX))
 		return -ENOMEM;
-	if (size > HMENT_PAGE_BUCKETS)
-		t->buckets = vzalloc(array_size(size, sizeof(*t->buckets)));
-	else
-		t->buckets = kcalloc(size, sizeof(*t->buckets), GFP_KERNEL);
-	if (!t->buckets)
+	t->pages = kvcalloc(n, sizeof(*t->pages), GFP_KERNEL);
+	if (!t->pages)
 		return -ENOMEM;
 	t->size = size;
+	for (i = 0; i < n; i++) {
+		t->pages[i] = kcalloc(min_t(unsigned int, size - i * HMENT_HASH_PAGE_BUCKETS,
+					    HMENT_HASH_PAGE_BUCKETS),
+				      sizeof(u32), GFP_KERNEL);
+		if (!t->pages[i]) {
+			hment_table_free(t);
+			return -ENOMEM;
+		}
+	}
 	return 0;
 }
 
@@ -444,13 +460,15 @@ static bool hment_stripe_move(struct hment_index *idx,
 
 	lockdep_assert_held(&s->lock);
 	for (; s->moved < end; s->moved++) {
-		old = &from->buckets[stripe + (s->moved << idx->hash_lock_shift)];
+		old = hment_hash_bucket(from, stripe +
+					(s->moved << idx->hash_lock_shift));
 		while ((id = *old)) {
 			hm = hment_ptr(idx, id);
 			*old = hm->hm_hashnext;
 			key = hment_key_of(hm);
 			/* same stripe in every size: still under our lock */
-			new = &to->buckets[hment_bucket_in(idx, to->size, key)];
+			new = hment_hash_bucket(to, hment_bucket_in(idx, to->size,
+								    key));
 			hm->hm_hashnext = *new;
 			*new = id;
 		}
@@ -507,9 +525,8 @@ static int hment_hash_resize_locked(struct hment_index *idx, unsigned int size)
 	}
 
 	/* no stripe points at the old table any more, nor can again */
-	kvfree(from->buckets);
-	from->buckets = NULL;
-	idx->hash = to->buckets;
+	hment_table_free(from);
+	idx->hash = to;
 	idx->hash_size = to->size;
 	idx->hash_resizes++;
 	hment_hash_set_thresholds(idx);
@@ -603,7 +620,7 @@ int hment_hash_init(struct hment_index *idx, const struct hment_params *p)
 		kfree(idx->hash_locks);
 		return err;
 	}
-	idx->hash = idx->hash_tab[0].buckets;
+	idx->hash = &idx->hash_tab[0];
 	idx->hash_size = idx->hash_min;
 	hment_hash_set_thresholds(idx);
 	return 0;
@@ -619,7 +636,7 @@ void hment_hash_destroy(struct hment_index *idx)
 {
 	cancel_work_sync(&idx->hash_work);
 	WARN_ON_ONCE(hment_hash_count(idx));
-	kvfree(idx->hash_tab[0].buckets);
-	kvfree(idx->hash_tab[1].buckets);
+	hment_table_free(&idx->hash_tab[0]);
+	hment_table_free(&idx->hash_tab[1]);
 	kfree(idx->hash_locks);
 }

@@ -121,7 +121,8 @@ static bool hment_hashed(struct hment_index *idx, struct hment *want,
 	lockdep_assert_held(&idx->freeze_lock);
 	limit = hment_stat_read(idx, HMENT_STAT_LIVE_HMENTS) + HMENT_ENTRIES;
 	spin_lock(lock);
-	for (id = idx->hash[bucket]; id && id != want_id && len++ < limit;
+	for (id = *hment_hash_bucket(idx->hash, bucket);
+	     id && id != want_id && len++ < limit;
 	     id = hm->hm_hashnext) {
 		hm = hment_checked(idx, id);
 		if (!hm)
@@ -299,11 +300,11 @@ static void hment_check_hash(struct hment_index *idx, struct hment_tally *t,
 		if (!(bucket % 1024))
 			cond_resched();
 		/* an empty bucket needs no lock, as a clear record */
-		if (!READ_ONCE(idx->hash[bucket]))
+		if (!READ_ONCE(*hment_hash_bucket(idx->hash, bucket)))
 			continue;
 		lock = &idx->hash_locks[bucket & idx->hash_lock_mask].lock;
 		spin_lock(lock);
-		for (id = idx->hash[bucket], len = 0; id;
+		for (id = *hment_hash_bucket(idx->hash, bucket), len = 0; id;
 		     id = hm->hm_hashnext) {
 			if (++len > limit) {
 				hment_fail(t, s, "bucket %lu: chain longer than %lu\n",
