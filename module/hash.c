@@ -47,11 +47,10 @@
  * Loads (hments per bucket), in percent. With keys spread as by chance, a
  * load of 1.5 puts 1.93 hments in each used bucket: above it the table
  * grows, to a load of 1.1 (by about a third: a bucket is 4 bytes, so 2.7
- * to 3.6 per hment). Growing by a quarter (to 1.2) moved every hment 5
- * times in all and made a full sync at 1M mappings about 1.5x slower;
- * doubling moves them twice but leaves up to 5.3 bytes per hment. Below a
- * load of 0.25 it shrinks to 1.1 again; the gap keeps a table from
- * flapping.
+ * to 3.6 per hment). Every resize moves every hment: growing this way
+ * moves each about 3.7 times in all, by a quarter (to 1.2) 5 times,
+ * doubling twice but leaves up to 5.3 bytes per hment. Below a load of
+ * 0.25 it shrinks to 1.1 again; the gap keeps a table from flapping.
  */
 #define HMENT_HASH_GROW_PCT	150
 #define HMENT_HASH_SIZE_PCT	110
