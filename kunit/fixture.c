@@ -142,7 +142,21 @@ unsigned int hment_fx_share(struct kunit *test, unsigned long pfn)
 {
 	struct hment_page *pg = hment_page_find(hment_fx_idx(test), pfn);
 
-	return pg ? pg->share : 0;
+	return pg ? hment_page_share(pg) : 0;
+}
+
+/**
+ * hment_fx_embed_ht - the htable of a pfn's embedded mapping
+ * @test: the case
+ * @pfn: page, whose one mapping is embedded
+ *
+ * Return: the htable, NULL if the pfn has no record.
+ */
+struct hment_htable *hment_fx_embed_ht(struct kunit *test, unsigned long pfn)
+{
+	struct hment_page *pg = hment_page_find(hment_fx_idx(test), pfn);
+
+	return pg ? hment_page_embed_ht(hment_fx_idx(test), pg) : NULL;
 }
 
 /**
@@ -156,7 +170,7 @@ bool hment_fx_embedded(struct kunit *test, unsigned long pfn)
 {
 	struct hment_page *pg = hment_page_find(hment_fx_idx(test), pfn);
 
-	return pg && (pg->flags & HMENT_PAGE_EMBEDDED);
+	return pg && hment_page_embedded(pg);
 }
 
 /**

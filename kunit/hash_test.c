@@ -58,8 +58,8 @@ static void hment_hash_starts_small(struct kunit *test)
 {
 	struct hment_index *idx = hment_fx_idx(test);
 
-	KUNIT_EXPECT_EQ(test, idx->hash_mask + 1, idx->hash_lock_mask + 1);
-	KUNIT_EXPECT_EQ(test, idx->hash_mask + 1, 256U);
+	KUNIT_EXPECT_EQ(test, idx->hash_size, idx->hash_lock_mask + 1);
+	KUNIT_EXPECT_EQ(test, idx->hash_size, 256U);
 	KUNIT_EXPECT_EQ(test, hment_hash_count(idx), 0UL);
 }
 
@@ -76,8 +76,9 @@ static void hment_hash_grows_and_shrinks(struct kunit *test)
 	hment_hash_map_pairs(test, ht, n, HMENT_HASH_BASE);
 	flush_work(&idx->hash_work);
 	KUNIT_EXPECT_EQ(test, hment_hash_count(idx), (unsigned long)hashed);
-	KUNIT_EXPECT_GE(test, hment_hash_count(idx), 3UL * (idx->hash_mask + 1) / 4);
-	KUNIT_EXPECT_LE(test, hment_hash_count(idx), 3UL * (idx->hash_mask + 1) / 2);
+	/* at most a bucket per hment, and a mean chain under 2 */
+	KUNIT_EXPECT_GE(test, hment_hash_count(idx), (unsigned long)idx->hash_size);
+	KUNIT_EXPECT_LE(test, hment_hash_count(idx), 3UL * idx->hash_size / 2);
 	KUNIT_EXPECT_GT(test, idx->hash_resizes, 0UL);
 	KUNIT_EXPECT_EQ(test, hment_hash_found_pairs(test, ht, n, HMENT_HASH_BASE),
 			hashed);
@@ -93,13 +94,14 @@ static void hment_hash_grows_and_shrinks(struct kunit *test)
 	}
 	flush_work(&idx->hash_work);
 	KUNIT_EXPECT_EQ(test, hment_hash_count(idx), 0UL);
-	KUNIT_EXPECT_EQ(test, idx->hash_mask + 1, 256U);
+	KUNIT_EXPECT_EQ(test, idx->hash_size, 256U);
 }
 
 /* Every size from the smallest to far too large and back finds them all. */
 static void hment_hash_lookups_across_resizes(struct kunit *test)
 {
-	static const unsigned int sizes[] = { 256, 4096, 1 << 16, 512, 256, 2048 };
+	static const unsigned int sizes[] = { 256, 4096, 1 << 16, 512, 256, 2048,
+					      768, 3 * 4096 + 256 };
 	struct hment_index *idx = hment_fx_idx(test);
 	struct hment_htable **ht = hment_hash_tables(test);
 	unsigned int i, n = HMENT_HASH_PAGES;
@@ -108,14 +110,14 @@ static void hment_hash_lookups_across_resizes(struct kunit *test)
 	flush_work(&idx->hash_work);
 	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
 		KUNIT_ASSERT_EQ(test, hment_hash_resize(idx, sizes[i]), 0);
-		KUNIT_EXPECT_EQ(test, idx->hash_mask + 1, sizes[i]);
+		KUNIT_EXPECT_EQ(test, idx->hash_size, sizes[i]);
 		KUNIT_EXPECT_EQ(test, hment_hash_found_pairs(test, ht, n,
 							     HMENT_HASH_BASE),
 				2 * n);
 		KUNIT_EXPECT_EQ(test, hment_hash_count(idx), 2UL * n);
 		hment_fx_expect_verified(test);
 	}
-	/* bounds: never fewer buckets than stripes, always a power of two */
+	/* bounds: never fewer buckets than stripes, always a multiple of them */
 	KUNIT_EXPECT_EQ(test, hment_hash_resize(idx, 128), -EINVAL);
 	KUNIT_EXPECT_EQ(test, hment_hash_resize(idx, 3000), -EINVAL);
 }
@@ -147,13 +149,13 @@ static void hment_hash_midway_hook(struct hment_index *idx, void *data)
 		if (e & 1) {
 			/* odd entries: listed before the resize; unmap b's */
 			if (test_bit(e, m->unmapped) ||
-			    !hment_hash_key_moved(idx, m->b->ht_pfn, e))
+			    !hment_hash_key_moved(idx, m->b, e))
 				continue;
 			KUNIT_EXPECT_EQ(m->test, hment_unmap(idx, m->b, e, pfn), 0);
 			__set_bit(e, m->unmapped);
 		} else {
 			if (test_bit(e, m->mapped) ||
-			    !hment_hash_key_moved(idx, m->b->ht_pfn, e))
+			    !hment_hash_key_moved(idx, m->b, e))
 				continue;
 			KUNIT_EXPECT_EQ(m->test, hment_map(idx, m->b, e, pfn), 1);
 			__set_bit(e, m->mapped);
@@ -259,9 +261,9 @@ static void hment_hash_catches_up(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, b->failed, 0U);
 	KUNIT_EXPECT_EQ(test, hment_hash_count(idx), 2UL * HMENT_HASH_PAGES);
 	kunit_info(test, "%lu hments in %u buckets after %lu resizes\n",
-		   hment_hash_count(idx), idx->hash_mask + 1, idx->hash_resizes);
+		   hment_hash_count(idx), idx->hash_size, idx->hash_resizes);
 	KUNIT_EXPECT_LE(test, hment_hash_count(idx),
-			3UL * (idx->hash_mask + 1) / 2);
+			3UL * idx->hash_size / 2);
 	KUNIT_EXPECT_EQ(test, hment_hash_found_pairs(test, b->ht,
 						     HMENT_HASH_PAGES,
 						     HMENT_HASH_BASE),
@@ -283,7 +285,7 @@ static void hment_hash_fixed_size_stays(struct kunit *test)
 	ht = hment_hash_tables(test);
 	hment_hash_map_pairs(test, ht, HMENT_HASH_PAGES, HMENT_HASH_BASE);
 	flush_work(&idx->hash_work);
-	KUNIT_EXPECT_EQ(test, idx->hash_mask + 1, 64U);
+	KUNIT_EXPECT_EQ(test, idx->hash_size, 64U);
 	KUNIT_EXPECT_EQ(test, idx->hash_resizes, 0UL);
 	KUNIT_EXPECT_EQ(test, hment_hash_resize(idx, 128), -EINVAL);
 }
@@ -324,7 +326,7 @@ static void hment_hash_shape_checked(struct kunit *test)
 		return;
 	}
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, idx);
-	KUNIT_EXPECT_EQ(test, idx->hash_mask + 1, s->buckets);
+	KUNIT_EXPECT_EQ(test, idx->hash_size, s->buckets);
 	KUNIT_EXPECT_EQ(test, idx->mlist_lock_mask + 1, s->mlist_locks);
 	KUNIT_EXPECT_EQ(test, idx->hash_lock_mask + 1, s->hash_locks);
 	hment_index_destroy(idx);
@@ -358,7 +360,7 @@ static void hment_hash_chains_shared_library(struct kunit *test)
 	hashed = hment_fx_stat(test, HMENT_STAT_LIVE_HMENTS);
 	KUNIT_EXPECT_EQ(test, hashed, (unsigned long)procs * pages);
 	kunit_info(test, "%lu hments in %u buckets: %lu used, longest chain %lu\n",
-		   hashed, idx->hash_mask + 1, used, longest);
+		   hashed, idx->hash_size, used, longest);
 	/* mean chain over used buckets at most 2, and no long outliers */
 	KUNIT_EXPECT_LE(test, hashed, 2 * used);
 	KUNIT_EXPECT_LE(test, longest, 4UL);

@@ -47,6 +47,7 @@ struct hment_htable *hment_fx_ht(struct kunit *test, struct hment_hat *hat,
 				 unsigned long ptpfn, unsigned int level);
 unsigned int hment_fx_share(struct kunit *test, unsigned long pfn);
 bool hment_fx_embedded(struct kunit *test, unsigned long pfn);
+struct hment_htable *hment_fx_embed_ht(struct kunit *test, unsigned long pfn);
 bool hment_fx_hashed(struct kunit *test, struct hment_htable *ht,
 		     unsigned int entry, unsigned long pfn);
 int hment_fx_walk(struct kunit *test, unsigned long pfn,

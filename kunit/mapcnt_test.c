@@ -61,7 +61,7 @@ static void hment_mapcnt_2m_every_subpage(struct kunit *test)
 	hment_fx_map_ok(test, pte, 0, LEADER_2M);
 	KUNIT_EXPECT_EQ(test, hment_mapcnt(fx->idx, LEADER_2M), 2UL);
 	KUNIT_EXPECT_EQ(test, hment_mapcnt(fx->idx, LEADER_2M + 1), 1UL);
-	KUNIT_EXPECT_EQ(test, hment_page_find(fx->idx, LEADER_2M)->szc, 1);
+	KUNIT_EXPECT_EQ(test, hment_page_szc(hment_page_find(fx->idx, LEADER_2M)), 1U);
 }
 
 static void hment_mapcnt_1g_every_subpage(struct kunit *test)
@@ -117,7 +117,7 @@ static void hment_mapcnt_leaf_unmap(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, hment_unmap(fx->idx, pmd, 3, LEADER_2M), 0);
 	KUNIT_EXPECT_EQ(test, hment_mapcnt_misses(test, LEADER_2M, PMD_PAGES, 0),
 			0UL);
-	KUNIT_EXPECT_EQ(test, hment_page_find(fx->idx, LEADER_2M)->szc, 0);
+	KUNIT_EXPECT_EQ(test, hment_page_szc(hment_page_find(fx->idx, LEADER_2M)), 0U);
 }
 
 /* What hment_visit_mappings() showed: each mapping's leader, in order. */

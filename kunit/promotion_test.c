@@ -19,9 +19,9 @@ static void hment_promotion_first_embedded(struct kunit *test)
 	pg = hment_page_find(fx->idx, PFN);
 	KUNIT_ASSERT_NOT_NULL(test, pg);
 	KUNIT_EXPECT_TRUE(test, hment_fx_embedded(test, PFN));
-	KUNIT_EXPECT_PTR_EQ(test, pg->embed_ht, ht);
-	KUNIT_EXPECT_EQ(test, pg->entry, 5);
-	KUNIT_EXPECT_EQ(test, pg->share, 0U);
+	KUNIT_EXPECT_PTR_EQ(test, hment_page_embed_ht(fx->idx, pg), ht);
+	KUNIT_EXPECT_EQ(test, hment_page_embed_entry(pg), 5U);
+	KUNIT_EXPECT_EQ(test, hment_page_share(pg), 0U);
 	KUNIT_EXPECT_EQ(test, atomic_read(&ht->ht_valid_cnt), 1);
 	KUNIT_EXPECT_EQ(test, hment_fx_stat(test, HMENT_STAT_ALLOC), 0);
 	KUNIT_EXPECT_EQ(test, hment_fx_stat(test, HMENT_STAT_LIVE_HMENTS), 0);
@@ -146,7 +146,7 @@ static void hment_promotion_recheck_page_emptied(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, hment_fx_stat(test, HMENT_STAT_ALLOC), 1);
 	KUNIT_EXPECT_EQ(test, hment_fx_stat(test, HMENT_STAT_FREE), 1);
 	KUNIT_EXPECT_TRUE(test, hment_fx_embedded(test, PFN));
-	KUNIT_EXPECT_PTR_EQ(test, hment_page_find(fx->idx, PFN)->embed_ht, b);
+	KUNIT_EXPECT_PTR_EQ(test, hment_fx_embed_ht(test, PFN), b);
 	KUNIT_EXPECT_EQ(test, hment_fx_stat(test, HMENT_STAT_LIVE_HMENTS), 0);
 }
 
@@ -222,7 +222,7 @@ static void hment_promotion_recheck_list_emptied(struct kunit *test)
 
 	KUNIT_EXPECT_TRUE(test, added);
 	KUNIT_EXPECT_TRUE(test, hment_fx_embedded(test, PFN));
-	KUNIT_EXPECT_PTR_EQ(test, hment_page_find(fx->idx, PFN)->embed_ht, c);
+	KUNIT_EXPECT_PTR_EQ(test, hment_fx_embed_ht(test, PFN), c);
 	KUNIT_EXPECT_EQ(test, hment_fx_stat(test, HMENT_STAT_LIVE_HMENTS), 0);
 }
 

@@ -20,8 +20,8 @@ static void hment_removal_embedded(struct kunit *test)
 
 	pg = hment_page_find(fx->idx, PFN);
 	KUNIT_ASSERT_NOT_NULL(test, pg);
-	KUNIT_EXPECT_NULL(test, pg->embed_ht);
-	KUNIT_EXPECT_EQ(test, pg->flags, 0);
+	KUNIT_EXPECT_EQ(test, pg->head, 0U);
+	KUNIT_EXPECT_EQ(test, pg->meta, 0U);
 	KUNIT_EXPECT_EQ(test, atomic_read(&ht->ht_valid_cnt), 0);
 	KUNIT_EXPECT_EQ(test, hment_mapcnt(fx->idx, PFN), 0UL);
 	KUNIT_EXPECT_EQ(test, hment_fx_stat(test, HMENT_STAT_MAPPINGS), 0);
@@ -104,7 +104,7 @@ static void hment_removal_bucket_collisions(struct kunit *test)
 	unsigned long longest, used, pfn;
 	int i;
 
-	KUNIT_ASSERT_EQ(test, fx->idx->hash_mask, 0U);
+	KUNIT_ASSERT_EQ(test, fx->idx->hash_size, 1U);
 	for (i = 0; i < 4; i++)
 		ht[i] = hment_fx_ht(test, fx->user, 50 + i, 0);
 	for (pfn = PFN; pfn < PFN + 3; pfn++)
@@ -145,9 +145,9 @@ static void hment_removal_last_unmaps_page(struct kunit *test)
 
 	pg = hment_page_find(fx->idx, PFN);
 	KUNIT_ASSERT_NOT_NULL(test, pg);
-	KUNIT_EXPECT_EQ(test, pg->hments, 0UL);
-	KUNIT_EXPECT_EQ(test, pg->share, 0U);
-	KUNIT_EXPECT_EQ(test, pg->szc, 0);
+	KUNIT_EXPECT_EQ(test, pg->head, 0U);
+	KUNIT_EXPECT_EQ(test, hment_page_share(pg), 0U);
+	KUNIT_EXPECT_EQ(test, hment_page_szc(pg), 0U);
 	KUNIT_EXPECT_EQ(test, hment_mapcnt(fx->idx, PFN), 0UL);
 	KUNIT_EXPECT_EQ(test, hment_fx_stat(test, HMENT_STAT_PAGES_MAPPED), 0);
 	KUNIT_EXPECT_EQ(test, hment_fx_stat(test, HMENT_STAT_LIVE_HMENTS), 0);

@@ -226,6 +226,7 @@ enum hment_breakage {
 	HMENT_BREAK_FREE_SLOT,		/* a list's next id: a free slot */
 	HMENT_BREAK_HASH_ID,		/* a hash chain's next id */
 	HMENT_BREAK_HTABLE_ID,		/* an hment's htable id */
+	HMENT_BREAK_EMBED_ID,		/* an embedded mapping's htable id */
 	HMENT_BREAK_CHUNK_FREE,		/* a chunk's free count */
 };
 
@@ -238,6 +239,7 @@ static const struct hment_break_case {
 	{ "free_slot", HMENT_BREAK_FREE_SLOT },
 	{ "hash_id", HMENT_BREAK_HASH_ID },
 	{ "htable_id", HMENT_BREAK_HTABLE_ID },
+	{ "embed_id", HMENT_BREAK_EMBED_ID },
 	{ "chunk_free", HMENT_BREAK_CHUNK_FREE },
 };
 
@@ -264,7 +266,7 @@ static void hment_verify_catches(struct kunit *test)
 	const struct hment_break_case *c = test->param_value;
 	struct hment_fx *fx;
 	struct hment_htable *ht[3];
-	struct hment_page *pg;
+	struct hment_page *pg, *alone;
 	struct hment *first, *second, *spare;
 	u32 *word, saved;
 	unsigned int i;
@@ -276,10 +278,14 @@ static void hment_verify_catches(struct kunit *test)
 		ht[i] = hment_fx_ht(test, fx->user, 20 + i, 0);
 		hment_fx_map_ok(test, ht[i], 7, BREAK_PFN);
 	}
+	hment_fx_map_ok(test, ht[0], 8, BREAK_PFN + 1);
+	alone = hment_page_find(fx->idx, BREAK_PFN + 1);
+	KUNIT_ASSERT_NOT_NULL(test, alone);
+	KUNIT_ASSERT_TRUE(test, hment_page_embedded(alone));
 	pg = hment_page_find(fx->idx, BREAK_PFN);
 	KUNIT_ASSERT_NOT_NULL(test, pg);
-	KUNIT_ASSERT_EQ(test, pg->share, 3U);
-	first = hment_ptr(fx->idx, pg->hments);
+	KUNIT_ASSERT_EQ(test, hment_page_share(pg), 3U);
+	first = hment_ptr(fx->idx, pg->head);
 	second = hment_ptr(fx->idx, first->hm_next);
 	KUNIT_ASSERT_NOT_NULL(test, second);
 	/* a slot taken and given back: free, in a live chunk */
@@ -312,6 +318,10 @@ static void hment_verify_catches(struct kunit *test)
 	case HMENT_BREAK_HTABLE_ID:
 		word = &second->hm_ht_entry;
 		saved = HMENT_HTID_MAX << HMENT_LEVEL_SHIFT | 7;
+		break;
+	case HMENT_BREAK_EMBED_ID:
+		word = &alone->head;
+		saved = HMENT_HTID_MAX << HMENT_LEVEL_SHIFT | 8;
 		break;
 	case HMENT_BREAK_CHUNK_FREE:
 		nfree = &((struct hment_chunk *)((unsigned long)first &

@@ -536,7 +536,7 @@ static struct hment *hment_steal(struct hment_index *idx)
 		examined++;
 		covered++;
 		/* Only listed pages have an hment to give; peek unlocked. */
-		hm = READ_ONCE(pg->share) ? hment_steal_from_page(idx, pfn) : NULL;
+		hm = hment_page_share(pg) ? hment_steal_from_page(idx, pfn) : NULL;
 		pfn = pfn + 1 == idx->max_pfn ? 0 : pfn + 1;
 		if (hm) {
 			atomic_long_set(&idx->steal_rotor, pfn);

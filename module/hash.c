@@ -7,21 +7,23 @@
  * singly linked; a remover has to walk the chain to find its hment anyway.
  *
  * The table is sized by what it holds: it starts with one bucket per lock
- * stripe and doubles (or halves) when the hments outgrow it (or leave it).
- * Bucket b is guarded by stripe b modulo the number of stripes, in every
- * table size, since both are powers of two and a table never has fewer
- * buckets than there are stripes; so a stripe's hments stay under its lock
- * when they move to a table of another size. A resize therefore moves one
- * stripe at a time, a bounded batch of buckets per lock hold, and never
- * holds two stripe locks: a stripe that is part way through notes how many
- * of its buckets have moved, and a mapper under that stripe's lock looks in
- * the old table or the new one accordingly.
+ * stripe and grows (or shrinks) when the hments outgrow it (or leave it),
+ * to any multiple of the number of stripes (a power of two). Bucket b is
+ * guarded by stripe b modulo the number of stripes, and a key's bucket is
+ * in its stripe's column in every size (hment_bucket_in()): so a stripe's
+ * hments stay under its lock when they move to a table of another size.
+ * A resize therefore moves one stripe at a time, a bounded batch of
+ * buckets per lock hold, and never holds two stripe locks: a stripe that
+ * is part way through notes how many of its buckets have moved, and a
+ * mapper under that stripe's lock looks in the old table or the new one
+ * accordingly.
  *
  * Resizes run from a work item (mappers only count their stripe's hments
  * and queue it when a count crosses a threshold), never under a page-table
  * lock, and under &hment_index.freeze_lock, which hment_verify() holds to
  * see the hash whole.
  */
+#include <linux/hash.h>
 #include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
@@ -36,41 +38,80 @@
 #define HMENT_HASH_BATCH	64
 
 /*
- * Largest table: 16M buckets (128 MB) keep chains short up to 24M hments,
+ * Largest table: 16M buckets (64 MB) keep chains short up to 24M hments,
  * a terabyte of shared mappings.
  */
 #define HMENT_HASH_MAX_SHIFT	24
 
 /*
- * The seed hashed the entry and the page-table pfn together. The same entry
- * recurs in every process that maps a shared library at the same address,
- * so the page-table pfn is mixed into the high bits too (the shift by 9
- * matches the 512 entries of a table). The low bits pick the stripe.
+ * Loads (hments per bucket), in percent. With keys spread as by chance, a
+ * load of 1.5 puts 1.93 hments in each used bucket: above it the table
+ * grows, to a load of 1.1 (by about a third: a bucket is 4 bytes, so 2.7
+ * to 3.6 per hment). Every resize moves every hment: growing this way
+ * moves each about 3.7 times in all, by a quarter (to 1.2) 5 times,
+ * doubling twice but leaves up to 5.3 bytes per hment. Below a load of
+ * 0.25 it shrinks to 1.1 again; the gap keeps a table from flapping.
  */
-static unsigned long hment_hash_key(unsigned long ptpfn, unsigned int entry)
+#define HMENT_HASH_GROW_PCT	150
+#define HMENT_HASH_SIZE_PCT	110
+#define HMENT_HASH_SHRINK_PCT	25
+
+/*
+ * The seed hashed the page-table page and the entry together. Here the
+ * page-table page is named by its htable's id, which is what an hment
+ * holds beside its entry: the key is the hment's own &hment.hm_ht_entry,
+ * and a resize rehashes an hment without looking at its htable. The same
+ * entry recurs in every process that maps a shared library at the same
+ * address; the id tells those apart (see hment_bucket_in()).
+ */
+static unsigned long hment_hash_key(const struct hment_htable *ht,
+				    unsigned int entry)
 {
-	return (ptpfn << HMENT_LEVEL_SHIFT) + entry + ptpfn;
+	return ht->ht_id << HMENT_LEVEL_SHIFT | entry;
 }
 
-static unsigned long hment_key_of(struct hment_index *idx,
-				  const struct hment *hm)
+static unsigned long hment_key_of(const struct hment *hm)
 {
-	return hment_hash_key(hment_ht(idx, hm)->ht_pfn, hment_entry(hm));
+	return hm->hm_ht_entry;
+}
+
+/*
+ * A key's bucket in a table of @size: its stripe's column (the key's low
+ * bits, the entry's), in a row picked by the rest of the key (the htable
+ * id and the entry's high bit). The row is the rest hashed
+ * multiplicatively and scaled onto the rows there are (no division, and
+ * any number of rows): ids handed out in a row land spread evenly, and the
+ * entries of one table fill neighbouring buckets of two rows. The row is
+ * also the bucket's place among its stripe's, the order in which a resize
+ * moves them.
+ */
+static u32 hment_row_in(const struct hment_index *idx, unsigned int size,
+			unsigned long key)
+{
+	return ((u64)hash_64(key >> idx->hash_lock_shift, 32) *
+		(size >> idx->hash_lock_shift)) >> 32;
+}
+
+static unsigned long hment_bucket_in(const struct hment_index *idx,
+				     unsigned int size, unsigned long key)
+{
+	return (unsigned long)hment_row_in(idx, size, key) <<
+	       idx->hash_lock_shift | (key & idx->hash_lock_mask);
 }
 
 /**
- * hment_hash_index - bucket of a (page-table pfn, entry) key
+ * hment_hash_index - bucket of an (htable, entry) key
  * @idx: index
- * @ptpfn: pfn of the page-table page
+ * @ht: htable of the page-table page
  * @entry: entry within it
  *
  * Return: the bucket number in the complete table (&hment_index.hash),
  * meaningful while no resize runs (under &hment_index.freeze_lock).
  */
-unsigned int hment_hash_index(struct hment_index *idx, unsigned long ptpfn,
-			      unsigned int entry)
+unsigned int hment_hash_index(struct hment_index *idx,
+			      const struct hment_htable *ht, unsigned int entry)
 {
-	return hment_hash_key(ptpfn, entry) & idx->hash_mask;
+	return hment_bucket_in(idx, idx->hash_size, hment_hash_key(ht, entry));
 }
 EXPORT_SYMBOL_IF_KUNIT(hment_hash_index);
 
@@ -87,9 +128,9 @@ static u32 *hment_bucketp(struct hment_index *idx, struct hment_hash_stripe *s,
 	struct hment_hash_table *t = &idx->hash_tab[s->cur];
 
 	lockdep_assert_held(&s->lock);
-	if (s->moving && ((key & t->mask) >> idx->hash_lock_shift) < s->moved)
+	if (s->moving && hment_row_in(idx, t->size, key) < s->moved)
 		t = &idx->hash_tab[!s->cur];
-	return &t->buckets[key & t->mask];
+	return hment_hash_bucket(t, hment_bucket_in(idx, t->size, key));
 }
 
 static bool hment_matches(const struct hment *hm,
@@ -129,7 +170,7 @@ static void hment_hash_check(struct hment_index *idx,
 void hment_hash_insert(struct hment_index *idx, struct hment *hm,
 		       unsigned long pfn)
 {
-	unsigned long key = hment_key_of(idx, hm);
+	unsigned long key = hment_key_of(hm);
 	struct hment_hash_stripe *s = hment_stripe(idx, key);
 	u32 *bucket;
 
@@ -156,7 +197,7 @@ void hment_hash_insert(struct hment_index *idx, struct hment *hm,
 struct hment *hment_hash_find(struct hment_index *idx, struct hment_htable *ht,
 			      unsigned int entry, unsigned long pfn)
 {
-	unsigned long key = hment_hash_key(ht->ht_pfn, entry);
+	unsigned long key = hment_hash_key(ht, entry);
 	struct hment_hash_stripe *s = hment_stripe(idx, key);
 	struct hment *hm;
 
@@ -187,7 +228,7 @@ struct hment *hment_hash_remove(struct hment_index *idx,
 				struct hment_htable *ht, unsigned int entry,
 				unsigned long pfn)
 {
-	unsigned long key = hment_hash_key(ht->ht_pfn, entry);
+	unsigned long key = hment_hash_key(ht, entry);
 	struct hment_hash_stripe *s = hment_stripe(idx, key);
 	struct hment *hm;
 	u32 *link;
@@ -233,7 +274,7 @@ EXPORT_SYMBOL_IF_KUNIT(hment_hash_count);
 /**
  * hment_hash_key_moved - is a key's bucket part way through a resize, moved?
  * @idx: index
- * @ptpfn: pfn of the page-table page
+ * @ht: htable of the page-table page
  * @entry: entry within it
  *
  * For tests that map and unmap between two batches of a resize.
@@ -241,17 +282,16 @@ EXPORT_SYMBOL_IF_KUNIT(hment_hash_count);
  * Return: true when the key's stripe is being moved and its bucket already
  * was: mappers must find the key in the new table.
  */
-bool hment_hash_key_moved(struct hment_index *idx, unsigned long ptpfn,
-			  unsigned int entry)
+bool hment_hash_key_moved(struct hment_index *idx,
+			  const struct hment_htable *ht, unsigned int entry)
 {
-	unsigned long key = hment_hash_key(ptpfn, entry);
+	unsigned long key = hment_hash_key(ht, entry);
 	struct hment_hash_stripe *s = hment_stripe(idx, key);
 	bool moved;
 
 	spin_lock(&s->lock);
 	moved = s->moving &&
-		((key & idx->hash_tab[s->cur].mask) >> idx->hash_lock_shift) <
-		s->moved;
+		hment_row_in(idx, idx->hash_tab[s->cur].size, key) < s->moved;
 	spin_unlock(&s->lock);
 	return moved;
 }
@@ -279,11 +319,11 @@ void hment_hash_chains(struct hment_index *idx, unsigned long *longest,
 	*longest = 0;
 	*used_buckets = 0;
 	mutex_lock(&idx->freeze_lock);
-	for (bucket = 0; bucket <= idx->hash_mask; bucket++) {
+	for (bucket = 0; bucket < idx->hash_size; bucket++) {
 		s = hment_stripe(idx, bucket);
 		len = 0;
 		spin_lock(&s->lock);
-		for (id = idx->hash[bucket]; id;
+		for (id = *hment_hash_bucket(idx->hash, bucket); id;
 		     id = hment_ptr(idx, id)->hm_hashnext)
 			len++;
 		spin_unlock(&s->lock);
@@ -297,14 +337,17 @@ void hment_hash_chains(struct hment_index *idx, unsigned long *longest,
 }
 EXPORT_SYMBOL_IF_KUNIT(hment_hash_chains);
 
-/* Bytes a bucket array of @n takes, slab or vmalloc rounding included. */
-static u64 hment_buckets_bytes(u32 *buckets, unsigned int n)
+/* Bytes a table takes, slab or vmalloc rounding included. */
+static u64 hment_table_bytes(const struct hment_hash_table *t)
 {
-	size_t size = array_size(n, sizeof(*buckets));
+	unsigned int n = DIV_ROUND_UP(t->size, HMENT_HASH_PAGE_BUCKETS);
+	size_t dir = array_size(n, sizeof(*t->pages));
+	unsigned int last = t->size - (n - 1) * HMENT_HASH_PAGE_BUCKETS;
 
-	if (is_vmalloc_addr(buckets))
-		return PAGE_ALIGN(size);
-	return kmalloc_size_roundup(size);
+	return (is_vmalloc_addr(t->pages) ? PAGE_ALIGN(dir) :
+		kmalloc_size_roundup(dir)) +
+	       (u64)(n - 1) * kmalloc_size_roundup(PAGE_SIZE) +
+	       kmalloc_size_roundup(last * sizeof(u32));
 }
 
 /**
@@ -317,34 +360,36 @@ u64 hment_hash_bytes(struct hment_index *idx)
 {
 	unsigned int stripes = idx->hash_lock_mask + 1;
 
-	return hment_buckets_bytes(idx->hash, idx->hash_mask + 1) +
+	return hment_table_bytes(idx->hash) +
 	       kmalloc_size_roundup(array_size(stripes,
 					       sizeof(*idx->hash_locks)));
 }
 
-/*
- * What the table should be for @n hments: grow past a load of 1.5 (at
- * which the mean chain of a used bucket is just under 2), shrink below
- * 0.25, and after either land between 0.75 and 1.5: a bucket (4 bytes)
- * per hment at most, and the gap keeps a table from flapping.
- */
-static unsigned int hment_hash_want_mask(struct hment_index *idx,
+/* What the table should be for @n hments: see HMENT_HASH_GROW_PCT. */
+static unsigned int hment_hash_want_size(struct hment_index *idx,
 					 unsigned long n)
 {
-	unsigned long size = idx->hash_mask + 1UL, want = size;
+	unsigned long size = idx->hash_size, want = size;
 
-	if (n > size + size / 2 || n < size / 4)
-		want = roundup_pow_of_two(max(DIV_ROUND_UP(2 * n, 3), 1UL));
-	return clamp(want - 1, (unsigned long)idx->hash_min_mask,
-		     (unsigned long)idx->hash_max_mask);
+	if (100 * n > HMENT_HASH_GROW_PCT * size ||
+	    100 * n < HMENT_HASH_SHRINK_PCT * size) {
+		want = round_up(DIV_ROUND_UP(100 * n, HMENT_HASH_SIZE_PCT),
+				idx->hash_lock_mask + 1UL);
+		/* past a page, whole pages (see struct hment_hash_table) */
+		if (want > HMENT_HASH_PAGE_BUCKETS)
+			want = round_up(want, max(HMENT_HASH_PAGE_BUCKETS,
+						  idx->hash_lock_mask + 1UL));
+	}
+	return clamp(want, (unsigned long)idx->hash_min,
+		     (unsigned long)idx->hash_max);
 }
 
 /* Stripe counts at which mappers ask for a resize (see hment_hash_check). */
 static void hment_hash_set_thresholds(struct hment_index *idx)
 {
-	unsigned int per = (idx->hash_mask + 1) >> idx->hash_lock_shift;
+	unsigned int per = idx->hash_size >> idx->hash_lock_shift;
 
-	if (idx->hash_min_mask == idx->hash_max_mask) {
+	if (idx->hash_min == idx->hash_max) {
 		WRITE_ONCE(idx->hash_grow_at, UINT_MAX);
 		WRITE_ONCE(idx->hash_shrink_at, UINT_MAX);
 		return;
@@ -354,21 +399,46 @@ static void hment_hash_set_thresholds(struct hment_index *idx)
 	 * a stripe crosses them a bit early or late, and the work item
 	 * decides from the exact total; some stripe always crosses again.
 	 */
-	WRITE_ONCE(idx->hash_grow_at, per + per / 2 + 2);
+	WRITE_ONCE(idx->hash_grow_at, per * HMENT_HASH_GROW_PCT / 100 + 2);
 	WRITE_ONCE(idx->hash_shrink_at,
-		   idx->hash_mask == idx->hash_min_mask ? UINT_MAX :
-		   per / 4 > 2 ? per / 4 - 2 : 0);
+		   idx->hash_size == idx->hash_min ? UINT_MAX :
+		   per * HMENT_HASH_SHRINK_PCT / 100 > 2 ?
+		   per * HMENT_HASH_SHRINK_PCT / 100 - 2 : 0);
 }
 
-static int hment_table_alloc(struct hment_index *idx,
-			     struct hment_hash_table *t, unsigned int mask)
+static void hment_table_free(struct hment_hash_table *t)
 {
+	unsigned int i;
+
+	if (!t->pages)
+		return;
+	for (i = 0; i < DIV_ROUND_UP(t->size, HMENT_HASH_PAGE_BUCKETS); i++)
+		kfree(t->pages[i]);
+	kvfree(t->pages);
+	t->pages = NULL;
+}
+
+/* See struct hment_hash_table. */
+static int hment_table_alloc(struct hment_index *idx,
+			     struct hment_hash_table *t, unsigned int size)
+{
+	unsigned int i, n = DIV_ROUND_UP(size, HMENT_HASH_PAGE_BUCKETS);
+
 	if (hment_should_fail(&idx->fault, HMENT_FAULT_INDEX))
 		return -ENOMEM;
-	t->buckets = kvcalloc(mask + 1UL, sizeof(*t->buckets), GFP_KERNEL);
-	if (!t->buckets)
+	t->pages = kvcalloc(n, sizeof(*t->pages), GFP_KERNEL);
+	if (!t->pages)
 		return -ENOMEM;
-	t->mask = mask;
+	t->size = size;
+	for (i = 0; i < n; i++) {
+		t->pages[i] = kcalloc(min_t(unsigned int, size - i * HMENT_HASH_PAGE_BUCKETS,
+					    HMENT_HASH_PAGE_BUCKETS),
+				      sizeof(u32), GFP_KERNEL);
+		if (!t->pages[i]) {
+			hment_table_free(t);
+			return -ENOMEM;
+		}
+	}
 	return 0;
 }
 
@@ -381,7 +451,7 @@ static bool hment_stripe_move(struct hment_index *idx,
 {
 	struct hment_hash_table *from = &idx->hash_tab[s->cur];
 	struct hment_hash_table *to = &idx->hash_tab[!s->cur];
-	unsigned int n = (from->mask + 1) >> idx->hash_lock_shift;
+	unsigned int n = from->size >> idx->hash_lock_shift;
 	unsigned int end = min(n, s->moved + HMENT_HASH_BATCH);
 	u32 *old, *new, id;
 	struct hment *hm;
@@ -389,13 +459,15 @@ static bool hment_stripe_move(struct hment_index *idx,
 
 	lockdep_assert_held(&s->lock);
 	for (; s->moved < end; s->moved++) {
-		old = &from->buckets[stripe + (s->moved << idx->hash_lock_shift)];
+		old = hment_hash_bucket(from, stripe +
+					(s->moved << idx->hash_lock_shift));
 		while ((id = *old)) {
 			hm = hment_ptr(idx, id);
 			*old = hm->hm_hashnext;
-			key = hment_key_of(idx, hm);
+			key = hment_key_of(hm);
 			/* same stripe in every size: still under our lock */
-			new = &to->buckets[key & to->mask];
+			new = hment_hash_bucket(to, hment_bucket_in(idx, to->size,
+								    key));
 			hm->hm_hashnext = *new;
 			*new = id;
 		}
@@ -411,8 +483,8 @@ static void hment_run_resize_hook(struct hment_index *idx)
 #endif
 }
 
-/* Caller holds freeze_lock; the table size changes to @mask + 1. */
-static int hment_hash_resize_locked(struct hment_index *idx, unsigned int mask)
+/* Caller holds freeze_lock; the table size changes to @size. */
+static int hment_hash_resize_locked(struct hment_index *idx, unsigned int size)
 {
 	struct hment_hash_stripe *s;
 	struct hment_hash_table *from, *to;
@@ -421,13 +493,13 @@ static int hment_hash_resize_locked(struct hment_index *idx, unsigned int mask)
 	int err;
 
 	lockdep_assert_held(&idx->freeze_lock);
-	if (mask == idx->hash_mask)
+	if (size == idx->hash_size)
 		return 0;
 	/* every stripe is in the same table between resizes */
 	cur = idx->hash_locks[0].cur;
 	from = &idx->hash_tab[cur];
 	to = &idx->hash_tab[!cur];
-	err = hment_table_alloc(idx, to, mask);
+	err = hment_table_alloc(idx, to, size);
 	if (err)
 		return err;
 
@@ -452,10 +524,9 @@ static int hment_hash_resize_locked(struct hment_index *idx, unsigned int mask)
 	}
 
 	/* no stripe points at the old table any more, nor can again */
-	kvfree(from->buckets);
-	from->buckets = NULL;
-	idx->hash = to->buckets;
-	idx->hash_mask = to->mask;
+	hment_table_free(from);
+	idx->hash = to;
+	idx->hash_size = to->size;
 	idx->hash_resizes++;
 	hment_hash_set_thresholds(idx);
 	return 0;
@@ -464,8 +535,8 @@ static int hment_hash_resize_locked(struct hment_index *idx, unsigned int mask)
 /**
  * hment_hash_resize - give the hash a number of buckets
  * @idx: index
- * @buckets: a power of two within the index's bounds; 0 to size it by the
- *	     hments it holds now
+ * @buckets: a multiple of the number of stripes within the index's bounds;
+ *	     0 to size it by the hments it holds now
  *
  * Mappers go on meanwhile; see the top of this file.
  *
@@ -474,17 +545,16 @@ static int hment_hash_resize_locked(struct hment_index *idx, unsigned int mask)
  */
 int hment_hash_resize(struct hment_index *idx, unsigned int buckets)
 {
-	unsigned int mask;
+	unsigned int size;
 	int err;
 
 	mutex_lock(&idx->freeze_lock);
-	mask = buckets ? buckets - 1 :
-	       hment_hash_want_mask(idx, hment_hash_count(idx));
-	if (!is_power_of_2(mask + 1UL) || mask < idx->hash_min_mask ||
-	    mask > idx->hash_max_mask)
+	size = buckets ?: hment_hash_want_size(idx, hment_hash_count(idx));
+	if (size & idx->hash_lock_mask || size < idx->hash_min ||
+	    size > idx->hash_max)
 		err = -EINVAL;
 	else
-		err = hment_hash_resize_locked(idx, mask);
+		err = hment_hash_resize_locked(idx, size);
 	mutex_unlock(&idx->freeze_lock);
 	return err;
 }
@@ -494,19 +564,19 @@ static void hment_hash_work(struct work_struct *work)
 {
 	struct hment_index *idx = container_of(work, struct hment_index,
 					       hash_work);
-	unsigned int mask;
+	unsigned int size;
 
 	mutex_lock(&idx->freeze_lock);
 	/*
 	 * Mappers go on while a resize runs, and when it is done their
 	 * stripes may all be past the thresholds of the size it chose: they
 	 * would never ask again. So size again from the count until it fits
-	 * (the hysteresis of hment_hash_want_mask() makes that converge). A
+	 * (the hysteresis of hment_hash_want_size() makes that converge). A
 	 * failed allocation leaves the old table, which still works.
 	 */
 	do {
-		mask = hment_hash_want_mask(idx, hment_hash_count(idx));
-	} while (mask != idx->hash_mask && !hment_hash_resize_locked(idx, mask));
+		size = hment_hash_want_size(idx, hment_hash_count(idx));
+	} while (size != idx->hash_size && !hment_hash_resize_locked(idx, size));
 	mutex_unlock(&idx->freeze_lock);
 }
 
@@ -530,9 +600,9 @@ int hment_hash_init(struct hment_index *idx, const struct hment_params *p)
 		stripes = min(stripes, p->hash_buckets);
 	idx->hash_lock_mask = stripes - 1;
 	idx->hash_lock_shift = ilog2(stripes);
-	idx->hash_min_mask = (p->hash_buckets ?: stripes) - 1;
-	idx->hash_max_mask = p->hash_buckets ? p->hash_buckets - 1 :
-			     max_t(unsigned int, BIT(HMENT_HASH_MAX_SHIFT), stripes) - 1;
+	idx->hash_min = p->hash_buckets ?: stripes;
+	idx->hash_max = p->hash_buckets ?:
+			max_t(unsigned int, BIT(HMENT_HASH_MAX_SHIFT), stripes);
 
 	if (hment_should_fail(&idx->fault, HMENT_FAULT_INDEX))
 		return -ENOMEM;
@@ -544,13 +614,13 @@ int hment_hash_init(struct hment_index *idx, const struct hment_params *p)
 		spin_lock_init(&idx->hash_locks[i].lock);
 		lockdep_set_class(&idx->hash_locks[i].lock, &hash_lock_class);
 	}
-	err = hment_table_alloc(idx, &idx->hash_tab[0], idx->hash_min_mask);
+	err = hment_table_alloc(idx, &idx->hash_tab[0], idx->hash_min);
 	if (err) {
 		kfree(idx->hash_locks);
 		return err;
 	}
-	idx->hash = idx->hash_tab[0].buckets;
-	idx->hash_mask = idx->hash_min_mask;
+	idx->hash = &idx->hash_tab[0];
+	idx->hash_size = idx->hash_min;
 	hment_hash_set_thresholds(idx);
 	return 0;
 }
@@ -565,7 +635,7 @@ void hment_hash_destroy(struct hment_index *idx)
 {
 	cancel_work_sync(&idx->hash_work);
 	WARN_ON_ONCE(hment_hash_count(idx));
-	kvfree(idx->hash_tab[0].buckets);
-	kvfree(idx->hash_tab[1].buckets);
+	hment_table_free(&idx->hash_tab[0]);
+	hment_table_free(&idx->hash_tab[1]);
 	kfree(idx->hash_locks);
 }

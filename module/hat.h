@@ -25,9 +25,11 @@
  * the count): a sync's pass over one table asks only about its own
  * region, with a bounded amount of work under a spinlock. Regions that
  * share a counter, and ranges wider than all the counters, only make a
- * pass retry when it need not.
+ * pass retry when it need not. 32 counters of 32 bits keep the hat in a
+ * 512-byte slab object (64 of 96 bits took it to 1 KB): a u32 start count
+ * would have to wrap exactly during one pass to be missed.
  */
-#define HMENT_INV_BUCKETS	64
+#define HMENT_INV_BUCKETS	32
 #define HMENT_INV_SHIFT		21
 
 /**
@@ -77,7 +79,7 @@ struct hment_hat {
 	unsigned int inv_wide_active;
 	unsigned long inv_wide_seq;
 	unsigned int inv_active[HMENT_INV_BUCKETS];
-	unsigned long inv_seq[HMENT_INV_BUCKETS];
+	u32 inv_seq[HMENT_INV_BUCKETS];
 	bool dead;
 	u32 gen;
 	char comm[TASK_COMM_LEN];

@@ -304,13 +304,28 @@ struct hment_params {
 
 /**
  * struct hment_hash_table - one bucket array of the hash
- * @buckets:	ids of the chains' first hments, linked through hm_hashnext
- * @mask:	number of buckets minus one
+ * @pages:	the buckets, HMENT_HASH_PAGE_BUCKETS to a page (the last may
+ *		hold fewer): ids of the chains' first hments, linked through
+ *		hm_hashnext
+ * @size:	number of buckets, a multiple of the number of stripes
+ *
+ * Page by page from kmalloc: in one piece, kmalloc() would round a large
+ * table up to a power of two of pages, and vmalloc() costs a mapping and,
+ * when freed, a TLB flush on every CPU at each resize.
  */
 struct hment_hash_table {
-	u32 *buckets;
-	unsigned int mask;
+	u32 **pages;
+	unsigned int size;
 };
+
+#define HMENT_HASH_PAGE_BUCKETS	(PAGE_SIZE / sizeof(u32))
+
+/* Bucket @b of @t. */
+static inline u32 *hment_hash_bucket(const struct hment_hash_table *t,
+				     unsigned long b)
+{
+	return &t->pages[b / HMENT_HASH_PAGE_BUCKETS][b % HMENT_HASH_PAGE_BUCKETS];
+}
 
 /**
  * struct hment_hash_stripe - a hash-bucket lock and what it guards
@@ -338,14 +353,14 @@ struct hment_hash_stripe {
  */
 struct hment_index {
 	/* the complete table: stable under @freeze_lock (see hash.c) */
-	u32 *hash;
-	unsigned int hash_mask;
+	struct hment_hash_table *hash;
+	unsigned int hash_size;
 	struct hment_hash_table hash_tab[2];	/* current, and the next */
 	struct hment_hash_stripe *hash_locks;	/* key k: [k & mask] */
 	unsigned int hash_lock_mask;
 	unsigned int hash_lock_shift;
-	unsigned int hash_min_mask;	/* smallest table, >= one per lock */
-	unsigned int hash_max_mask;	/* == min for a fixed size */
+	unsigned int hash_min;		/* smallest table, >= one per lock */
+	unsigned int hash_max;		/* == min for a fixed size */
 	unsigned int hash_grow_at;	/* stripe counts that start a resize */
 	unsigned int hash_shrink_at;
 	unsigned long hash_resizes;	/* under @freeze_lock */

@@ -3,8 +3,8 @@
  * The index proper: recording, finding and removing the mappings of a pfn.
  *
  * A record is in one of three states:
- *   unmapped	no mapping; the embed_ht/hments word is 0
- *   embedded	one mapping, held in the record itself; share is 0
+ *   unmapped	no mapping; head is 0
+ *   embedded	one mapping, held in head itself; share is 0
  *   listed	share hments on the record's list, each also hashed
  * A listed record whose last hment goes away becomes unmapped; it is not
  * demoted back to embedded when one hment is left, so a page that flips
@@ -20,14 +20,10 @@
 #include "htable.h"
 #include "hat.h"
 
-static bool hment_page_mapped(const struct hment_page *pg)
+/* (@ht, @entry) as an hment and an embedding record name it. */
+static u32 hment_name(const struct hment_htable *ht, unsigned int entry)
 {
-	return READ_ONCE(pg->hments);
-}
-
-static bool hment_page_embedded(const struct hment_page *pg)
-{
-	return pg->flags & HMENT_PAGE_EMBEDDED;
+	return ht->ht_id << HMENT_LEVEL_SHIFT | entry;
 }
 
 /*
@@ -50,7 +46,9 @@ static void hment_note_added(struct hment_index *idx, struct hment_page *pg,
 {
 	hment_htable_set_shadow(ht, entry, pfn);
 	atomic_inc(&ht->ht_valid_cnt);
-	pg->szc = max(pg->szc, ht->ht_level);
+	if (hment_page_szc(pg) < ht->ht_level)
+		WRITE_ONCE(pg->meta, (pg->meta & ~HMENT_PAGE_SZC_MASK) |
+			   ht->ht_level);
 	hment_stat_inc(idx, HMENT_STAT_MAPPINGS);
 }
 
@@ -64,7 +62,7 @@ static void hment_note_removed(struct hment_index *idx, struct hment_page *pg,
 	atomic_dec(&ht->ht_valid_cnt);
 	hment_stat_dec(idx, HMENT_STAT_MAPPINGS);
 	if (!hment_page_mapped(pg)) {
-		pg->szc = 0;
+		WRITE_ONCE(pg->meta, 0);
 		hment_stat_dec(idx, HMENT_STAT_PAGES_MAPPED);
 	}
 }
@@ -74,9 +72,7 @@ static void hment_embed(struct hment_index *idx, struct hment_page *pg,
 			unsigned long pfn)
 {
 	hment_changing(idx);
-	pg->embed_ht = ht;
-	pg->entry = entry;
-	pg->flags |= HMENT_PAGE_EMBEDDED;
+	WRITE_ONCE(pg->head, hment_name(ht, entry));
 	hment_stat_inc(idx, HMENT_STAT_PAGES_MAPPED);
 	hment_note_added(idx, pg, ht, entry, pfn);
 }
@@ -85,15 +81,16 @@ static void hment_embed(struct hment_index *idx, struct hment_page *pg,
 static void hment_insert(struct hment_index *idx, struct hment_page *pg,
 			 struct hment *hm, unsigned long pfn)
 {
-	u32 id = hment_id(hm), first = pg->hments;
+	u32 id = hment_id(hm), first = pg->head;
 
 	hment_changing(idx);
 	hm->hm_prev = 0;
 	hm->hm_next = first;
 	if (first)
 		hment_ptr(idx, first)->hm_prev = id;
-	WRITE_ONCE(pg->hments, id);
-	WRITE_ONCE(pg->share, pg->share + 1);
+	/* share first: a record with a head and no share is embedded */
+	WRITE_ONCE(pg->meta, pg->meta + BIT(HMENT_PAGE_SHARE_SHIFT));
+	WRITE_ONCE(pg->head, id);
 	hment_hash_insert(idx, hm, pfn);
 	hment_stat_inc(idx, HMENT_STAT_LIVE_HMENTS);
 }
@@ -106,12 +103,12 @@ static void hment_unlink(struct hment_index *idx, struct hment_page *pg,
 	if (hm->hm_prev)
 		hment_ptr(idx, hm->hm_prev)->hm_next = hm->hm_next;
 	else
-		WRITE_ONCE(pg->hments, hm->hm_next);
+		WRITE_ONCE(pg->head, hm->hm_next);
 	if (hm->hm_next)
 		hment_ptr(idx, hm->hm_next)->hm_prev = hm->hm_prev;
 	hm->hm_next = 0;
 	hm->hm_prev = 0;
-	WRITE_ONCE(pg->share, pg->share - 1);
+	WRITE_ONCE(pg->meta, pg->meta - BIT(HMENT_PAGE_SHARE_SHIFT));
 	hment_stat_dec(idx, HMENT_STAT_LIVE_HMENTS);
 	hment_note_removed(idx, pg, hment_ht(idx, hm), hment_entry(hm));
 }
@@ -121,11 +118,10 @@ static void hment_promote(struct hment_index *idx, struct hment_page *pg,
 			  unsigned long pfn, struct hment *hm)
 {
 	hment_changing(idx);
-	hment_set(hm, pg->embed_ht, pg->entry);
-	pg->flags &= ~HMENT_PAGE_EMBEDDED;
-	pg->entry = 0;
-	/* the whole word: hments names no hment yet */
-	WRITE_ONCE(pg->hments, 0);
+	/* the embedded mapping is named as the hment names it */
+	hm->hm_ht_entry = pg->head;
+	/* head names no hment yet, and the share is 0 until the insert */
+	WRITE_ONCE(pg->head, 0);
 	hment_insert(idx, pg, hm, pfn);
 }
 
@@ -179,7 +175,7 @@ static struct hment *hment_prepare_stock(struct hment_index *idx,
 			goto none_needed;
 
 		if (hment_page_embedded(pg)) {
-			if (pg->embed_ht == ht && pg->entry == entry)
+			if (pg->head == hment_name(ht, entry))
 				goto none_needed;
 			if (hm) {
 				hment_promote(idx, pg, pfn, hm);
@@ -250,7 +246,7 @@ static bool hment_assign_page(struct hment_index *idx, struct hment_page *pg,
 	if (!hm) {
 		/* hment_prepare() saw this very mapping already recorded */
 		WARN_ON_ONCE(hment_page_embedded(pg) &&
-			     (pg->embed_ht != ht || pg->entry != entry));
+			     pg->head != hment_name(ht, entry));
 		return false;
 	}
 	if (WARN_ON_ONCE(hment_page_embedded(pg)))
@@ -322,12 +318,10 @@ struct hment *hment_remove(struct hment_index *idx, struct hment_htable *ht,
 		return hment_remove_missing(idx, ht, entry, pfn);
 
 	if (hment_page_embedded(pg)) {
-		if (pg->embed_ht != ht || pg->entry != entry)
+		if (pg->head != hment_name(ht, entry))
 			return hment_remove_missing(idx, ht, entry, pfn);
 		hment_changing(idx);
-		pg->flags &= ~HMENT_PAGE_EMBEDDED;
-		pg->embed_ht = NULL;
-		pg->entry = 0;
+		WRITE_ONCE(pg->head, 0);
 		hment_note_removed(idx, pg, ht, entry);
 		return NULL;
 	}
@@ -367,14 +361,14 @@ struct hment *hment_walk(struct hment_index *idx, unsigned long pfn,
 	if (hment_page_embedded(pg)) {
 		if (prev)
 			return NULL;
-		*ht = pg->embed_ht;
-		*entry = pg->entry;
+		*ht = hment_page_embed_ht(idx, pg);
+		*entry = hment_page_embed_entry(pg);
 		return HMENT_EMBEDDED;
 	}
 
 	if (WARN_ON_ONCE(prev == HMENT_EMBEDDED))
 		return NULL;
-	hm = hment_ptr(idx, prev ? prev->hm_next : pg->hments);
+	hm = hment_ptr(idx, prev ? prev->hm_next : pg->head);
 	if (!hm)
 		return NULL;
 	*ht = hment_ht(idx, hm);
@@ -648,11 +642,11 @@ static unsigned long hment_page_count(struct hment_index *idx,
 	if (!hment_page_mapped(pg))
 		return 0;
 	if (hment_page_embedded(pg))
-		return level < 0 || pg->embed_ht->ht_level == level;
+		return level < 0 || hment_page_embed_ht(idx, pg)->ht_level == level;
 	/* shared tables hold 2M leaves only */
-	if (level < 0 && !pg->szc)
-		return pg->share;
-	for (hm = hment_ptr(idx, pg->hments); hm;
+	if (level < 0 && !hment_page_szc(pg))
+		return hment_page_share(pg);
+	for (hm = hment_ptr(idx, pg->head); hm;
 	     hm = hment_ptr(idx, hm->hm_next)) {
 		ht = hment_ht(idx, hm);
 		if (level >= 0 && ht->ht_level != level)
@@ -676,7 +670,7 @@ static unsigned long hment_page_count(struct hment_index *idx,
 		return cnt;
 	/* each key once, and every mapping through no key */
 	cnt = nkeys;
-	for (hm = hment_ptr(idx, pg->hments); hm;
+	for (hm = hment_ptr(idx, pg->head); hm;
 	     hm = hment_ptr(idx, hm->hm_next)) {
 		ht = hment_ht(idx, hm);
 		if (level >= 0 && ht->ht_level != level)
@@ -686,7 +680,7 @@ static unsigned long hment_page_count(struct hment_index *idx,
 				break;
 		if (i < nkeys)
 			continue;
-		for (prev = hment_ptr(idx, pg->hments); more && prev != hm;
+		for (prev = hment_ptr(idx, pg->head); more && prev != hm;
 		     prev = hment_ptr(idx, prev->hm_next))
 			if (hment_same_entry(idx, prev, ht, hment_entry(hm)))
 				break;
@@ -702,7 +696,7 @@ static unsigned long hment_count_level(struct hment_index *idx,
 	struct hment_page *pg = hment_page_find(idx, leader);
 	unsigned long cnt;
 
-	if (!pg || READ_ONCE(pg->szc) < level)
+	if (!pg || hment_page_szc(pg) < level)
 		return 0;
 	hment_page_lock(idx, leader);
 	cnt = hment_page_count(idx, pg, level);
@@ -877,7 +871,7 @@ struct hment *hment_steal_from_page(struct hment_index *idx, unsigned long pfn)
 
 	hment_page_lock(idx, pfn);
 	if (pg && hment_page_mapped(pg) && !hment_page_embedded(pg)) {
-		for (hm = hment_ptr(idx, pg->hments); hm;
+		for (hm = hment_ptr(idx, pg->head); hm;
 		     hm = hment_ptr(idx, hm->hm_next)) {
 			if (hment_htable_stealable(hment_ht(idx, hm))) {
 				victim = hm;

@@ -23,32 +23,64 @@
 #define HMENT_CHUNK_SHIFT	6
 #define HMENT_CHUNK_PFNS	BIT(HMENT_CHUNK_SHIFT)
 
-#define HMENT_PAGE_EMBEDDED	BIT(0)
+/* hment_page.meta: the szc in the low bits, the share above them */
+#define HMENT_PAGE_SZC_MASK	3U
+#define HMENT_PAGE_SHARE_SHIFT	2
 
 /**
  * struct hment_page - per-pfn record, the part of illumos's page_t we need
- * @embed_ht:	when embedded: page-table page of the only mapping
- * @hments:	otherwise: id of the first of the page's hments (0 when
- *		unmapped); either way the word is 0 only when unmapped
- * @share:	number of hments on @hments; 0 when embedded
- * @entry:	when embedded: entry of the only mapping
- * @flags:	HMENT_PAGE_EMBEDDED
- * @szc:	highest level any mapping of this pfn used since it was last
- *		unmapped; tells hment_mapcnt() which group leaders to visit
+ * @head:	0 when unmapped; embedded: the only mapping, named as an hment
+ *		names its own (&hment.hm_ht_entry: htable id and entry; ids
+ *		start at 1, so never 0); listed: id of the first hment
+ * @meta:	the share (hments on the list; 0 when embedded, which is how
+ *		embedded is told from listed) << HMENT_PAGE_SHARE_SHIFT, and
+ *		the szc: the highest level any mapping of this pfn used since
+ *		it was last unmapped; tells hment_mapcnt() which group
+ *		leaders to visit
  *
- * Protected by the pfn's mapping-list lock. Records are allocated in chunks
+ * 8 bytes. The share's 30 bits outnumber the page-table entries that can
+ * exist (2^30 of them are 8 GB of page tables). Protected by the pfn's
+ * mapping-list lock; @head and @meta are read without it by counters,
+ * verify's quick skip and the steal rotor. Records are allocated in chunks
  * on first use and live as long as the index: a pointer to one stays good.
  */
 struct hment_page {
-	union {
-		struct hment_htable *embed_ht;
-		unsigned long hments;
-	};
-	u32 share;
-	u16 entry;
-	u8 flags;
-	u8 szc;
+	u32 head;
+	u32 meta;
 };
+
+static inline bool hment_page_mapped(const struct hment_page *pg)
+{
+	return READ_ONCE(pg->head);
+}
+
+static inline u32 hment_page_share(const struct hment_page *pg)
+{
+	return READ_ONCE(pg->meta) >> HMENT_PAGE_SHARE_SHIFT;
+}
+
+static inline unsigned int hment_page_szc(const struct hment_page *pg)
+{
+	return READ_ONCE(pg->meta) & HMENT_PAGE_SZC_MASK;
+}
+
+/* Under the pfn's list lock: one mapping, held in the record itself. */
+static inline bool hment_page_embedded(const struct hment_page *pg)
+{
+	return pg->head && !hment_page_share(pg);
+}
+
+/* The embedded mapping's htable and entry; only while embedded. */
+static inline struct hment_htable *hment_page_embed_ht(struct hment_index *idx,
+						       const struct hment_page *pg)
+{
+	return hment_ids_get(&idx->ht_ids, pg->head >> HMENT_LEVEL_SHIFT);
+}
+
+static inline unsigned int hment_page_embed_entry(const struct hment_page *pg)
+{
+	return pg->head & (HMENT_ENTRIES - 1);
+}
 
 /* main.c */
 extern struct kmem_cache *hment_cache;
@@ -71,8 +103,8 @@ int hment_pages_init(struct hment_index *idx, const struct hment_params *p);
 void hment_pages_destroy(struct hment_index *idx);
 
 /* hash.c */
-unsigned int hment_hash_index(struct hment_index *idx, unsigned long ptpfn,
-			      unsigned int entry);
+unsigned int hment_hash_index(struct hment_index *idx,
+			      const struct hment_htable *ht, unsigned int entry);
 void hment_hash_insert(struct hment_index *idx, struct hment *hm,
 		       unsigned long pfn);
 struct hment *hment_hash_remove(struct hment_index *idx,
@@ -84,8 +116,8 @@ void hment_hash_chains(struct hment_index *idx, unsigned long *longest,
 		       unsigned long *used_buckets);
 int hment_hash_resize(struct hment_index *idx, unsigned int buckets);
 unsigned long hment_hash_count(struct hment_index *idx);
-bool hment_hash_key_moved(struct hment_index *idx, unsigned long ptpfn,
-			  unsigned int entry);
+bool hment_hash_key_moved(struct hment_index *idx,
+			  const struct hment_htable *ht, unsigned int entry);
 u64 hment_hash_bytes(struct hment_index *idx);
 int hment_hash_init(struct hment_index *idx, const struct hment_params *p);
 void hment_hash_destroy(struct hment_index *idx);

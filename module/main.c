@@ -129,7 +129,7 @@ static int __init hment_init(void)
 	}
 	hment_debugfs_init(hment_idx);
 	pr_info("%lu pfns, %u hash buckets, hment %zu bytes\n",
-		hment_idx->max_pfn, hment_idx->hash_mask + 1,
+		hment_idx->max_pfn, hment_idx->hash_size,
 		sizeof(struct hment));
 	return 0;
 

@@ -178,7 +178,7 @@ void hment_stats_print(struct hment_index *idx, struct seq_buf *s)
 	seq_buf_printf(s, "reserve_amount %u\n",
 		       READ_ONCE(idx->reserve_amount));
 	hment_hash_chains(idx, &longest, &used);
-	seq_buf_printf(s, "hash_buckets %u\n", idx->hash_mask + 1);
+	seq_buf_printf(s, "hash_buckets %u\n", idx->hash_size);
 	seq_buf_printf(s, "hash_buckets_used %lu\n", used);
 	seq_buf_printf(s, "hash_longest_chain %lu\n", longest);
 	seq_buf_printf(s, "mlist_locks %u\n", idx->mlist_lock_mask + 1);

@@ -112,8 +112,7 @@ static struct hment *hment_checked(struct hment_index *idx, u32 id)
 static bool hment_hashed(struct hment_index *idx, struct hment *want,
 			 struct hment_htable *ht)
 {
-	unsigned long bucket = hment_hash_index(idx, ht->ht_pfn,
-						hment_entry(want));
+	unsigned long bucket = hment_hash_index(idx, ht, hment_entry(want));
 	unsigned long len = 0, limit;
 	spinlock_t *lock = &idx->hash_locks[bucket & idx->hash_lock_mask].lock;
 	u32 id, want_id = hment_id(want);
@@ -122,7 +121,8 @@ static bool hment_hashed(struct hment_index *idx, struct hment *want,
 	lockdep_assert_held(&idx->freeze_lock);
 	limit = hment_stat_read(idx, HMENT_STAT_LIVE_HMENTS) + HMENT_ENTRIES;
 	spin_lock(lock);
-	for (id = idx->hash[bucket]; id && id != want_id && len++ < limit;
+	for (id = *hment_hash_bucket(idx->hash, bucket);
+	     id && id != want_id && len++ < limit;
 	     id = hm->hm_hashnext) {
 		hm = hment_checked(idx, id);
 		if (!hm)
@@ -149,9 +149,9 @@ static void hment_check_mapping(struct hment_index *idx,
 	if (!IS_ALIGNED(pfn, HMENT_LEVEL_PAGES(ht->ht_level)))
 		hment_fail(t, s, "pfn %#lx: level %u leaf not aligned\n", pfn,
 			   ht->ht_level);
-	if (pg->szc < ht->ht_level)
+	if (hment_page_szc(pg) < ht->ht_level)
 		hment_fail(t, s, "pfn %#lx: szc %u below level %u\n", pfn,
-			   pg->szc, ht->ht_level);
+			   hment_page_szc(pg), ht->ht_level);
 	if (entry < HMENT_ENTRIES && hment_htable_shadow(ht, entry) != pfn)
 		hment_fail(t, s, "pfn %#lx: htable %#lx entry %u shadows %#lx\n",
 			   pfn, ht->ht_pfn, entry, hment_htable_shadow(ht, entry));
@@ -162,15 +162,15 @@ static void hment_check_list(struct hment_index *idx, struct hment_tally *t,
 			     struct seq_buf *s, unsigned long pfn,
 			     struct hment_page *pg)
 {
+	u32 id, prev = 0, share = hment_page_share(pg);
 	struct hment_htable *ht;
 	unsigned long n = 0;
 	struct hment *hm;
-	u32 id, prev = 0;
 
-	for (id = pg->hments; id; prev = id, id = hm->hm_next) {
-		if (++n > pg->share) {
+	for (id = pg->head; id; prev = id, id = hm->hm_next) {
+		if (++n > share) {
 			hment_fail(t, s, "pfn %#lx: list longer than share %u\n",
-				   pfn, pg->share);
+				   pfn, share);
 			return;
 		}
 		hm = hment_checked(idx, id);
@@ -189,9 +189,9 @@ static void hment_check_list(struct hment_index *idx, struct hment_tally *t,
 			hment_fail(t, s, "pfn %#lx: listed hment not hashed\n",
 				   pfn);
 	}
-	if (n != pg->share)
+	if (n != share)
 		hment_fail(t, s, "pfn %#lx: list has %lu hments, share %u\n",
-			   pfn, n, pg->share);
+			   pfn, n, share);
 	t->listed += n;
 }
 
@@ -199,28 +199,30 @@ static void hment_check_record(struct hment_index *idx, struct hment_tally *t,
 			       struct seq_buf *s, unsigned long pfn,
 			       struct hment_page *pg)
 {
-	bool embedded = pg->flags & HMENT_PAGE_EMBEDDED;
+	struct hment_htable *ht;
 
 	lockdep_assert_held(hment_page_lockp(idx, pfn));
 	hment_verify_hook(idx, true);
-	if (!pg->hments) {
-		if (pg->flags || pg->share || pg->entry)
+	if (!pg->head) {
+		if (pg->meta)
 			hment_fail(t, s, "pfn %#lx: unmapped record not clear\n",
 				   pfn);
 		return;
 	}
 	t->pages_mapped++;
-	if (embedded) {
-		if (pg->share)
-			hment_fail(t, s, "pfn %#lx: embedded with share %u\n",
-				   pfn, pg->share);
-		hment_check_mapping(idx, t, s, pfn, pg, pg->embed_ht,
-				    pg->entry);
+	if (hment_page_embedded(pg)) {
+		/* the htable id in the record, checked like an hment's */
+		ht = hment_ids_lookup(&idx->ht_ids,
+				      pg->head >> HMENT_LEVEL_SHIFT);
+		if (!ht || ht->ht_id != pg->head >> HMENT_LEVEL_SHIFT) {
+			hment_fail(t, s, "pfn %#lx: embedded mapping names bad htable id %#x\n",
+				   pfn, pg->head >> HMENT_LEVEL_SHIFT);
+			return;
+		}
+		hment_check_mapping(idx, t, s, pfn, pg, ht,
+				    hment_page_embed_entry(pg));
 		return;
 	}
-	if (pg->entry)
-		hment_fail(t, s, "pfn %#lx: listed record keeps an entry\n",
-			   pfn);
 	hment_check_list(idx, t, s, pfn, pg);
 }
 
@@ -231,8 +233,7 @@ static void hment_check_record(struct hment_index *idx, struct hment_tally *t,
  */
 static bool hment_record_clear(const struct hment_page *pg)
 {
-	return !READ_ONCE(pg->hments) && !READ_ONCE(pg->flags) &&
-	       !READ_ONCE(pg->share) && !READ_ONCE(pg->entry);
+	return !READ_ONCE(pg->head) && !READ_ONCE(pg->meta);
 }
 
 /* Each record under its own lock; preemptible between chunks. */
@@ -295,15 +296,15 @@ static void hment_check_hash(struct hment_index *idx, struct hment_tally *t,
 
 	limit = hment_stat_read(idx, HMENT_STAT_LIVE_HMENTS) + t->listed +
 		HMENT_ENTRIES;
-	for (bucket = 0; bucket <= idx->hash_mask; bucket++) {
+	for (bucket = 0; bucket < idx->hash_size; bucket++) {
 		if (!(bucket % 1024))
 			cond_resched();
 		/* an empty bucket needs no lock, as a clear record */
-		if (!READ_ONCE(idx->hash[bucket]))
+		if (!READ_ONCE(*hment_hash_bucket(idx->hash, bucket)))
 			continue;
 		lock = &idx->hash_locks[bucket & idx->hash_lock_mask].lock;
 		spin_lock(lock);
-		for (id = idx->hash[bucket], len = 0; id;
+		for (id = *hment_hash_bucket(idx->hash, bucket), len = 0; id;
 		     id = hm->hm_hashnext) {
 			if (++len > limit) {
 				hment_fail(t, s, "bucket %lu: chain longer than %lu\n",
@@ -322,8 +323,7 @@ static void hment_check_hash(struct hment_index *idx, struct hment_tally *t,
 					   bucket);
 				continue;
 			}
-			if (hment_hash_index(idx, ht->ht_pfn,
-					     hment_entry(hm)) != bucket)
+			if (hment_hash_index(idx, ht, hment_entry(hm)) != bucket)
 				hment_fail(t, s, "bucket %lu: key hashes elsewhere\n",
 					   bucket);
 		}
@@ -551,7 +551,7 @@ void hment_verify_drift(struct hment_index *idx, struct seq_buf *s)
 			pfn |= HMENT_CHUNK_PFNS - 1;
 			continue;
 		}
-		if (!READ_ONCE(pg->hments))
+		if (!hment_page_mapped(pg))
 			continue;
 		checked++;
 		ours = hment_mapcnt(idx, pfn);
