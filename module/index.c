@@ -617,6 +617,19 @@ static bool hment_same_entry(struct hment_index *idx, struct hment *a,
 	return hment_entry(a) == entry && hment_ht(idx, a)->ht_pfn == ht->ht_pfn;
 }
 
+/* Is (@ht's table, @entry) among the first @n keys already met? */
+static bool hment_key_seen(const unsigned long *kpfn,
+			   const unsigned int *kent, unsigned int n,
+			   const struct hment_htable *ht, unsigned int entry)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (kpfn[i] == ht->ht_pfn && kent[i] == entry)
+			return true;
+	return false;
+}
+
 /*
  * How many page-table entries a record's mappings are, at @level (any
  * when negative); every count of the index comes through here.
@@ -634,7 +647,7 @@ static unsigned long hment_page_count(struct hment_index *idx,
 				      struct hment_page *pg, int level)
 {
 	unsigned long kpfn[HMENT_SHARED_KEYS], cnt = 0;
-	unsigned int kent[HMENT_SHARED_KEYS], nkeys = 0, i;
+	unsigned int kent[HMENT_SHARED_KEYS], nkeys = 0;
 	struct hment *hm, *prev;
 	struct hment_htable *ht;
 	bool more = false;
@@ -654,10 +667,7 @@ static unsigned long hment_page_count(struct hment_index *idx,
 		cnt++;
 		if (!test_bit(HMENT_HT_SHARED, &ht->ht_flags))
 			continue;
-		for (i = 0; i < nkeys; i++)
-			if (kpfn[i] == ht->ht_pfn && kent[i] == hment_entry(hm))
-				break;
-		if (i < nkeys)
+		if (hment_key_seen(kpfn, kent, nkeys, ht, hment_entry(hm)))
 			continue;
 		if (nkeys == HMENT_SHARED_KEYS) {
 			more = true;
@@ -675,10 +685,7 @@ static unsigned long hment_page_count(struct hment_index *idx,
 		ht = hment_ht(idx, hm);
 		if (level >= 0 && ht->ht_level != level)
 			continue;
-		for (i = 0; i < nkeys; i++)
-			if (kpfn[i] == ht->ht_pfn && kent[i] == hment_entry(hm))
-				break;
-		if (i < nkeys)
+		if (hment_key_seen(kpfn, kent, nkeys, ht, hment_entry(hm)))
 			continue;
 		for (prev = hment_ptr(idx, pg->head); more && prev != hm;
 		     prev = hment_ptr(idx, prev->hm_next))

@@ -1070,17 +1070,27 @@ static void share_child(int fd, char *at, int slot, u64 rng)
 	}
 }
 
+/* What hment's lookup says of @pfn, in a static buffer; NULL if it failed. */
+static char *lookup_text(u64 pfn)
+{
+	static char out[16384];
+	char cmd[32];
+
+	snprintf(cmd, sizeof(cmd), "%llu", (unsigned long long)pfn);
+	if (hm_write_str("lookup", cmd) || hm_read("lookup", out, sizeof(out)) < 0)
+		return NULL;
+	return out;
+}
+
 /* hment's lookup of @pfn: pid 0xVA level comm ptpfn entry name. */
 static unsigned int lookup_entries(u64 pfn, int *pids,
 				   unsigned long *ptpfns, unsigned int *entries,
 				   unsigned int max)
 {
-	static char out[16384];
-	char cmd[32], *line, *save;
+	char *out = lookup_text(pfn), *line, *save;
 	unsigned int n = 0;
 
-	snprintf(cmd, sizeof(cmd), "%llu", (unsigned long long)pfn);
-	if (hm_write_str("lookup", cmd) || hm_read("lookup", out, sizeof(out)) < 0)
+	if (!out)
 		return 0;
 	for (line = strtok_r(out, "\n", &save); line && n < max;
 	     line = strtok_r(NULL, "\n", &save)) {
@@ -1332,12 +1342,10 @@ static enum win_result win_race(pid_t pid, const char *point,
 static unsigned int lookup_vas(u64 pfn, int *pids, unsigned long *vas,
 			       unsigned int max)
 {
-	static char out[16384];
-	char cmd[32], *line, *save;
+	char *out = lookup_text(pfn), *line, *save;
 	unsigned int n = 0;
 
-	snprintf(cmd, sizeof(cmd), "%llu", (unsigned long long)pfn);
-	if (hm_write_str("lookup", cmd) || hm_read("lookup", out, sizeof(out)) < 0)
+	if (!out)
 		return 0;
 	for (line = strtok_r(out, "\n", &save); line && n < max;
 	     line = strtok_r(NULL, "\n", &save))
