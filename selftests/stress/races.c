@@ -631,6 +631,7 @@ static unsigned long check_runs(struct mismatch *m, const char *what,
 /* ---- thp ---- */
 
 #define THP_THREADS	3	/* zappers: more than the test box's CPUs */
+#define THP_PARKED	(((1U << THP_THREADS) - 1) << 1)	/* their slots */
 #define THP_DIAG	"thp: %lu syncs (%lu failed, %.0f ms each), %lu THP operations, %lu purges, %lu runs overwritten unchecked, all of RAM %lu times"
 
 static void fault_in(char *t, int v)
@@ -657,7 +658,10 @@ static void *thp_zapper(void *arg)
 	if (pm < 0)
 		_exit(1);
 	for (;;) {
-		int s = z->slot - 1 + THP_THREADS *
+		int s;
+
+		park(z->slot);
+		s = z->slot - 1 + THP_THREADS *
 			rng_below(&z->rng, NTHP / THP_THREADS);
 		char *t = z->base + s * HPAGE;
 		size_t pg = rng_below(&z->rng, HPAGE / PAGE) * PAGE;
@@ -760,6 +764,19 @@ static void race_thp(double seconds, u64 seed)
 			sync_err++;
 		syncs++;
 		sync_s += now() - ts;
+		/*
+		 * The checks at a quiescent point: the zappers parked. Also
+		 * keeps /proc/kpagecount from reading a THP while it is
+		 * freed: 6.12's kpagecount_read() tests folio_test_large()
+		 * and then folio_entire_mapcount() asserts it again, with no
+		 * reference held (VM_BUG_ON_FOLIO on a CONFIG_DEBUG_VM
+		 * kernel; seen once in a 10-minute run).
+		 */
+		if (!pause_all(THP_PARKED)) {
+			tap_diag("thp: zappers did not park");
+			m.first++;
+			break;
+		}
 		lost += check_runs(&m, "thp over-count", runs_end());
 		points++;
 		/* all of RAM: 30 s or more on a debug kernel, so seldom */
@@ -768,6 +785,7 @@ static void race_thp(double seconds, u64 seed)
 			full = now();
 			fulls++;
 		}
+		resume_all();
 	} while (now() - t0 < seconds || points < 3);
 	tap_diag(THP_DIAG, syncs, sync_err, sync_s * 1000 / (syncs ?: 1),
 		 (unsigned long)rs->ops, (unsigned long)rs->purges, lost,
@@ -911,7 +929,14 @@ static int collapse_round(int fd, const char *what, double seconds,
 				collapse_sync_err++;
 			collapse_syncs++;
 		}
+		/* the collapser parked: see race_thp() */
+		if (!pause_all(2)) {
+			tap_diag("collapse: the collapser did not park");
+			over->first++;
+			break;
+		}
 		collapse_lost += check_runs(over, label, runs_end());
+		resume_all();
 		collapse_points++;
 		if (now() - full < FULL_EVERY && now() - t0 < seconds)
 			continue;
