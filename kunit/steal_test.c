@@ -207,8 +207,8 @@ static void hment_steal_scan_bounded(struct kunit *test)
 	unsigned int i;
 
 	hment_steal_setup(test, &env);
-	/* records in 16 chunks, all embedded: nothing to give */
-	for (i = 0; i < 16; i++)
+	/* more records than one scan examines, all embedded: nothing to give */
+	for (i = 0; i <= HMENT_STEAL_SCAN / HMENT_CHUNK_PFNS; i++)
 		hment_fx_map_ok(test, u, i, 4 * HMENT_CHUNK_PFNS +
 				i * HMENT_CHUNK_PFNS);
 	hment_steal_fail_cache(test);

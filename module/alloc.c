@@ -500,11 +500,28 @@ static bool hment_reserve_short(struct hment_index *idx)
  * no single page keeps losing its mappings. Unallocated chunks are skipped
  * whole: they hold no mappings. The caller may hold a page-table lock, so
  * one call examines no more than HMENT_STEAL_SCAN records and skips no
- * more than HMENT_STEAL_SKIPS empty chunks (a pointer read each); when it
+ * more than HMENT_STEAL_SKIPS runs of empty chunks (a search each); when it
  * gives up, the rotor stays where it stopped and the next steal goes on
  * from there. The last chunk may be partial: the scan wraps at max_pfn.
  */
 #define HMENT_STEAL_SKIPS	(16 * HMENT_STEAL_SCAN)
+
+/*
+ * The first pfn of the next chunk of records after @pfn's (which has
+ * none), or max_pfn: one xarray search skips any run of unallocated
+ * chunks.
+ */
+static unsigned long hment_steal_next_records(struct hment_index *idx,
+					      unsigned long pfn)
+{
+	unsigned long key = (pfn >> HMENT_CHUNK_SHIFT) + 1;
+
+	if (key > (idx->max_pfn - 1) >> HMENT_CHUNK_SHIFT ||
+	    !xa_find(&idx->records, &key, (idx->max_pfn - 1) >> HMENT_CHUNK_SHIFT,
+		     XA_PRESENT))
+		return idx->max_pfn;
+	return key << HMENT_CHUNK_SHIFT;
+}
 
 static struct hment *hment_steal(struct hment_index *idx)
 {
@@ -525,8 +542,7 @@ static struct hment *hment_steal(struct hment_index *idx)
 		}
 		pg = hment_page_find(idx, pfn);
 		if (!pg) {
-			next = min(round_down(pfn, HMENT_CHUNK_PFNS) +
-				   HMENT_CHUNK_PFNS, idx->max_pfn);
+			next = hment_steal_next_records(idx, pfn);
 			covered += next - pfn;
 			pfn = next == idx->max_pfn ? 0 : next;
 			skipped++;
