@@ -205,9 +205,35 @@ struct mismatch {
 	unsigned long shared;	/* over-counts by one per mm sharing it */
 };
 
-static unsigned int lookup_entries(u64 pfn, int *pids,
-				   unsigned long *ptpfns, unsigned int *entries,
-				   unsigned int max);
+/* One mapping hment's lookup names: "pid 0xVA level comm ptpfn entry name". */
+struct lookup_row {
+	int pid;
+	unsigned long va, ptpfn;
+	unsigned int level, entry;
+};
+
+/*
+ * hment's lookup of @pfn, up to @max rows with at least @fields of the
+ * five leading fields read (2: pid and address; 5: the table's pfn and
+ * entry too).
+ */
+static unsigned int lookup_rows(u64 pfn, struct lookup_row *r,
+				unsigned int max, int fields)
+{
+	static char out[16384];
+	char cmd[32], *line, *save;
+	unsigned int n = 0;
+
+	snprintf(cmd, sizeof(cmd), "%llu", (unsigned long long)pfn);
+	if (hm_write_str("lookup", cmd) || hm_read("lookup", out, sizeof(out)) < 0)
+		return 0;
+	for (line = strtok_r(out, "\n", &save); line && n < max;
+	     line = strtok_r(NULL, "\n", &save))
+		if (sscanf(line, "%d 0x%lx %u %*s %lu %u", &r[n].pid, &r[n].va,
+			   &r[n].level, &r[n].ptpfn, &r[n].entry) >= fields)
+			n++;
+	return n;
+}
 
 /* hment's count of a pfn against the kernel's, kernel first. */
 static void compare_pfn(int kfd, int hfd, u64 pfn, bool over_only,
@@ -554,16 +580,15 @@ static void push_mapped(int pm, const char *p, unsigned int min)
  */
 static unsigned long distinct_entries(u64 pfn)
 {
-	unsigned long ptpfns[16], n, d = 0;
-	unsigned int entries[16];
-	int pids[16];
+	struct lookup_row r[16];
+	unsigned long n, d = 0;
 
-	n = lookup_entries(pfn, pids, ptpfns, entries, 16);
+	n = lookup_rows(pfn, r, 16, 5);
 	for (unsigned long i = 0; i < n; i++) {
 		unsigned long j;
 
 		for (j = 0; j < i; j++)
-			if (ptpfns[j] == ptpfns[i] && entries[j] == entries[i])
+			if (r[j].ptpfn == r[i].ptpfn && r[j].entry == r[i].entry)
 				break;
 		d += j == i;
 	}
@@ -1095,52 +1120,17 @@ static void share_child(int fd, char *at, int slot, u64 rng)
 	}
 }
 
-/* What hment's lookup says of @pfn, in a static buffer; NULL if it failed. */
-static char *lookup_text(u64 pfn)
-{
-	static char out[16384];
-	char cmd[32];
-
-	snprintf(cmd, sizeof(cmd), "%llu", (unsigned long long)pfn);
-	if (hm_write_str("lookup", cmd) || hm_read("lookup", out, sizeof(out)) < 0)
-		return NULL;
-	return out;
-}
-
-/* hment's lookup of @pfn: pid 0xVA level comm ptpfn entry name. */
-static unsigned int lookup_entries(u64 pfn, int *pids,
-				   unsigned long *ptpfns, unsigned int *entries,
-				   unsigned int max)
-{
-	char *out = lookup_text(pfn), *line, *save;
-	unsigned int n = 0;
-
-	if (!out)
-		return 0;
-	for (line = strtok_r(out, "\n", &save); line && n < max;
-	     line = strtok_r(NULL, "\n", &save)) {
-		unsigned long va;
-		unsigned int level;
-
-		if (sscanf(line, "%d 0x%lx %u %*s %lu %u", &pids[n], &va,
-			   &level, &ptpfns[n], &entries[n]) == 5)
-			n++;
-	}
-	return n;
-}
-
 /* Does hment name two processes mapping @pfn through one table entry? */
 static bool table_shared(u64 pfn)
 {
-	unsigned long ptpfns[8];
-	unsigned int entries[8], n;
-	int pids[8];
+	struct lookup_row r[8];
+	unsigned int n;
 
-	n = lookup_entries(pfn, pids, ptpfns, entries, 8);
+	n = lookup_rows(pfn, r, 8, 5);
 	for (unsigned int i = 0; i < n; i++)
 		for (unsigned int j = i + 1; j < n; j++)
-			if (pids[i] != pids[j] && ptpfns[i] == ptpfns[j] &&
-			    entries[i] == entries[j])
+			if (r[i].pid != r[j].pid && r[i].ptpfn == r[j].ptpfn &&
+			    r[i].entry == r[j].entry)
 				return true;
 	return false;
 }
@@ -1363,22 +1353,6 @@ static enum win_result win_race(pid_t pid, const char *point,
 	return r;
 }
 
-/* lookup's (pid, address) pairs for @pfn. */
-static unsigned int lookup_vas(u64 pfn, int *pids, unsigned long *vas,
-			       unsigned int max)
-{
-	char *out = lookup_text(pfn), *line, *save;
-	unsigned int n = 0;
-
-	if (!out)
-		return 0;
-	for (line = strtok_r(out, "\n", &save); line && n < max;
-	     line = strtok_r(NULL, "\n", &save))
-		if (sscanf(line, "%d 0x%lx", &pids[n], &vas[n]) == 2)
-			n++;
-	return n;
-}
-
 /*
  * Every mapping lookup names for @pfn in @pid is one pagemap shows: a
  * leaf recorded after it was gone names a process that maps nothing
@@ -1387,23 +1361,22 @@ static unsigned int lookup_vas(u64 pfn, int *pids, unsigned long *vas,
 static void check_lookup(pid_t pid, u64 pfn, struct mismatch *m,
 			 const char *what)
 {
-	unsigned long vas[16];
+	struct lookup_row r[16];
 	unsigned int n, i;
-	int pids[16];
 
-	n = lookup_vas(pfn, pids, vas, 16);
+	n = lookup_rows(pfn, r, 16, 2);
 	for (i = 0; i < n; i++) {
 		u64 real;
 
-		if (pids[i] != pid)
+		if (r[i].pid != pid)
 			continue;
 		m->checked++;
-		real = pagemap_pfn(pid, vas[i]);
+		real = pagemap_pfn(pid, r[i].va);
 		if (real == pfn)
 			continue;
 		m->first++;
 		if (m->first <= 5)
-			tap_diag(LOOKUP_DIAG, what, (unsigned long long)pfn, pid, vas[i],
+			tap_diag(LOOKUP_DIAG, what, (unsigned long long)pfn, pid, r[i].va,
 				 (unsigned long long)real);
 	}
 }
