@@ -6,8 +6,8 @@
  * between the read of its PMD and its recording; a shared hugetlb PMD
  * table freed between the read of the PUD that names it and the read of
  * its entries; a PTE table retracted and freed between the read of the
- * PMD that names it and its lock) lasts microseconds and is almost never hit. Written to
- * debugfs `inject`:
+ * PMD that names it and its lock) lasts microseconds and is almost never
+ * hit. Written to debugfs `inject`:
  *
  *   leaf MS ADDR	 hold at HMENT_INJECT_LEAF for a leaf covering ADDR (hex)
  *   table MS ADDR	 hold at HMENT_INJECT_TABLE for a PMD table covering ADDR
