@@ -270,6 +270,44 @@ static void hment_hash_catches_up(struct kunit *test)
 			2 * HMENT_HASH_PAGES);
 }
 
+/*
+ * A first sync sizes the hash for the hments it expects before adding
+ * them: they then arrive without a resize, at a load the table would not
+ * grow at. Expecting what already fits changes nothing.
+ */
+static void hment_hash_sized_ahead(struct kunit *test)
+{
+	struct hment_index *idx = hment_fx_idx(test);
+	struct hment_htable **ht = hment_hash_tables(test);
+	unsigned int n = HMENT_HASH_PAGES, hashed = 2 * n;
+	unsigned long resizes;
+
+	KUNIT_ASSERT_EQ(test, hment_hash_expect(idx, 100), 0);
+	KUNIT_EXPECT_EQ(test, idx->hash_size, 256U);
+	KUNIT_EXPECT_EQ(test, idx->hash_resizes, 0UL);
+
+	KUNIT_ASSERT_EQ(test, hment_hash_expect(idx, hashed), 0);
+	resizes = idx->hash_resizes;
+	KUNIT_EXPECT_EQ(test, resizes, 1UL);
+	/*
+	 * Room for them all below the growth threshold, at a load of 1.3 but
+	 * for the last page of buckets (tables past a page are whole pages).
+	 */
+	KUNIT_EXPECT_LE(test, 2UL * hashed, 3UL * idx->hash_size);
+	KUNIT_EXPECT_LT(test, 13UL * (idx->hash_size - HMENT_HASH_PAGE_BUCKETS),
+			10UL * hashed);
+
+	hment_hash_map_pairs(test, ht, n, HMENT_HASH_BASE);
+	flush_work(&idx->hash_work);
+	KUNIT_EXPECT_EQ(test, idx->hash_resizes, resizes);
+	KUNIT_EXPECT_EQ(test, hment_hash_found_pairs(test, ht, n, HMENT_HASH_BASE),
+			hashed);
+	hment_fx_expect_verified(test);
+	/* never shrinks it */
+	KUNIT_ASSERT_EQ(test, hment_hash_expect(idx, 0), 0);
+	KUNIT_EXPECT_EQ(test, idx->hash_resizes, resizes);
+}
+
 /* A fixed size stays put however full it gets. */
 static void hment_hash_fixed_size_stays(struct kunit *test)
 {
@@ -288,6 +326,8 @@ static void hment_hash_fixed_size_stays(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, idx->hash_size, 64U);
 	KUNIT_EXPECT_EQ(test, idx->hash_resizes, 0UL);
 	KUNIT_EXPECT_EQ(test, hment_hash_resize(idx, 128), -EINVAL);
+	KUNIT_EXPECT_EQ(test, hment_hash_expect(idx, 1UL << 20), 0);
+	KUNIT_EXPECT_EQ(test, idx->hash_size, 64U);
 }
 
 struct hment_hash_shape {
@@ -372,6 +412,7 @@ static struct kunit_case hment_hash_cases[] = {
 	KUNIT_CASE(hment_hash_lookups_across_resizes),
 	KUNIT_CASE(hment_hash_midway_mappers),
 	KUNIT_CASE(hment_hash_catches_up),
+	KUNIT_CASE(hment_hash_sized_ahead),
 	KUNIT_CASE(hment_hash_fixed_size_stays),
 	KUNIT_CASE_PARAM(hment_hash_shape_checked, hment_hash_shape_gen_params),
 	KUNIT_CASE(hment_hash_chains_shared_library),

@@ -384,6 +384,7 @@ static void hment_show_sync(struct seq_file *m, struct hment_index *idx,
 	seq_printf(m, "tables %lu\n", st.tables);
 	seq_printf(m, "entries %lu\n", st.entries);
 	seq_printf(m, "leaves %lu\n", st.leaves);
+	seq_printf(m, "expected %lu\n", st.expected);
 	seq_printf(m, "added %lu\n", st.added);
 	seq_printf(m, "removed %lu\n", st.removed);
 	seq_printf(m, "errors %lu\n", st.errors);

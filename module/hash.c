@@ -57,6 +57,13 @@
 #define HMENT_HASH_SHRINK_PCT	25
 
 /*
+ * A table sized ahead of hments still to come (hment_hash_expect()) is
+ * sized for a load between the two above: nothing moves while they
+ * arrive, and at a load of 1.3 a bucket is 3.1 bytes per hment.
+ */
+#define HMENT_HASH_EXPECT_PCT	130
+
+/*
  * The seed hashed the page-table page and the entry together. Here the
  * page-table page is named by its htable's id, which is what an hment
  * holds beside its entry: the key is the hment's own &hment.hm_ht_entry,
@@ -365,23 +372,31 @@ u64 hment_hash_bytes(struct hment_index *idx)
 					       sizeof(*idx->hash_locks)));
 }
 
+/* A table for @n hments at a load of @pct percent, within the bounds. */
+static unsigned int hment_hash_size_for(struct hment_index *idx,
+					unsigned long n, unsigned int pct)
+{
+	unsigned long want;
+
+	want = round_up(DIV_ROUND_UP(100 * n, pct), idx->hash_lock_mask + 1UL);
+	/* past a page, whole pages (see struct hment_hash_table) */
+	if (want > HMENT_HASH_PAGE_BUCKETS)
+		want = round_up(want, max(HMENT_HASH_PAGE_BUCKETS,
+					  idx->hash_lock_mask + 1UL));
+	return clamp(want, (unsigned long)idx->hash_min,
+		     (unsigned long)idx->hash_max);
+}
+
 /* What the table should be for @n hments: see HMENT_HASH_GROW_PCT. */
 static unsigned int hment_hash_want_size(struct hment_index *idx,
 					 unsigned long n)
 {
-	unsigned long size = idx->hash_size, want = size;
+	unsigned long size = idx->hash_size;
 
 	if (100 * n > HMENT_HASH_GROW_PCT * size ||
-	    100 * n < HMENT_HASH_SHRINK_PCT * size) {
-		want = round_up(DIV_ROUND_UP(100 * n, HMENT_HASH_SIZE_PCT),
-				idx->hash_lock_mask + 1UL);
-		/* past a page, whole pages (see struct hment_hash_table) */
-		if (want > HMENT_HASH_PAGE_BUCKETS)
-			want = round_up(want, max(HMENT_HASH_PAGE_BUCKETS,
-						  idx->hash_lock_mask + 1UL));
-	}
-	return clamp(want, (unsigned long)idx->hash_min,
-		     (unsigned long)idx->hash_max);
+	    100 * n < HMENT_HASH_SHRINK_PCT * size)
+		return hment_hash_size_for(idx, n, HMENT_HASH_SIZE_PCT);
+	return size;
 }
 
 /* Stripe counts at which mappers ask for a resize (see hment_hash_check). */
@@ -559,6 +574,39 @@ int hment_hash_resize(struct hment_index *idx, unsigned int buckets)
 	return err;
 }
 EXPORT_SYMBOL_IF_KUNIT(hment_hash_resize);
+
+/**
+ * hment_hash_expect - size the hash ahead of hments about to be added
+ * @idx: index
+ * @more: how many are expected
+ *
+ * A sync that adds many hments at once (the first of a process) would
+ * otherwise grow the table several times under itself, and each resize
+ * moves every hment while the sync waits on the stripe locks it holds.
+ * When the hments there are and @more would push the table past its
+ * growth threshold, it is grown now, once, to hold them all at a load of
+ * HMENT_HASH_EXPECT_PCT. It never shrinks here: an estimate that was too
+ * high is corrected by the usual shrinking as hments go.
+ *
+ * Context: process context; takes &hment_index.freeze_lock.
+ * Return: 0, or -ENOMEM (the table stays and grows as usual).
+ */
+int hment_hash_expect(struct hment_index *idx, unsigned long more)
+{
+	unsigned int size;
+	unsigned long n;
+	int err = 0;
+
+	mutex_lock(&idx->freeze_lock);
+	n = hment_hash_count(idx) + more;
+	if (100 * n > HMENT_HASH_GROW_PCT * (unsigned long)idx->hash_size) {
+		size = hment_hash_size_for(idx, n, HMENT_HASH_EXPECT_PCT);
+		err = hment_hash_resize_locked(idx, size);
+	}
+	mutex_unlock(&idx->freeze_lock);
+	return err;
+}
+EXPORT_SYMBOL_IF_KUNIT(hment_hash_expect);
 
 static void hment_hash_work(struct work_struct *work)
 {

@@ -482,6 +482,9 @@ typedef bool hment_mapping_fn(void *arg, struct hment_htable *ht,
 unsigned int hment_visit_mappings(struct hment_index *idx, unsigned long pfn,
 				  hment_mapping_fn *fn, void *arg);
 
+/* hash.c: the hash is the index's own, but a sync may size it ahead */
+int hment_hash_expect(struct hment_index *idx, unsigned long more);
+
 /* alloc.c: kmem_cache, reserve pool, stealing, fault injection */
 void hment_ids_init(struct hment_ids *ids, u32 max);
 void hment_ids_destroy(struct hment_ids *ids);

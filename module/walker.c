@@ -39,6 +39,13 @@
 #include "inject.h"
 #include "walker.h"
 
+/* What a walk does with the leaves it reads. */
+enum hment_sync_mode {
+	HMENT_SYNC_RECORD,	/* bring the index in step */
+	HMENT_SYNC_READ,	/* count them only: the raw walk */
+	HMENT_SYNC_EXPECT,	/* count those a first sync will need hments for */
+};
+
 struct hment_sync {
 	struct hment_hat *hat;
 	struct hment_index *idx;
@@ -47,6 +54,7 @@ struct hment_sync {
 	struct hment_sync_stats *st;
 	struct hment_stock *stock;	/* filled before each PTE lock */
 	bool record;			/* false: read and count only */
+	bool expect;			/* and count into &st->expected */
 	bool shareable;			/* @vma may share PMD tables */
 	bool pmd_shared;		/* the PMD table walked is shared */
 };
@@ -77,6 +85,17 @@ static bool hment_counted_leaf(struct hment_sync *w, unsigned long pfn)
 		return true;
 	page = pfn_to_page(pfn);
 	return PageAnon(page);
+}
+
+/*
+ * Will a 4K leaf of @pfn need an hment? When the kernel counts more than
+ * one mapping of the page (read without a lock: an estimate). Its own
+ * _mapcount, not page_mapcount(), which also asserts on the folio: a
+ * large folio freed meanwhile would trip that on CONFIG_DEBUG_VM (6.12).
+ */
+static bool hment_page_shared(unsigned long pfn)
+{
+	return atomic_read(&pfn_to_page(pfn)->_mapcount) > 0;
 }
 
 static bool hment_vma_locked(struct hment_sync *w)
@@ -280,15 +299,19 @@ static enum hment_pass hment_walk_leaf(struct hment_sync *w,
 static void hment_walk_leaf_count(struct hment_sync *w, unsigned long pfn)
 {
 	w->st->entries++;
-	if (hment_counted_leaf(w, pfn))
-		w->st->leaves++;
+	if (!hment_counted_leaf(w, pfn))
+		return;
+	w->st->leaves++;
+	/* few and large: expected to be shared, whether they are or not */
+	if (w->expect)
+		w->st->expected++;
 }
 
 static void hment_walk_ptes(struct hment_sync *w, struct hment_htable *ht,
 			    pte_t *ptep, unsigned long addr, unsigned long end,
 			    unsigned long *added)
 {
-	unsigned long pfn, entries = 0, leaves = 0;
+	unsigned long pfn, entries = 0, leaves = 0, expected = 0;
 	bool locked = hment_vma_locked(w);
 	unsigned int entry;
 	pte_t pte;
@@ -313,6 +336,8 @@ static void hment_walk_ptes(struct hment_sync *w, struct hment_htable *ht,
 			continue;
 		if (!ht) {
 			leaves++;
+			if (w->expect && hment_page_shared(pfn))
+				expected++;
 			continue;
 		}
 		if (hment_walk_record(w, ht, entry, pfn, locked))
@@ -320,6 +345,7 @@ static void hment_walk_ptes(struct hment_sync *w, struct hment_htable *ht,
 	}
 	w->st->entries += entries;
 	w->st->leaves += leaves;
+	w->st->expected += expected;
 }
 
 /*
@@ -660,19 +686,27 @@ static void hment_walk_vmas(struct hment_sync *w)
 /*
  * hment_sync_hat() drawing on @stock, which the caller drains: a sync of
  * every process keeps one stock from the first to the last, so that it
- * does not shrink back and grow again with each of them.
+ * does not shrink back and grow again with each of them. In
+ * HMENT_SYNC_EXPECT mode, only a hat never synced is read.
  */
 static int hment_sync_hat_stock(struct hment_hat *hat,
 				struct hment_sync_stats *st,
-				struct hment_stock *stock, bool record)
+				struct hment_stock *stock,
+				enum hment_sync_mode mode)
 {
+	bool record = mode == HMENT_SYNC_RECORD;
 	struct hment_sync w = {
 		.hat = hat, .idx = hat->idx, .mm = hat->mm, .st = st,
 		.stock = stock, .record = record,
+		.expect = mode == HMENT_SYNC_EXPECT,
 	};
 	int err = -ESRCH;
 
 	mutex_lock(&hat->lock);
+	if (w.expect && hat->gen) {
+		err = 0;
+		goto out;
+	}
 	if (READ_ONCE(hat->dead) || !hat->mm || !mmget_not_zero(hat->mm))
 		goto out;
 	if (record)
@@ -708,9 +742,32 @@ int hment_sync_hat(struct hment_hat *hat, struct hment_sync_stats *st,
 	struct hment_stock stock = {};
 	int err;
 
-	err = hment_sync_hat_stock(hat, st, &stock, record);
+	err = hment_sync_hat_stock(hat, st, &stock,
+				   record ? HMENT_SYNC_RECORD : HMENT_SYNC_READ);
 	hment_stock_drain(hat->idx, &stock);
 	return err;
+}
+
+/*
+ * Before the first sync of processes, read their tables once to count the
+ * hments it will add, and size the hash for them: grown under the sync
+ * instead, the hash moved every hment about four times, and the sync
+ * spun on the stripe locks the moves held (half of a full sync of 1M
+ * mappings). Reading costs about one raw walk; a re-sync, which adds
+ * little, skips it.
+ */
+static void hment_sync_expect(struct hment_index *idx,
+			      struct hment_hat **hats, unsigned int n,
+			      struct hment_sync_stats *st)
+{
+	struct hment_sync_stats ahead = {};
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		hment_sync_hat_stock(hats[i], &ahead, NULL, HMENT_SYNC_EXPECT);
+	st->expected = ahead.expected;
+	if (ahead.expected)
+		hment_hash_expect(idx, ahead.expected);
 }
 
 /**
@@ -741,6 +798,8 @@ int hment_sync_pid(struct hment_index *idx, pid_t pid,
 		hat = NULL;
 	mutex_unlock(&idx->sync_lock);
 	if (hat) {
+		if (record)
+			hment_sync_expect(idx, &hat, 1, st);
 		err = hment_sync_hat(hat, st, record);
 		hment_hat_put(hat);
 	}
@@ -805,10 +864,14 @@ int hment_sync_all(struct hment_index *idx, struct hment_sync_stats *st,
 	mutex_unlock(&idx->sync_lock);
 	if (!hats)
 		return -ENOMEM;
-	if (record)
+	if (record) {
 		hment_reserve(idx, 0);
+		hment_sync_expect(idx, hats, n, st);
+	}
 	for (i = 0; i < n; i++) {
-		hment_sync_hat_stock(hats[i], st, &stock, record);
+		hment_sync_hat_stock(hats[i], st, &stock,
+				     record ? HMENT_SYNC_RECORD :
+				     HMENT_SYNC_READ);
 		hment_hat_put(hats[i]);
 	}
 	hment_stock_drain(idx, &stock);

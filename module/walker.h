@@ -16,6 +16,8 @@
  * @tables:	page-table pages examined
  * @entries:	entries examined
  * @leaves:	counted leaves found (raw walk only)
+ * @expected:	hments a first sync was expected to add (leaves of pages
+ *		mapped more than once, read ahead of it to size the hash)
  * @added:	mappings added to the index
  * @removed:	mappings removed from it
  * @errors:	mappings that could not be indexed
@@ -27,6 +29,7 @@ struct hment_sync_stats {
 	unsigned long tables;
 	unsigned long entries;
 	unsigned long leaves;
+	unsigned long expected;
 	unsigned long added;
 	unsigned long removed;
 	unsigned long errors;
