@@ -99,9 +99,6 @@ struct hment *hment_steal_from_page(struct hment_index *idx,
 /* page.c: per-pfn records and their locks */
 struct hment_page *hment_page_find_or_alloc(struct hment_index *idx,
 					    unsigned long pfn, gfp_t gfp);
-struct hment_page *hment_page_find_stock(struct hment_index *idx,
-					 unsigned long pfn, gfp_t gfp,
-					 struct hment_stock *stock);
 int hment_pages_init(struct hment_index *idx, const struct hment_params *p);
 void hment_pages_destroy(struct hment_index *idx);
 
@@ -159,6 +156,37 @@ static inline struct hment_page *hment_page_find(struct hment_index *idx,
 	struct hment_page *chunk = hment_page_chunk(idx, pfn);
 
 	return chunk ? &chunk[pfn & (HMENT_CHUNK_PFNS - 1)] : NULL;
+}
+
+/**
+ * hment_page_find_stock - hment_page_find_or_alloc(), remembering the chunk
+ * @idx: index
+ * @pfn: page frame number
+ * @gfp: allocation flags for a new chunk and xarray nodes
+ * @stock: the caller's stock, or NULL
+ *
+ * A sync's pass meets the pfns of one chunk in a row: the first one looks
+ * the chunk up, the others find it in @stock, inline.
+ *
+ * Return: as hment_page_find_or_alloc().
+ */
+static inline struct hment_page *
+hment_page_find_stock(struct hment_index *idx, unsigned long pfn, gfp_t gfp,
+		      struct hment_stock *stock)
+{
+	unsigned long key = pfn >> HMENT_CHUNK_SHIFT;
+	unsigned int i = pfn & (HMENT_CHUNK_PFNS - 1);
+	struct hment_page *pg;
+
+	if (stock && stock->chunk && stock->chunk_key == key &&
+	    pfn < idx->max_pfn)
+		return &stock->chunk[i];
+	pg = hment_page_find_or_alloc(idx, pfn, gfp);
+	if (stock && !IS_ERR(pg)) {
+		stock->chunk = pg - i;
+		stock->chunk_key = key;
+	}
+	return pg;
 }
 
 #endif /* _HMENT_INTERNAL_H */

@@ -64,38 +64,6 @@ struct hment_page *hment_page_find_or_alloc(struct hment_index *idx,
 EXPORT_SYMBOL_IF_KUNIT(hment_page_find_or_alloc);
 
 /**
- * hment_page_find_stock - hment_page_find_or_alloc(), remembering the chunk
- * @idx: index
- * @pfn: page frame number
- * @gfp: allocation flags for a new chunk and xarray nodes
- * @stock: the caller's stock, or NULL
- *
- * A sync's pass meets the pfns of one chunk in a row: the first one looks
- * the chunk up, the others find it in @stock.
- *
- * Return: as hment_page_find_or_alloc().
- */
-struct hment_page *hment_page_find_stock(struct hment_index *idx,
-					 unsigned long pfn, gfp_t gfp,
-					 struct hment_stock *stock)
-{
-	unsigned long key = pfn >> HMENT_CHUNK_SHIFT;
-	unsigned int i = pfn & (HMENT_CHUNK_PFNS - 1);
-	struct hment_page *pg;
-
-	if (stock && stock->chunk && stock->chunk_key == key &&
-	    pfn < idx->max_pfn)
-		return &stock->chunk[i];
-	pg = hment_page_find_or_alloc(idx, pfn, gfp);
-	if (stock && !IS_ERR(pg)) {
-		stock->chunk = pg - i;
-		stock->chunk_key = key;
-	}
-	return pg;
-}
-EXPORT_SYMBOL_IF_KUNIT(hment_page_find_stock);
-
-/**
  * hment_pages_init - set up the record xarray and mapping-list locks
  * @idx: index being built
  * @p: its parameters
