@@ -18,6 +18,7 @@
  */
 #include <linux/capability.h>
 #include <linux/debugfs.h>
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/pid.h>
@@ -254,51 +255,116 @@ static bool hment_count_hit(void *arg, struct hment_htable *ht,
 	return true;
 }
 
-static void hment_show_hit(struct seq_file *m, const struct hment_hit *hit,
-			   char *buf)
-{
-	struct hment_hat *hat = hit->hat;
-	const char *name = hment_hat_name_va(hat, hit->va, buf, PATH_MAX);
+/*
+ * Reading lookup: the mappings of the pfn written last, collected at the
+ * first read, then shown a line at a time, so that a long list fills the
+ * reader's buffer page by page instead of being collected and formatted
+ * again into a buffer twice the size (as single_open() would).
+ */
+struct hment_lookup {
+	struct hment_index *idx;
+	struct hment_hits h;
+	bool collected;
+};
 
-	seq_printf(m, "%d 0x%lx %u %s %lu %u %s\n",
-		   hment_pid_for_reader(hat->pid), hit->va, hit->level,
-		   hat->comm, hit->ptpfn, hit->entry, name);
-}
-
-static int lookup_show(struct seq_file *m, void *v)
+static int hment_lookup_collect(struct hment_lookup *l)
 {
-	struct hment_index *idx = m->private;
-	struct hment_hits h = {};
-	unsigned int i;
-	char *buf;
-	int err = -ENOMEM;
+	struct hment_index *idx = l->idx;
+	struct hment_hits *h = &l->h;
 
 	mutex_lock(&idx->sync_lock);
-	h.pfn = hment_lookup_pfn;
+	h->pfn = hment_lookup_pfn;
 	mutex_unlock(&idx->sync_lock);
 	/*
 	 * Room for all and a few more that may appear meanwhile: counted
 	 * one by one, as hment_mapcnt() counts an entry of a shared table
 	 * once however many processes it lists.
 	 */
-	h.cap = hment_visit_mappings(idx, h.pfn, hment_count_hit, NULL) + 16;
-	buf = NULL;
+	h->cap = hment_visit_mappings(idx, h->pfn, hment_count_hit, NULL) + 16;
 	if (hment_debugfs_fail(idx))
-		goto out;
-	h.hits = kvcalloc(h.cap, sizeof(*h.hits), GFP_KERNEL);
-	buf = kmalloc(PATH_MAX, GFP_KERNEL);
-	if (!h.hits || !buf)
-		goto out;
-	hment_visit_mappings(idx, h.pfn, hment_collect, &h);
-	for (i = 0; i < h.n; i++) {
-		hment_show_hit(m, &h.hits[i], buf);
-		hment_hat_put(h.hits[i].hat);
+		return -ENOMEM;
+	h->hits = kvcalloc(h->cap, sizeof(*h->hits), GFP_KERNEL);
+	if (!h->hits)
+		return -ENOMEM;
+	hment_visit_mappings(idx, h->pfn, hment_collect, h);
+	l->collected = true;
+	return 0;
+}
+
+static void *lookup_start(struct seq_file *m, loff_t *pos)
+{
+	struct hment_lookup *l = m->private;
+	int err;
+
+	if (!l->collected) {
+		err = hment_lookup_collect(l);
+		if (err)
+			return ERR_PTR(err);
 	}
-	err = 0;
-out:
-	kfree(buf);
-	kvfree(h.hits);
-	return err;
+	return *pos < l->h.n ? &l->h.hits[*pos] : NULL;
+}
+
+static void *lookup_next(struct seq_file *m, void *v, loff_t *pos)
+{
+	struct hment_lookup *l = m->private;
+
+	++*pos;
+	return *pos < l->h.n ? &l->h.hits[*pos] : NULL;
+}
+
+static void lookup_stop(struct seq_file *m, void *v)
+{
+}
+
+/* pid va level comm ptpfn entry name; a path escapes newlines, as maps does */
+static int lookup_show(struct seq_file *m, void *v)
+{
+	const struct hment_hit *hit = v;
+	struct hment_hat *hat = hit->hat;
+	struct file *file;
+	const char *name;
+
+	file = hment_hat_file_va(hat, hit->va, &name);
+	seq_printf(m, "%d 0x%lx %u %s %lu %u ",
+		   hment_pid_for_reader(hat->pid), hit->va, hit->level,
+		   hat->comm, hit->ptpfn, hit->entry);
+	if (file) {
+		seq_path(m, &file->f_path, "\n");
+		fput(file);
+	} else {
+		seq_puts(m, name);
+	}
+	seq_putc(m, '\n');
+	return 0;
+}
+
+static const struct seq_operations lookup_sops = {
+	.start = lookup_start,
+	.next = lookup_next,
+	.stop = lookup_stop,
+	.show = lookup_show,
+};
+
+static int lookup_open(struct inode *inode, struct file *file)
+{
+	struct hment_lookup *l;
+
+	l = __seq_open_private(file, &lookup_sops, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	l->idx = inode->i_private;
+	return 0;
+}
+
+static int lookup_release(struct inode *inode, struct file *file)
+{
+	struct hment_lookup *l = ((struct seq_file *)file->private_data)->private;
+	unsigned int i;
+
+	for (i = 0; i < l->h.n; i++)
+		hment_hat_put(l->h.hits[i].hat);
+	kvfree(l->h.hits);
+	return seq_release_private(inode, file);
 }
 
 static ssize_t lookup_write(struct file *file, const char __user *ubuf,
@@ -321,7 +387,14 @@ static ssize_t lookup_write(struct file *file, const char __user *ubuf,
 	return count;
 }
 
-HMENT_RW_ATTRIBUTE(lookup);
+static const struct file_operations lookup_fops = {
+	.owner = THIS_MODULE,
+	.open = lookup_open,
+	.read = seq_read,
+	.write = lookup_write,
+	.llseek = seq_lseek,
+	.release = lookup_release,
+};
 
 /* ---- track ---- */
 

@@ -344,67 +344,70 @@ unsigned long hment_hat_mappings(struct hment_hat *hat,
 	return n;
 }
 
-/* What the address is in its process: a file, or a bracketed name. */
-static const char *hment_vma_name(struct mm_struct *mm, unsigned long va,
-				  char *buf, size_t size)
+/*
+ * What the address is in its process: a file (returned, referenced), or
+ * a bracketed name in @name.
+ */
+static struct file *hment_vma_file(struct mm_struct *mm, unsigned long va,
+				   const char **name)
 {
 	struct vm_area_struct *vma = vma_lookup(mm, va);
-	const char *name;
 	struct file *file;
-	char *path;
 
+	*name = "[gone]";
 	if (!vma)
-		return "[gone]";
-	/* special mappings ([vdso], [vvar]) name themselves */
-	name = vma->vm_ops && vma->vm_ops->name ? vma->vm_ops->name(vma) : NULL;
-	if (name)
-		return name;
+		return NULL;
+	/* special mappings ([vdso], [vvar]) name themselves, statically */
+	*name = vma->vm_ops && vma->vm_ops->name ? vma->vm_ops->name(vma) : NULL;
+	if (*name)
+		return NULL;
 	file = vma->vm_file;
 	if (file) {
 		/* anonymous shared memory is a shmem file named dev/zero */
+		*name = "[shmem]";
 		if (!strcmp(file_dentry(file)->d_name.name, "dev/zero"))
-			return "[shmem]";
-		path = d_path(&file->f_path, buf, size);
-		return IS_ERR(path) ? "[file]" : path;
+			return NULL;
+		return get_file(file);
 	}
 	if (vma->vm_start <= mm->brk && vma->vm_end >= mm->start_brk)
-		return "[heap]";
-	if (vma->vm_start <= mm->start_stack &&
-	    vma->vm_end >= mm->start_stack)
-		return "[stack]";
-	return "[anon]";
+		*name = "[heap]";
+	else if (vma->vm_start <= mm->start_stack &&
+		 vma->vm_end >= mm->start_stack)
+		*name = "[stack]";
+	else
+		*name = "[anon]";
+	return NULL;
 }
 
 /**
- * hment_hat_name_va - what an address is in the process of a hat
+ * hment_hat_file_va - what an address is in the process of a hat
  * @hat: the hat, referenced
  * @va: the address
- * @buf: room for the name
- * @size: bytes at @buf, at least 2
+ * @name: set to a bracketed name when no file is returned
+ *
+ * The file comes back referenced, so that its path can be printed
+ * straight into the reader's buffer after mmap_lock is dropped.
  *
  * Context: process context; takes the mm's mmap_lock for read.
- * Return: "[kernel]" for a hat without an mm, "[exited]" when its mm is
- * gone, or else @buf holding a path or a bracketed name ("[heap]",
- * "[anon]", "[gone]" when no VMA maps @va any more...).
+ * Return: the file mapped at @va (fput() it), or NULL with @name set:
+ * "[kernel]" for a hat without an mm, "[exited]" when its mm is gone, or
+ * "[heap]", "[anon]", "[shmem]", "[gone]" when no VMA maps @va any more...
  */
-const char *hment_hat_name_va(struct hment_hat *hat, unsigned long va,
-			      char *buf, size_t size)
+struct file *hment_hat_file_va(struct hment_hat *hat, unsigned long va,
+			       const char **name)
 {
 	struct mm_struct *mm = hat->mm;
-	const char *name;
-	size_t len;
+	struct file *file;
 
+	*name = "[kernel]";
 	if (!mm)
-		return "[kernel]";
+		return NULL;
+	*name = "[exited]";
 	if (!mmget_not_zero(mm))
-		return "[exited]";
+		return NULL;
 	mmap_read_lock(mm);
-	name = hment_vma_name(mm, va, buf, size);
-	/* into @buf while the VMA is held: d_path() leaves it at the end */
-	len = strnlen(name, size - 1);
-	memmove(buf, name, len);
-	buf[len] = '\0';
+	file = hment_vma_file(mm, va, name);
 	mmap_read_unlock(mm);
 	mmput(mm);
-	return buf;
+	return file;
 }

@@ -99,8 +99,8 @@ void hment_hat_reap_work(struct work_struct *work);
 struct hment_hat *hment_hat_find(struct hment_index *idx, pid_t pid);
 unsigned long hment_hat_mappings(struct hment_hat *hat,
 				 unsigned long *htables);
-const char *hment_hat_name_va(struct hment_hat *hat, unsigned long va,
-			      char *buf, size_t size);
+struct file *hment_hat_file_va(struct hment_hat *hat, unsigned long va,
+			       const char **name);
 
 /*
  * Live processes and page tables: track.c, walker.c and debugfs.c, their
