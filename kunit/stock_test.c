@@ -150,12 +150,62 @@ static void hment_mlock_set_and_clear(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&a->ht_lock_cnt), 0);
 }
 
+/*
+ * The mark shares the entry's shadow word with the pfn (its top bit): it
+ * must never show in the pfn, at the largest pfn a u32 word holds and
+ * past it, where shadows are unsigned longs.
+ */
+static void hment_mlock_beside_pfn(struct kunit *test)
+{
+	static const unsigned long max_pfns[] = {
+		HMENT_SHADOW_MLOCKED32 - 1, HMENT_SHADOW_MLOCKED32 + 512,
+	};
+	struct hment_params p = hment_fx_params();
+	struct hment_htable *a;
+	struct hment_fx *fx;
+	unsigned long pfn;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(max_pfns); i++) {
+		hment_fx_exit(test);
+		p.max_pfn = max_pfns[i];
+		fx = hment_fx_create(test, &p);
+		a = hment_fx_ht(test, fx->user, 10, 0);
+		KUNIT_EXPECT_EQ(test, test_bit(HMENT_HT_WIDE, &a->ht_flags),
+				i == 1);
+		pfn = max_pfns[i] - 1;
+		KUNIT_EXPECT_EQ(test, hment_map_stock(fx->idx, a, 5, pfn, NULL,
+						      true), 1);
+		KUNIT_EXPECT_EQ(test, hment_htable_shadow(a, 5), pfn);
+		KUNIT_EXPECT_TRUE(test, hment_htable_mlocked(a, 5));
+		KUNIT_EXPECT_TRUE(test, hment_htable_in_step(a, 5, pfn, true));
+		KUNIT_EXPECT_FALSE(test, hment_htable_in_step(a, 5, pfn, false));
+		KUNIT_EXPECT_EQ(test, hment_mapcnt(fx->idx, pfn), 1UL);
+		KUNIT_EXPECT_EQ(test, atomic_read(&a->ht_lock_cnt), 1);
+		/* a neighbour's mark is its own */
+		hment_fx_map_ok(test, a, 6, pfn - 1);
+		KUNIT_EXPECT_FALSE(test, hment_htable_mlocked(a, 6));
+		KUNIT_EXPECT_EQ(test, hment_set_mlocked(fx->idx, a, 5, pfn,
+							false), 0);
+		KUNIT_EXPECT_EQ(test, hment_htable_shadow(a, 5), pfn);
+		KUNIT_EXPECT_EQ(test, atomic_read(&a->ht_lock_cnt), 0);
+		KUNIT_EXPECT_EQ(test, hment_set_mlocked(fx->idx, a, 5, pfn,
+							true), 0);
+		KUNIT_EXPECT_EQ(test, hment_unmap_entry(fx->idx, a, 5), 0);
+		KUNIT_EXPECT_EQ(test, hment_htable_shadow(a, 5), HMENT_NO_PFN);
+		KUNIT_EXPECT_FALSE(test, hment_htable_mlocked(a, 5));
+		KUNIT_EXPECT_EQ(test, atomic_read(&a->ht_lock_cnt), 0);
+		KUNIT_EXPECT_EQ(test, hment_unmap_entry(fx->idx, a, 6), 0);
+	}
+}
+
 static struct kunit_case hment_stock_cases[] = {
 	KUNIT_CASE(hment_stock_no_unlock),
 	KUNIT_CASE(hment_stock_untouched_when_not_needed),
 	KUNIT_CASE(hment_stock_chunk_remembered),
 	KUNIT_CASE(hment_mlock_only_while_indexed),
 	KUNIT_CASE(hment_mlock_set_and_clear),
+	KUNIT_CASE(hment_mlock_beside_pfn),
 	{}
 };
 

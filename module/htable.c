@@ -230,6 +230,12 @@ static void hment_htable_hash_del(struct hment_hat *hat,
 	hat->ht_count--;
 }
 
+/* Shadows of u32 hold pfn + 1 and the mlocked bit (HMENT_SHADOW_MLOCKED). */
+static bool hment_shadow_wide(const struct hment_index *idx)
+{
+	return idx->max_pfn >= HMENT_SHADOW_MLOCKED32;
+}
+
 static struct hment_htable *hment_htable_alloc(struct hment_index *idx)
 {
 	struct hment_htable *ht;
@@ -240,7 +246,7 @@ static struct hment_htable *hment_htable_alloc(struct hment_index *idx)
 	}
 	/* the shadow comes later, a block at a time */
 	ht = kmem_cache_zalloc(hment_htable_cache, GFP_KERNEL);
-	if (ht && idx->max_pfn > U32_MAX)
+	if (ht && hment_shadow_wide(idx))
 		__set_bit(HMENT_HT_WIDE, &ht->ht_flags);
 	return ht;
 }
@@ -273,7 +279,7 @@ static void hment_shadow_block_free(const struct hment_htable *ht, void *blk)
  */
 u64 hment_shadow_block_bytes(const struct hment_index *idx)
 {
-	if (idx->max_pfn > U32_MAX)
+	if (hment_shadow_wide(idx))
 		return kmalloc_size_roundup(HMENT_SHADOW_ENTRIES *
 					    sizeof(unsigned long));
 	return ALIGN(kmem_cache_size(hment_shadow_cache), sizeof(void *));

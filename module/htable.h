@@ -27,6 +27,14 @@
 /* What hment_htable.ht_shadow holds for an entry the index lacks. */
 #define HMENT_NO_PFN		(~0UL)
 
+/*
+ * The top bit of an entry's shadow word: its leaf is in a VM_LOCKED VMA.
+ * A u32 word therefore holds pfns below 2^31 - 1; past them the htable
+ * is HMENT_HT_WIDE.
+ */
+#define HMENT_SHADOW_MLOCKED	BIT(BITS_PER_LONG - 1)
+#define HMENT_SHADOW_MLOCKED32	BIT(31)
+
 /**
  * struct hment_htable - our record of one live page-table page
  * @ht_next:	next in its bucket of the hat's htable hash (struct
@@ -35,7 +43,8 @@
  * @ht_level:	0 when its leaves map 4K, 1 for 2M, 2 for 1G
  * @ht_pfn:	pfn of the page-table page
  * @ht_hat:	address space it belongs to
- * @ht_shadow:	per entry, the pfn the index holds for it plus one, or 0;
+ * @ht_shadow:	per entry, the pfn the index holds for it plus one, or 0,
+ *		and in the top bit whether the leaf is in a VM_LOCKED VMA;
  *		written under that pfn's mapping-list lock. It lets a
  *		mapping be removed by (htable, entry) alone, without reading
  *		a page table that may be gone. In blocks of
@@ -49,16 +58,16 @@
  *		the last sync found it: its entries count once in all
  *		(hment_mapcnt())
  * @ht_busy:	non-zero while a sync works on it: never stolen from then
- * @ht_lock_cnt: leaves in VM_LOCKED VMAs: never stolen from while non-zero
+ * @ht_lock_cnt: entries marked mlocked in the shadow: never stolen from
+ *		while non-zero
  * @ht_valid_cnt: index entries (embedded or hment) that name this htable
  * @ht_gen:	the last sync of its hat that found the page-table page
  * @ht_id:	its id in hment_index.ht_ids, which hments name it by
  * @ht_seen:	entries that sync found mapped (valid while @ht_gen is it);
  *		only the owner's sync reads it, never once the htable is out
- *		of the hash, so @ht_rcu shares its room (256 bytes, not 272)
+ *		of the hash, so @ht_rcu shares its room (192 bytes, not 208)
  * @ht_rcu:	freed after a grace period: notifiers and hment_verify()
  *		find htables under RCU
- * @ht_mlocked:	entries whose leaf is in a VM_LOCKED VMA
  *
  * An htable is freed only when @ht_valid_cnt is zero, so anything that
  * reaches it through an index entry under a mapping-list lock may use it.
@@ -81,7 +90,6 @@ struct hment_htable {
 		DECLARE_BITMAP(ht_seen, HMENT_ENTRIES);
 		struct rcu_head ht_rcu;
 	};
-	DECLARE_BITMAP(ht_mlocked, HMENT_ENTRIES);
 };
 
 /**
@@ -131,6 +139,43 @@ static inline void hment_set(struct hment *hm, struct hment_htable *ht,
 	hm->hm_ht_entry = ht->ht_id << HMENT_LEVEL_SHIFT | entry;
 }
 
+/*
+ * An entry's shadow word, widened: pfn + 1 (0 for none), with the mlocked
+ * mark in HMENT_SHADOW_MLOCKED.
+ */
+static inline unsigned long hment_shadow_word(const struct hment_htable *ht,
+					      unsigned int entry)
+{
+	/* a block is set once, zeroed, and stays until the htable goes */
+	const void *blk = READ_ONCE(ht->ht_shadow[entry >> HMENT_SHADOW_SHIFT]);
+	unsigned int i = entry & (HMENT_SHADOW_ENTRIES - 1);
+	u32 w;
+
+	if (!blk)
+		return 0;
+	if (unlikely(test_bit(HMENT_HT_WIDE, &ht->ht_flags)))
+		return READ_ONCE(((const unsigned long *)blk)[i]);
+	w = READ_ONCE(((const u32 *)blk)[i]);
+	return (w & ~HMENT_SHADOW_MLOCKED32) |
+	       (w & HMENT_SHADOW_MLOCKED32 ? HMENT_SHADOW_MLOCKED : 0);
+}
+
+static inline void hment_shadow_word_set(struct hment_htable *ht,
+					 unsigned int entry, unsigned long word)
+{
+	void *blk = ht->ht_shadow[entry >> HMENT_SHADOW_SHIFT];
+	unsigned int i = entry & (HMENT_SHADOW_ENTRIES - 1);
+
+	if (WARN_ON_ONCE(!blk))
+		return;
+	if (unlikely(test_bit(HMENT_HT_WIDE, &ht->ht_flags)))
+		WRITE_ONCE(((unsigned long *)blk)[i], word);
+	else
+		WRITE_ONCE(((u32 *)blk)[i], (u32)word |
+			   (word & HMENT_SHADOW_MLOCKED ?
+			    HMENT_SHADOW_MLOCKED32 : 0));
+}
+
 /**
  * hment_htable_shadow - the pfn the index holds for an entry
  * @ht: the htable
@@ -142,23 +187,47 @@ static inline void hment_set(struct hment *hm, struct hment_htable *ht,
 static inline unsigned long hment_htable_shadow(const struct hment_htable *ht,
 						unsigned int entry)
 {
-	/* a block is set once, zeroed, and stays until the htable goes */
-	const void *blk = READ_ONCE(ht->ht_shadow[entry >> HMENT_SHADOW_SHIFT]);
-	unsigned int i = entry & (HMENT_SHADOW_ENTRIES - 1);
+	/* 0 - 1 is HMENT_NO_PFN */
+	return (hment_shadow_word(ht, entry) & ~HMENT_SHADOW_MLOCKED) - 1;
+}
 
-	if (!blk)
-		return HMENT_NO_PFN;
-	if (unlikely(test_bit(HMENT_HT_WIDE, &ht->ht_flags)))
-		return READ_ONCE(((const unsigned long *)blk)[i]) - 1;
-	/* 0 - 1 is HMENT_NO_PFN in unsigned long too */
-	return (unsigned long)READ_ONCE(((const u32 *)blk)[i]) - 1;
+/**
+ * hment_htable_mlocked - is an indexed entry marked mlocked?
+ * @ht: the htable
+ * @entry: the entry
+ *
+ * Return: the mark, exact under the list lock of the pfn it is indexed for.
+ */
+static inline bool hment_htable_mlocked(const struct hment_htable *ht,
+					unsigned int entry)
+{
+	return hment_shadow_word(ht, entry) & HMENT_SHADOW_MLOCKED;
+}
+
+/**
+ * hment_htable_in_step - does the index hold an entry as the walk found it?
+ * @ht: the htable
+ * @entry: the entry
+ * @pfn: the pfn it maps
+ * @mlocked: whether its VMA is VM_LOCKED
+ *
+ * One load and one compare: most entries of a re-sync are in step.
+ *
+ * Return: true when @entry is indexed for @pfn with that mark.
+ */
+static inline bool hment_htable_in_step(const struct hment_htable *ht,
+					unsigned int entry, unsigned long pfn,
+					bool mlocked)
+{
+	return hment_shadow_word(ht, entry) ==
+	       ((pfn + 1) | (mlocked ? HMENT_SHADOW_MLOCKED : 0));
 }
 
 /**
  * hment_htable_set_shadow - note the pfn the index holds for an entry
  * @ht: the htable
  * @entry: the entry; its block was set by hment_htable_shadow_prepare()
- * @pfn: the pfn, or HMENT_NO_PFN
+ * @pfn: the pfn, or HMENT_NO_PFN; the entry is not marked mlocked
  *
  * Context: the mapping-list lock of the pfn named before and after.
  */
@@ -166,15 +235,26 @@ static inline void hment_htable_set_shadow(struct hment_htable *ht,
 					   unsigned int entry,
 					   unsigned long pfn)
 {
-	void *blk = ht->ht_shadow[entry >> HMENT_SHADOW_SHIFT];
-	unsigned int i = entry & (HMENT_SHADOW_ENTRIES - 1);
+	hment_shadow_word_set(ht, entry, pfn + 1);
+}
 
-	if (WARN_ON_ONCE(!blk))
-		return;
-	if (unlikely(test_bit(HMENT_HT_WIDE, &ht->ht_flags)))
-		WRITE_ONCE(((unsigned long *)blk)[i], pfn + 1);
-	else
-		WRITE_ONCE(((u32 *)blk)[i], (u32)(pfn + 1));
+/**
+ * hment_htable_set_mlocked - mark or unmark an indexed entry as mlocked
+ * @ht: the htable
+ * @entry: the entry, indexed
+ * @mlocked: the mark
+ *
+ * Context: the mapping-list lock of the pfn the entry is indexed for,
+ * which is what guards its word: no atomic is needed.
+ */
+static inline void hment_htable_set_mlocked(struct hment_htable *ht,
+					    unsigned int entry, bool mlocked)
+{
+	unsigned long word = hment_shadow_word(ht, entry);
+
+	hment_shadow_word_set(ht, entry, mlocked ?
+			      word | HMENT_SHADOW_MLOCKED :
+			      word & ~HMENT_SHADOW_MLOCKED);
 }
 
 #endif /* _HMENT_HTABLE_H */

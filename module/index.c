@@ -55,10 +55,9 @@ static void hment_note_added(struct hment_index *idx, struct hment_page *pg,
 static void hment_note_removed(struct hment_index *idx, struct hment_page *pg,
 			       struct hment_htable *ht, unsigned int entry)
 {
-	hment_htable_set_shadow(ht, entry, HMENT_NO_PFN);
-	if (test_bit(entry, ht->ht_mlocked) &&
-	    test_and_clear_bit(entry, ht->ht_mlocked))
+	if (hment_htable_mlocked(ht, entry))
 		atomic_dec(&ht->ht_lock_cnt);
+	hment_htable_set_shadow(ht, entry, HMENT_NO_PFN);
 	atomic_dec(&ht->ht_valid_cnt);
 	hment_stat_dec(idx, HMENT_STAT_MAPPINGS);
 	if (!hment_page_mapped(pg)) {
@@ -394,15 +393,13 @@ static bool hment_mapping_valid(struct hment_index *idx,
 static void hment_mark_mlocked(struct hment_htable *ht, unsigned int entry,
 			       bool mlocked)
 {
-	/* the entry's bit changes only under our lock: no atomic to keep it */
-	if (test_bit(entry, ht->ht_mlocked) == mlocked)
+	if (hment_htable_mlocked(ht, entry) == mlocked)
 		return;
-	if (mlocked) {
-		if (!test_and_set_bit(entry, ht->ht_mlocked))
-			atomic_inc(&ht->ht_lock_cnt);
-	} else if (test_and_clear_bit(entry, ht->ht_mlocked)) {
+	hment_htable_set_mlocked(ht, entry, mlocked);
+	if (mlocked)
+		atomic_inc(&ht->ht_lock_cnt);
+	else
 		atomic_dec(&ht->ht_lock_cnt);
-	}
 }
 
 /**
@@ -507,8 +504,7 @@ int hment_set_mlocked(struct hment_index *idx, struct hment_htable *ht,
 	if (entry >= HMENT_ENTRIES || pfn >= idx->max_pfn)
 		return -EINVAL;
 	/* the common case, nothing to change, without the lock */
-	if (test_bit(entry, ht->ht_mlocked) == mlocked &&
-	    hment_htable_shadow(ht, entry) == pfn)
+	if (hment_htable_in_step(ht, entry, pfn, mlocked))
 		return 0;
 	hment_page_lock(idx, pfn);
 	if (hment_htable_shadow(ht, entry) == pfn)

@@ -150,7 +150,7 @@ static bool hment_walk_record(struct hment_sync *w, struct hment_htable *ht,
 	__set_bit(entry, ht->ht_seen);
 	if (old == pfn) {
 		/* in step: the lock only when the mark must change */
-		if (test_bit(entry, ht->ht_mlocked) != locked)
+		if (hment_htable_mlocked(ht, entry) != locked)
 			hment_set_mlocked(w->idx, ht, entry, pfn, locked);
 		return false;
 	}
@@ -327,8 +327,7 @@ static void hment_walk_ptes(struct hment_sync *w, struct hment_htable *ht,
 		 * goes offline only once unmapped).
 		 */
 		if (ht && pte_present(pte) && !pte_special(pte) &&
-		    hment_htable_shadow(ht, entry) == pfn &&
-		    test_bit(entry, ht->ht_mlocked) == locked) {
+		    hment_htable_in_step(ht, entry, pfn, locked)) {
 			__set_bit(entry, ht->ht_seen);
 			continue;
 		}
