@@ -99,6 +99,7 @@ struct hment *hment_steal_from_page(struct hment_index *idx,
 /* page.c: per-pfn records and their locks */
 struct hment_page *hment_page_find_or_alloc(struct hment_index *idx,
 					    unsigned long pfn, gfp_t gfp);
+unsigned long hment_records_next(struct hment_index *idx, unsigned long pfn);
 int hment_pages_init(struct hment_index *idx, const struct hment_params *p);
 void hment_pages_destroy(struct hment_index *idx);
 

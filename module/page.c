@@ -64,6 +64,30 @@ struct hment_page *hment_page_find_or_alloc(struct hment_index *idx,
 EXPORT_SYMBOL_IF_KUNIT(hment_page_find_or_alloc);
 
 /**
+ * hment_records_next - where the next allocated chunk of records starts
+ * @idx: index
+ * @pfn: a pfn whose chunk is not allocated
+ *
+ * One xarray search skips a whole run of unallocated chunks, so that a
+ * scan over every pfn costs what is allocated, not what the index covers.
+ * xa_find() finds nothing when the start is past its max (xas_find(), 6.1
+ * and 6.12 alike), so the last chunk needs no test of its own.
+ *
+ * Return: the first pfn of the next allocated chunk after @pfn's, or
+ * max_pfn when there is none.
+ */
+unsigned long hment_records_next(struct hment_index *idx, unsigned long pfn)
+{
+	unsigned long key = (pfn >> HMENT_CHUNK_SHIFT) + 1;
+
+	if (!xa_find(&idx->records, &key,
+		     (idx->max_pfn - 1) >> HMENT_CHUNK_SHIFT, XA_PRESENT))
+		return idx->max_pfn;
+	return key << HMENT_CHUNK_SHIFT;
+}
+EXPORT_SYMBOL_IF_KUNIT(hment_records_next);
+
+/**
  * hment_pages_init - set up the record xarray and mapping-list locks
  * @idx: index being built
  * @p: its parameters

@@ -246,7 +246,8 @@ static void hment_check_records(struct hment_index *idx,
 	for (pfn = 0; pfn < idx->max_pfn; pfn++) {
 		pg = hment_page_find(idx, pfn);
 		if (!pg) {
-			pfn |= HMENT_CHUNK_PFNS - 1;
+			/* the loop's increment lands on the next chunk */
+			pfn = hment_records_next(idx, pfn) - 1;
 			continue;
 		}
 		if (!hment_record_clear(pg)) {
@@ -548,7 +549,8 @@ void hment_verify_drift(struct hment_index *idx, struct seq_buf *s)
 	for (pfn = 0; pfn < idx->max_pfn; pfn++) {
 		pg = hment_page_find(idx, pfn);
 		if (!pg) {
-			pfn |= HMENT_CHUNK_PFNS - 1;
+			/* the loop's increment lands on the next chunk */
+			pfn = hment_records_next(idx, pfn) - 1;
 			continue;
 		}
 		if (!hment_page_mapped(pg))
