@@ -270,7 +270,7 @@ bench_size() {	# SIZE
 	  emit "$s" resync_ns $resync; emit "$s" peer_ns $peer
 	  emit "$s" peer_tuples $tuples; }
 	emit_file "$s" $D/walk walk_ leaves tables hats
-	emit_file "$s" /tmp/full full_ added errors retries hats
+	emit_file "$s" /tmp/full full_ added expected errors retries hats
 	emit_file "$s" /tmp/stats "" mappings pages_mapped live_hments \
 		records htables shadow_blocks hats hash_buckets \
 		hash_buckets_used hash_longest_chain mlist_locks hash_locks \
