@@ -358,6 +358,11 @@ def main():
             why = '%s: %s' % (what, tops[what]) if tops[what] else \
                 'not profiled: scripts/bench --perf'
         print('| %s | %s | %s | %s |' % (name, got, verdict(ok), why))
+    if any(ok is False for _, _, ok, _ in tgt):
+        print()
+        print('What was tried for a target not met, and why it stands '
+              'where it does: README.md, Performance, "Speed and memory, '
+              'third round" and "Speed, second round".')
     if demo:
         print()
         print('The demo\'s workload: %d mappings of %d pages, %s B per '
