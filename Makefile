@@ -74,4 +74,10 @@ uninstall:
 	DESTDIR=$(DESTDIR) $(uninstaller)
 
 .PHONY: install install-tools uninstall
-.PHONY: all modules clean check test demo kunit testbox selftests stress bench
+
+# Thin wrappers: the scripts do the work and pass KDIR themselves.
+wrappers := check test demo kunit testbox selftests stress bench
+$(wrappers):
+	scripts/$@
+
+.PHONY: all modules clean $(wrappers)
