@@ -773,6 +773,21 @@ static int open_files(bool report, double secs)
 	return total;
 }
 
+/*
+ * The loader's two limits: refused since @t0 (0: not yet) for more than
+ * @limit s ends its tries, reported with the files still open (readers
+ * quiesced since @tq) and @why.
+ */
+static bool unload_overdue(double t0, double limit, double tq,
+			   const char *why)
+{
+	if (!t0 || now() - t0 <= limit)
+		return false;
+	open_files(true, now() - tq);
+	bad(C_BAD_LOAD, "rmmod refused for %.0f s%s", now() - t0, why);
+	return true;
+}
+
 static void w_loader(u64 rng)
 {
 	const char *args = sh->phase == 2 ? fault_args : base_args;
@@ -831,20 +846,11 @@ static void w_loader(u64 rng)
 				else if (!tfree)
 					tfree = tscan;
 			}
-			if (tfree && now() - tfree > LEAK_MAX) {
-				open_files(true, now() - tq);
-				bad(C_BAD_LOAD,
-				    "rmmod refused for %.0f s with no file of hment open anywhere: a module reference never dropped",
-				    now() - tfree);
+			if (unload_overdue(tfree, LEAK_MAX, tq,
+					   " with no file of hment open anywhere: a module reference never dropped") ||
+			    unload_overdue(tq, READ_MAX, tq,
+					   ", every reader quiesced: a read or write in flight that long"))
 				break;
-			}
-			if (tq && now() - tq > READ_MAX) {
-				open_files(true, now() - tq);
-				bad(C_BAD_LOAD,
-				    "rmmod refused for %.0f s, every reader quiesced: a read or write in flight that long",
-				    now() - tq);
-				break;
-			}
 			if (tq && !reported && now() - tq > PIN_REPORT) {
 				/* who it waits for, the first times */
 				if (__atomic_fetch_add(&sh->pin_reports, 1,
