@@ -1651,7 +1651,7 @@ static void race_pudwin(u64 seed)
 {
 	unsigned long held = 0, missed = 0, nopage = 0, zaps = 0, punches = 0;
 	unsigned long unmaps = 0, blocked = 0;
-	struct mismatch exact = { 0 }, look = { 0 };
+	struct mismatch exact = { 0 }, look = { 0 }, mapped = { 0 };
 	long pool = read_long(GIG_FREE);
 	u64 rng = seed | 1;
 	bool err = false;
@@ -1690,8 +1690,13 @@ static void race_pudwin(u64 seed)
 			nopage++;
 			continue;
 		}
-		if (round & 1)
+		if (round & 1) {
+			/* indexed while mapped: 4096 of its pfns, 1 in both */
 			sync_pid(kid);
+			compare_pfns(p0 + (off & ~4095ULL),
+				     p0 + (off & ~4095ULL) + 4096, false,
+				     &mapped, "pudwin mapped");
+		}
 		r = win_race(kid, "leaf", (unsigned long)pudwin_at, 0, op, 0);
 		if (!win_held(r, &err, &missed, &held))
 			continue;
@@ -1715,9 +1720,11 @@ static void race_pudwin(u64 seed)
 	tap_ok(!err && held >= WIN_ROUNDS / 2 && zaps && punches && unmaps,
 	       "pudwin: the walker held after reading a 1G page's PUD leaf while the page is zapped (inside the window), punched or unmapped (blocked until it lets go), in %lu of %d rounds",
 	       held, WIN_ROUNDS);
-	tap_ok(!err && !exact.first && !look.first && exact.checked,
-	       "pudwin: after each such sync every pfn of the 1G page counts in hment as in /proc/kpagecount (so none above it), lookup names only what pagemap shows (%lu pfns, %lu lookups compared; count %lu, lookup %lu wrong)",
-	       exact.checked, look.checked, exact.first, look.first);
+	tap_ok(!err && !exact.first && !look.first && exact.checked &&
+	       !mapped.first && mapped.checked,
+	       "pudwin: after each such sync every pfn of the 1G page counts in hment as in /proc/kpagecount (so none above it), lookup names only what pagemap shows; mapped and synced, it counted exactly too (%lu pfns, %lu lookups, %lu pfns mapped compared; count %lu, lookup %lu, mapped %lu wrong)",
+	       exact.checked, look.checked, mapped.checked, exact.first,
+	       look.first, mapped.first);
 }
 
 static char *sharewin_at;
