@@ -61,6 +61,8 @@
 #define READ_MAX	300	/* s one read or write may keep hment pinned */
 #define LEAK_MAX	5	/* s refused with no file open: a leak */
 #define PIN_REPORT	15	/* s quiesced before saying who pins it */
+#define READ_WHY	", every reader quiesced: a read or write in flight that long"
+#define LEAK_WHY	" with no file of hment open anywhere: a module reference never dropped"
 #define Q_PAGES		64
 #define R_PAGES		256
 
@@ -846,10 +848,8 @@ static void w_loader(u64 rng)
 				else if (!tfree)
 					tfree = tscan;
 			}
-			if (unload_overdue(tfree, LEAK_MAX, tq,
-					   " with no file of hment open anywhere: a module reference never dropped") ||
-			    unload_overdue(tq, READ_MAX, tq,
-					   ", every reader quiesced: a read or write in flight that long"))
+			if (unload_overdue(tfree, LEAK_MAX, tq, LEAK_WHY) ||
+			    unload_overdue(tq, READ_MAX, tq, READ_WHY))
 				break;
 			if (tq && !reported && now() - tq > PIN_REPORT) {
 				/* who it waits for, the first times */
