@@ -516,9 +516,8 @@ static unsigned long hment_steal_next_records(struct hment_index *idx,
 {
 	unsigned long key = (pfn >> HMENT_CHUNK_SHIFT) + 1;
 
-	if (key > (idx->max_pfn - 1) >> HMENT_CHUNK_SHIFT ||
-	    !xa_find(&idx->records, &key, (idx->max_pfn - 1) >> HMENT_CHUNK_SHIFT,
-		     XA_PRESENT))
+	if (!xa_find(&idx->records, &key,
+		     (idx->max_pfn - 1) >> HMENT_CHUNK_SHIFT, XA_PRESENT))
 		return idx->max_pfn;
 	return key << HMENT_CHUNK_SHIFT;
 }

@@ -21,6 +21,7 @@
  * are held now (`waiting`): a test arms it, starts a sync, waits for
  * `hits` to move, makes its change, and releases.
  */
+#include <linux/ctype.h>
 #include <linux/jiffies.h>
 #include <linux/kernel.h>
 #include <linux/mutex.h>
@@ -94,22 +95,30 @@ static void hment_inject_release(void)
 	wake_up_all(&hment_inject_wq);
 }
 
-/* "POINT MS ADDR" */
-static int hment_inject_arm(const char *cmd)
+/*
+ * "POINT MS ADDR", single spaces, MS decimal and ADDR hex. kstrto*, not
+ * sscanf(): sscanf() wraps a number too large for its type, which would
+ * take "leaf 4294967297 ADDR" for a 1 ms hold instead of refusing it.
+ */
+static int hment_inject_arm(char *cmd)
 {
-	char name[8];
+	char *name = strsep(&cmd, " "), *ms_s = strsep(&cmd, " ");
 	unsigned long addr;
 	unsigned int ms, p;
-	int n = 0;
+	int err;
 
-	if (sscanf(cmd, "%7s %u %lx%n", name, &ms, &addr, &n) != 3 ||
-	    cmd[n])
-		return -EINVAL;
 	for (p = HMENT_INJECT_LEAF; p < ARRAY_SIZE(hment_inject_names); p++)
 		if (!strcmp(name, hment_inject_names[p]))
 			break;
-	if (p == ARRAY_SIZE(hment_inject_names))
+	/* kstrto* take a leading '+': refuse it here */
+	if (p == ARRAY_SIZE(hment_inject_names) || !ms_s || !cmd ||
+	    !isdigit(*ms_s) || !isxdigit(*cmd))
 		return -EINVAL;
+	err = kstrtouint(ms_s, 10, &ms);
+	if (!err)
+		err = kstrtoul(cmd, 16, &addr);
+	if (err)
+		return err;
 	if (!ms || ms > HMENT_INJECT_MAX_MS)
 		return -ERANGE;
 	WRITE_ONCE(hment_inject_at, HMENT_INJECT_OFF);
@@ -123,13 +132,13 @@ static int hment_inject_arm(const char *cmd)
 
 /**
  * hment_inject_command - a write to debugfs `inject`
- * @cmd: the command, stripped of white space
+ * @cmd: the command, stripped of white space; split in place
  *
  * Context: process context.
- * Return: 0, -EINVAL for a bad command, -ERANGE for a delay of 0 or past
- * HMENT_INJECT_MAX_MS.
+ * Return: 0, -EINVAL for a bad command, -ERANGE for a number too large
+ * for its type or a delay of 0 or past HMENT_INJECT_MAX_MS.
  */
-int hment_inject_command(const char *cmd)
+int hment_inject_command(char *cmd)
 {
 	int err = 0;
 

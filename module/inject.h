@@ -34,7 +34,7 @@ extern int hment_inject_at;
 
 void hment_inject_wait(enum hment_inject_point point, unsigned long start,
 		       unsigned long end);
-int hment_inject_command(const char *cmd);
+int hment_inject_command(char *cmd);
 void hment_inject_show(struct seq_file *m);
 
 /**

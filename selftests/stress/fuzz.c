@@ -15,10 +15,17 @@
  * min(size, end - offset) bytes, 0 from the end on. At the end the knobs
  * go back, a sync runs and `verify` must be ok; the splat check is the
  * test box's.
+ *
+ * `inject` is modelled as inject.c parses it; an arm the model accepts
+ * with a hold above INJECT_SAFE_MS is not written (a sync held at an
+ * address some process maps would wait that long at each entry), and
+ * injection goes off with the knobs and at the end, where it must read
+ * back off with no walker held.
  */
 #include "stress.h"
 
 #include <errno.h>
+#include <ctype.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,11 +37,14 @@
 #define SITES_MASK	0x3fULL
 #define RESERVE_SAFE	4096	/* more would only eat the guest's memory */
 #define SHOW_MAX	20	/* unexpected answers printed */
+#define INJECT_MAX_MS	10000	/* inject.c's HMENT_INJECT_MAX_MS */
+#define INJECT_SAFE_MS	20
 
-enum { F_LOOKUP, F_TRACK, F_SYNC, F_WALK, F_RESERVE, F_NTH, F_EVERY,
-	F_SITES, NFILES };
+/* The module's own files, then the knobs (hment_write_knob()). */
+enum { F_LOOKUP, F_TRACK, F_SYNC, F_WALK, F_INJECT, F_RESERVE, F_NTH,
+	F_EVERY, F_SITES, NFILES };
 static const char *const names[NFILES] = {
-	"lookup", "track", "sync", "walk",
+	"lookup", "track", "sync", "walk", "inject",
 	"reserve_amount", "fail_nth", "fail_every", "fail_sites",
 };
 
@@ -115,20 +125,13 @@ static int k_pid(const char *s, long *pid)
 	return 0;
 }
 
-/*
- * What the module's own files must answer: -errno when the parse fails,
- * else 0 and, in *pid, the pid the command names (0 if none; negative
- * to untrack).
- */
-static int model_own(int f, const char *buf, size_t len, long *pid)
+/* hment_write_string(): the write in @s, stripped, or NULL for EINVAL. */
+static char *k_write_string(const char *buf, size_t len, char s[WRITE_MAX])
 {
-	char s[WRITE_MAX], *p, *end;
-	unsigned long long v;
-	int err;
+	char *p, *end;
 
-	*pid = 0;
 	if (!len || len >= WRITE_MAX || memchr(buf, 0, len))
-		return -EINVAL;
+		return NULL;
 	memcpy(s, buf, len);
 	s[len] = '\0';
 	for (end = s + len; end > s && k_isspace(end[-1]); end--)
@@ -136,6 +139,23 @@ static int model_own(int f, const char *buf, size_t len, long *pid)
 	*end = '\0';
 	for (p = s; k_isspace(*p); p++)
 		;
+	return p;
+}
+
+/*
+ * What the module's own files must answer: -errno when the parse fails,
+ * else 0 and, in *pid, the pid the command names (0 if none; negative
+ * to untrack).
+ */
+static int model_own(int f, const char *buf, size_t len, long *pid)
+{
+	char s[WRITE_MAX], *p = k_write_string(buf, len, s);
+	unsigned long long v;
+	int err;
+
+	*pid = 0;
+	if (!p)
+		return -EINVAL;
 	switch (f) {
 	case F_LOOKUP:
 		if (*p == '-' || *p == '+')
@@ -160,6 +180,46 @@ static int model_own(int f, const char *buf, size_t len, long *pid)
 			return -EINVAL;
 		return k_pid(p + 4, pid);
 	}
+}
+
+/*
+ * inject.c's hment_inject_command(): -errno, or 0 and in *ms the hold an
+ * arm asks for (0 for off and release).
+ */
+static int model_inject(const char *buf, size_t len, unsigned int *ms)
+{
+	static const char *const points[] = { "leaf ", "table ", "ptes " };
+	char s[WRITE_MAX], *p = k_write_string(buf, len, s), *sp;
+	unsigned long long v, addr;
+	size_t i;
+	int err;
+
+	*ms = 0;
+	if (!p)
+		return -EINVAL;
+	if (!strcmp(p, "off") || !strcmp(p, "release"))
+		return 0;
+	for (i = 0; i < ARRAY_SIZE(points); i++)
+		if (!strncmp(p, points[i], strlen(points[i])))
+			break;
+	if (i == ARRAY_SIZE(points))
+		return -EINVAL;
+	p += strlen(points[i]);
+	sp = strchr(p, ' ');
+	if (!sp || !(*p >= '0' && *p <= '9') || !isxdigit((unsigned char)sp[1]))
+		return -EINVAL;
+	*sp = '\0';
+	err = k_strtoull(p, 10, &v);
+	if (!err && v > 0xffffffffULL)
+		err = -ERANGE;
+	if (!err)
+		err = k_strtoull(sp + 1, 16, &addr);
+	if (err)
+		return err;
+	if (!v || v > INJECT_MAX_MS)
+		return -ERANGE;
+	*ms = v;
+	return 0;
 }
 
 /* hment_write_knob() and the module's set(): -errno, or 0 and the value. */
@@ -188,7 +248,26 @@ static const char *const tokens[] = {
 	"0", "1", "2", "7", "08", " ", "\n", "\t", "\v", "\xa0", "\0", "x",
 	"2147483647", "2147483648", "4294967296", "18446744073709551615",
 	"18446744073709551616", "0xffffffffffffffff", "99999999999999999999",
+	"leaf ", "table ", "ptes ", "off", "release", "10000", "10001",
 };
+
+/* "POINT MS ADDR" for inject, with its parts often near or past a bound. */
+static size_t gen_inject(u64 *rng, char *buf, size_t cap)
+{
+	static const char *const points[] = { "leaf", "table", "ptes", "off",
+					      "pud", "lea" };
+	static const unsigned long long ms[] = { 0, 1, INJECT_SAFE_MS,
+		INJECT_MAX_MS, INJECT_MAX_MS + 1, 4294967296ULL,
+		4294967297ULL, ~0ULL };
+	unsigned long long m = rng_below(rng, 2) ? rng_below(rng, 2 * INJECT_SAFE_MS) :
+			       ms[rng_below(rng, ARRAY_SIZE(ms))];
+	int n;
+
+	n = snprintf(buf, cap, rng_below(rng, 2) ? "%s %llu %#llx" : "%s %llu %llx",
+		     points[rng_below(rng, ARRAY_SIZE(points))], m,
+		     (unsigned long long)rng_next(rng) >> rng_below(rng, 64));
+	return n < (int)cap ? (size_t)n : cap;
+}
 
 static size_t gen_input(u64 *rng, char *buf, size_t cap, pid_t *pids,
 			int npids)
@@ -307,6 +386,15 @@ static void fuzz_write(int f, const char *buf, size_t len)
 		return;
 	}
 
+	if (f == F_INJECT) {
+		unsigned int ms;
+
+		want = -model_inject(buf, len, &ms);
+		if (err != want)
+			unexpected(f, buf, len, "%s", err, want);
+		return;
+	}
+
 	want = -model_own(f, buf, len, &pid);
 	if (want) {
 		if (err != want)
@@ -385,6 +473,7 @@ static void knobs_off(const char *reserve)
 	hm_write_str("fail_every", "0");
 	hm_write_str("fail_sites", "0");
 	hm_write_str("reserve_amount", reserve);
+	hm_write_str("inject", "off");
 	injecting = false;
 }
 
@@ -433,7 +522,9 @@ int fuzz_main(int argc, char **argv)
 			continue;
 		}
 		f = rng_below(&rng, NFILES);
-		size_t len = gen_input(&rng, buf, sizeof(buf), pids, npids);
+		size_t len = f == F_INJECT && rng_below(&rng, 2) ?
+			     gen_inject(&rng, buf, sizeof(buf)) :
+			     gen_input(&rng, buf, sizeof(buf), pids, npids);
 
 		/* a reserve in the millions would take the guest's memory */
 		if (f == F_RESERVE) {
@@ -441,6 +532,13 @@ int fuzz_main(int argc, char **argv)
 
 			if (!model_knob(f, buf, len, &val) &&
 			    val > RESERVE_SAFE)
+				continue;
+		}
+		/* nor may an armed hook hold syncs for seconds */
+		if (f == F_INJECT) {
+			unsigned int ms;
+
+			if (!model_inject(buf, len, &ms) && ms > INJECT_SAFE_MS)
 				continue;
 		}
 		fuzz_write(f, buf, len);
@@ -457,6 +555,15 @@ int fuzz_main(int argc, char **argv)
 		bad += wrong[f];
 		tap_ok(!wrong[f], "fuzz %s: %lu writes, %lu accepted, %lu answered wrongly",
 		       names[f], tried[f], accepted[f], wrong[f]);
+	}
+	{
+		char st[256];
+		bool off = hm_read("inject", st, sizeof(st)) > 0 &&
+			   !strncmp(st, "off ", 4) &&
+			   strstr(st, " waiting 0\n");
+
+		tap_ok(off, "inject off after the fuzz, no walker held: %.*s",
+		       (int)strcspn(st, "\n"), st);
 	}
 	tap_ok(fd >= 0 && !pread_wrong,
 	       "fuzz kpagecount: %lu preads, %lu wrong, %lu ENOMEM while injecting",

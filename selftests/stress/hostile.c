@@ -22,6 +22,12 @@
  *    is EINVAL and a number beyond a u64 is ERANGE; then the module's own
  *    check, ERANGE above INT_MAX or outside the site mask, and for
  *    reserve_amount above a 256th of RAM in hments (hment_reserve_max()).
+ *  - inject (inject.c): copied and stripped as lookup's; then "off",
+ *    "release" (with nothing held: a no-op) or "POINT MS ADDR", single
+ *    spaces, POINT one of leaf, table, ptes, MS decimal and ADDR hex, each
+ *    by kstrto*: else EINVAL; a number beyond an unsigned int (MS) or an
+ *    unsigned long (ADDR), or MS outside 1..10000: ERANGE. Nothing here
+ *    may arm it: what it reads back must stay "off".
  */
 #include "stress.h"
 
@@ -72,7 +78,7 @@ struct state {
 	char knob[4][64];
 	char track[8192];
 	long gauge[NGAUGES];
-	char sync[1024], walk[1024], lookup[8192];
+	char sync[1024], walk[1024], lookup[8192], inject[256];
 };
 
 static void add(const char *file, const char *what, const void *data,
@@ -164,6 +170,7 @@ static void snapshot(struct state *s, bool gauges_too)
 	hm_read("sync", s->sync, sizeof(s->sync));
 	hm_read("walk", s->walk, sizeof(s->walk));
 	hm_read("lookup", s->lookup, sizeof(s->lookup));
+	hm_read("inject", s->inject, sizeof(s->inject));
 }
 
 /* What differs, or NULL. */
@@ -192,6 +199,8 @@ static const char *diff(const struct state *a, const struct state *b,
 		return "walk's last-walk report changed";
 	if (strcmp(a->lookup, b->lookup))
 		return "lookup's listing changed";
+	if (strcmp(a->inject, b->inject))
+		return "inject's state changed";
 	return NULL;
 }
 
@@ -207,6 +216,7 @@ static void restore(void)
 		hm_write_str(knob_files[i], base.knob[i]);
 	snprintf(pfn, sizeof(pfn), "%lu", self_pfn);
 	hm_write_str("lookup", pfn);
+	hm_write_str("inject", "off");
 	snapshot(&base, true);
 }
 
@@ -264,8 +274,9 @@ static void build_cases(unsigned long max_pfn, pid_t nopid, pid_t zombie,
 	int i;
 
 	/* The same hostile shapes for every writable file. */
-	for (i = 0; i < 8; i++) {
-		const char *f = i < 4 ? own_files[i] : knob_files[i - 4];
+	for (i = 0; i < 9; i++) {
+		const char *f = i < 4 ? own_files[i] :
+				i < 8 ? knob_files[i - 4] : "inject";
 
 		add(f, "empty", "", 0, EINVAL, 1);
 		ADD(f, "space", " ", EINVAL);
@@ -390,6 +401,42 @@ static void build_cases(unsigned long max_pfn, pid_t nopid, pid_t zombie,
 	ADD("fail_sites", "unknown site", "64", ERANGE);
 	ADD("fail_sites", "unknown site, hex", "0x40", ERANGE);
 	ADD("fail_sites", "unknown and known sites", "255", ERANGE);
+
+	ADD("inject", "upper case", "LEAF 1 1000", EINVAL);
+	ADD("inject", "unknown point", "pud 1 1000", EINVAL);
+	ADD("inject", "the off point armed", "off 1 1000", EINVAL);
+	ADD("inject", "a point's prefix", "lea 1 1000", EINVAL);
+	ADD("inject", "garbage after a point", "leafx 1 1000", EINVAL);
+	ADD("inject", "garbage after off", "off 1", EINVAL);
+	ADD("inject", "release with an argument", "release 1", EINVAL);
+	ADD("inject", "point alone", "leaf", EINVAL);
+	ADD("inject", "no address", "leaf 1", EINVAL);
+	ADD("inject", "no address, a space", "leaf 1 ", EINVAL);
+	ADD("inject", "two spaces", "leaf  1 1000", EINVAL);
+	ADD("inject", "a tab", "leaf\t1 1000", EINVAL);
+	ADD("inject", "a fourth field", "leaf 1 1000 2", EINVAL);
+	ADD("inject", "trailing garbage", "leaf 1 1000x", EINVAL);
+	ADD("inject", "negative ms", "leaf -1 1000", EINVAL);
+	ADD("inject", "plus ms", "leaf +1 1000", EINVAL);
+	ADD("inject", "hex ms", "leaf 0x10 1000", EINVAL);
+	ADD("inject", "fractional ms", "leaf 1.5 1000", EINVAL);
+	ADD("inject", "negative address", "leaf 1 -1000", EINVAL);
+	ADD("inject", "plus address", "leaf 1 +1000", EINVAL);
+	ADD("inject", "bare 0x address", "leaf 1 0x", EINVAL);
+	ADD("inject", "non-hex address", "leaf 1 1000g", EINVAL);
+	ADD("inject", "ms 0", "leaf 0 1000", ERANGE);
+	ADD("inject", "ms 0, table", "table 0 1000", ERANGE);
+	ADD("inject", "ms 10001", "ptes 10001 1000", ERANGE);
+	ADD("inject", "ms 10001, leading 0", "leaf 010001 1000", ERANGE);
+	ADD("inject", "ms UINT_MAX", "leaf 4294967295 1000", ERANGE);
+	/* a parser that wraps would take these as 0 and 1 ms */
+	ADD("inject", "ms 2^32", "leaf 4294967296 1000", ERANGE);
+	ADD("inject", "ms 2^32 + 1", "leaf 4294967297 1000", ERANGE);
+	ADD("inject", "ms 2^64 + 1", "leaf 18446744073709551617 1", ERANGE);
+	ADD("inject", "overflowing address", "leaf 1 1ffffffffffffffff", ERANGE);
+	ADD("inject", "overflowing address, 0x", "leaf 1 0x10000000000000000",
+	    ERANGE);
+	add("inject", "ms 10001", "leaf 10001 1000", 15, ERANGE, 64);
 }
 
 /* Good writes, repeated on one descriptor without reading in between. */
@@ -436,6 +483,43 @@ static void good_repeats(pid_t self)
 		tap_ok(bad == 8, "%s: \"%.*s\" written 8 times: each accepted",
 		       *f, (int)strlen(cmd) - 1, cmd);
 	}
+}
+
+/*
+ * With nothing held, "release" and "off" are accepted and change nothing,
+ * repeated on one descriptor; armed at an address no process maps (page
+ * 0), a sync is not held, and "off" reads back as off.
+ */
+static void inject_idle(void)
+{
+	char before[256], buf[256];
+	const char *const cmds[] = { "release", "off\n", "release\n", "off" };
+	long hits, hits0;
+	int fd, bad, i, err;
+
+	hm_read("inject", before, sizeof(before));
+	fd = hm_open("inject", O_WRONLY);
+	for (bad = 0, i = 0; fd >= 0 && i < 64; i++)
+		bad += write(fd, cmds[i % 4], strlen(cmds[i % 4])) !=
+		       (ssize_t)strlen(cmds[i % 4]);
+	if (fd >= 0)
+		close(fd);
+	hm_read("inject", buf, sizeof(buf));
+	tap_ok(fd >= 0 && !bad && !strcmp(before, buf) &&
+	       !strncmp(buf, "off ", 4),
+	       "inject: release and off with nothing held, 64 times: accepted, nothing changed");
+
+	err = hm_write_str("inject", "leaf 10000 0");
+	hm_read("inject", buf, sizeof(buf));
+	hits0 = strstr(buf, " hits ") ? atol(strstr(buf, " hits ") + 6) : -1;
+	i = hm_write_str("sync", "1");
+	hm_read("inject", buf, sizeof(buf));
+	hits = strstr(buf, " hits ") ? atol(strstr(buf, " hits ") + 6) : -2;
+	err = err ? err : hm_write_str("inject", "off");
+	hm_read("inject", before, sizeof(before));
+	tap_ok(!err && !i && hits == hits0 && !strncmp(buf, "leaf 10000 ", 11) &&
+	       !strncmp(before, "off ", 4),
+	       "inject: armed at address 0, a sync is not held; off reads back off");
 }
 
 /*
@@ -593,6 +677,7 @@ int hostile_main(int argc, char **argv)
 			restore();
 	}
 	good_repeats(self);
+	inject_idle();
 	pidns_checks();
 
 	kill(untracked, SIGKILL);

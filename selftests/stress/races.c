@@ -40,6 +40,10 @@
  *  leafwin   the walker held (debugfs `inject`) after reading a THP's PMD
  *            while the THP is zapped or split: hment never above the
  *            kernel, lookup names only what pagemap shows (issue 9 item 2);
+ *  pudwin    leafwin for a 1G hugetlb page's PUD leaf, zapped, punched or
+ *            unmapped (that one waits for the walker): each pfn of it
+ *            counted as the kernel counts it, lookup as pagemap shows;
+ *            needs a 1G page (scripts/stress --1g), skipped without;
  *  sharewin  the walker held after reading the PUD of a hugetlb PMD table
  *            shared by two processes, while the other punches the file
  *            and unmaps (freeing the table): KASAN sees no read of a freed
@@ -271,19 +275,23 @@ static int open_counts(int *kfd, int *hfd)
 	return 0;
 }
 
-/* Over-counted pfns of all RAM, read in blocks: kernel, then hment. */
-static void compare_all_over(struct mismatch *m)
+/*
+ * The pfns [@first, @end), read in blocks, kernel then hment: hment above
+ * the kernel (@over_only) or different from it.
+ */
+static void compare_pfns(u64 first, u64 end, bool over_only,
+			 struct mismatch *m, const char *what)
 {
 	static u64 kb[4096], hb[4096];
-	unsigned long max = hm_max_pfn(), pfn;
+	u64 pfn;
 	int kfd, hfd;
 
-	if (!max || open_counts(&kfd, &hfd)) {
+	if (first >= end || open_counts(&kfd, &hfd)) {
 		m->first++;
 		return;
 	}
-	for (pfn = 0; pfn < max; pfn += 4096) {
-		size_t n = max - pfn < 4096 ? max - pfn : 4096;
+	for (pfn = first; pfn < end; pfn += 4096) {
+		size_t n = end - pfn < 4096 ? end - pfn : 4096;
 		ssize_t kn = pread(kfd, kb, n * 8, pfn * 8);
 		ssize_t hn = pread(hfd, hb, n * 8, pfn * 8);
 
@@ -292,14 +300,20 @@ static void compare_all_over(struct mismatch *m)
 		n = (size_t)(kn < hn ? kn : hn) / 8;
 		m->checked += n;
 		for (size_t i = 0; i < n; i++) {
-			if (hb[i] <= kb[i])
+			if (over_only ? hb[i] <= kb[i] : hb[i] == kb[i])
 				continue;
 			m->checked--;
-			compare_pfn(kfd, hfd, pfn + i, true, m, "over-count");
+			compare_pfn(kfd, hfd, pfn + i, over_only, m, what);
 		}
 	}
 	close(kfd);
 	close(hfd);
+}
+
+/* Over-counted pfns of all RAM. */
+static void compare_all_over(struct mismatch *m)
+{
+	compare_pfns(0, hm_max_pfn(), true, m, "over-count");
 }
 
 /*
@@ -1217,12 +1231,14 @@ static void race_hugetlb(double seconds, u64 seed)
 #define WIN_ROUNDS	12
 #define WIN_HOLD_MS	8000	/* the hook's bound, if never released */
 #define WIN_ACT_MS	1500	/* a change not done by then is blocked */
+#define PUDWIN_DIAG	"pudwin: %d rounds: %lu held: %lu MADV_DONTNEED inside the window, %lu punches and %lu munmaps (%lu changes blocked until the walker let go: i_mmap_rwsem, mmap_lock); %lu not held, %lu without the 1G page"
 #define LEAFWIN_DIAG	"leafwin: %d rounds: %lu held with the change made inside the window (%lu zaps, %lu splits), %lu not held, %lu without a THP"
 #define LOOKUP_DIAG	"  %s: lookup of pfn %#llx names pid %d at %#lx, where pagemap has %#llx"
 #define PTEWIN_DIAG	"ptewin: %d rounds: %lu held with the collapse made inside the window (%lu collapses in all, %lu tables retracted inside it), %lu blocked, %lu not held"
 #define SHAREWIN_DIAG	"sharewin: %d rounds: %lu held, of which %lu with the punch and unmap done inside the window and %lu blocked until the walker let go (the file's i_mmap_rwsem), %lu not held, PMD table shared %lu times"
 
-enum { WIN_FAULT = 1, WIN_ZAP, WIN_SPLIT, WIN_MAP, WIN_PUNCH, WIN_COLLAPSE };
+enum { WIN_FAULT = 1, WIN_ZAP, WIN_SPLIT, WIN_MAP, WIN_PUNCH, WIN_COLLAPSE,
+	WIN_UNMAP };
 
 /* What the parent asks a window child to do, and what it did. */
 struct win_cmd {
@@ -1351,6 +1367,22 @@ static enum win_result win_race(pid_t pid, const char *point,
 		r = WIN_ERROR;
 	}
 	return r;
+}
+
+/*
+ * A round's result tallied; false, nothing to check, when the window was
+ * missed or failed (*@err set: the rounds end).
+ */
+static bool win_held(enum win_result r, bool *err, unsigned long *missed,
+		     unsigned long *held)
+{
+	if (r == WIN_ERROR)
+		*err = true;
+	else if (r == WIN_MISSED)
+		++*missed;
+	else
+		++*held;
+	return r == WIN_INSIDE || r == WIN_BLOCKED;
 }
 
 /*
@@ -1528,6 +1560,173 @@ static void race_leafwin(u64 seed)
 	       look.first, exact.first);
 }
 
+/*
+ * A window test's hugetlb memfd, 1G long (@size_flag: MFD_HUGE_1GB, or 0
+ * for the default page size), and a 1G-aligned 1G span of address space
+ * to map it at, inside *@raw (2G, PROT_NONE, for the caller to unmap).
+ * NULL once a failure is reported.
+ */
+static char *pud_span_file(const char *test, unsigned int size_flag,
+			   int *fd, char **raw)
+{
+	char name[32];
+
+	snprintf(name, sizeof(name), "hment-%s", test);
+	*fd = memfd_create(name, MFD_HUGETLB | size_flag);
+	*raw = mmap(NULL, 2 * PUD_SPAN, PROT_NONE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (*fd < 0 || *raw == MAP_FAILED || ftruncate(*fd, PUD_SPAN)) {
+		tap_ok(false, "%s: memfd/mmap: %s", test, strerror(errno));
+		return NULL;
+	}
+	memset(win_cmds, 0, 2 * sizeof(*win_cmds));
+	return (char *)(((unsigned long)*raw + PUD_SPAN - 1) &
+			~(PUD_SPAN - 1));
+}
+
+/* ---- pudwin: leafwin for a 1G hugetlb page, a PUD leaf ---- */
+
+#ifndef MAP_HUGE_1GB
+#define MAP_HUGE_1GB	(30 << 26)	/* MAP_HUGE_SHIFT 26 */
+#endif
+#ifndef MFD_HUGE_1GB
+#define MFD_HUGE_1GB	(30U << 26)
+#endif
+#define GIG_FREE	"/sys/kernel/mm/hugepages/hugepages-1048576kB/free_hugepages"
+
+static char *pudwin_at;
+static int pudwin_fd;
+
+/*
+ * pudwin's child: WIN_FAULT maps the 1G page afresh at pudwin_at, private
+ * anonymous (arg 0) or from a hugetlbfs memfd, shared (arg 1), and
+ * touches it; then MADV_DONTNEED zaps it (under mmap_lock for read: inside
+ * the window), or a punch of the file frees it (under i_mmap_rwsem for
+ * write, which the walker holds for read over a shareable hugetlb VMA),
+ * or munmap (mmap_lock for write): those two wait for the walker.
+ */
+static void pudwin_op(int op, unsigned long arg)
+{
+	char *p = pudwin_at;
+
+	switch (op) {
+	case WIN_FAULT:
+		/* the pool has one page: the last round's must be back */
+		mmap(p, PUD_SPAN, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
+		     MAP_FIXED | MAP_NORESERVE, -1, 0);
+		fallocate(pudwin_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			  0, PUD_SPAN);
+		if (arg)
+			p = mmap(p, PUD_SPAN, PROT_READ | PROT_WRITE,
+				 MAP_SHARED | MAP_FIXED, pudwin_fd, 0);
+		else
+			p = mmap(p, PUD_SPAN, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED |
+				 MAP_HUGETLB | MAP_HUGE_1GB, -1, 0);
+		if (p != MAP_FAILED)
+			p[0] = 1;
+		break;
+	case WIN_ZAP:
+		madvise(p, PUD_SPAN, MADV_DONTNEED);
+		break;
+	case WIN_PUNCH:
+		fallocate(pudwin_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			  0, PUD_SPAN);
+		break;
+	case WIN_UNMAP:
+		munmap(p, PUD_SPAN);
+		break;
+	}
+}
+
+/*
+ * leafwin at level 2: a 1G leaf read, then zapped (MADV_DONTNEED of a
+ * private mapping, a punch of a shared one) while the walker is held
+ * before its pass, or unmapped (which waits for it); after the sync no
+ * pfn of the 1G page may count otherwise in hment than in the kernel (the
+ * page is back in the pool: 0 in both), and lookup names only what
+ * pagemap shows. Needs a 1G page (scripts/stress --1g); skipped without.
+ */
+static void race_pudwin(u64 seed)
+{
+	unsigned long held = 0, missed = 0, nopage = 0, zaps = 0, punches = 0;
+	unsigned long unmaps = 0, blocked = 0;
+	struct mismatch exact = { 0 }, look = { 0 }, mapped = { 0 };
+	long pool = read_long(GIG_FREE);
+	u64 rng = seed | 1;
+	bool err = false;
+	char *raw;
+	pid_t kid;
+	int round;
+
+	if (pool < 1) {
+		tap_ok(true, "pudwin # SKIP no free 1G hugetlb page (scripts/stress --1g)");
+		return;
+	}
+	pudwin_at = pud_span_file("pudwin", MFD_HUGE_1GB, &pudwin_fd, &raw);
+	if (!pudwin_at)
+		return;
+	kid = fork();
+	if (!kid)
+		win_serve(0, pudwin_op);
+	track(kid);
+	for (round = 0; round < WIN_ROUNDS && !err; round++) {
+		/* zap private, punch shared, unmap either */
+		int op = round % 3 == 0 ? WIN_ZAP :
+			 round % 3 == 1 ? WIN_PUNCH : WIN_UNMAP;
+		unsigned long shared = op == WIN_PUNCH ||
+				       (op == WIN_UNMAP && round & 1);
+		u64 off = rng_below(&rng, PUD_SPAN / PAGE), p0;
+		enum win_result r;
+
+		if (!win_do(0, WIN_FAULT, shared)) {
+			err = true;
+			break;
+		}
+		p0 = pagemap_pfn(kid, (unsigned long)pudwin_at);
+		if (!p0 || p0 % (PUD_SPAN / PAGE) ||
+		    pagemap_pfn(kid, (unsigned long)pudwin_at + PUD_SPAN - PAGE) !=
+		    p0 + PUD_SPAN / PAGE - 1) {
+			nopage++;
+			continue;
+		}
+		if (round & 1) {
+			/* indexed while mapped: 4096 of its pfns, 1 in both */
+			sync_pid(kid);
+			compare_pfns(p0 + (off & ~4095ULL),
+				     p0 + (off & ~4095ULL) + 4096, false,
+				     &mapped, "pudwin mapped");
+		}
+		r = win_race(kid, "leaf", (unsigned long)pudwin_at, 0, op, 0);
+		if (!win_held(r, &err, &missed, &held))
+			continue;
+		zaps += op == WIN_ZAP && r == WIN_INSIDE;
+		punches += op == WIN_PUNCH;
+		unmaps += op == WIN_UNMAP;
+		blocked += r == WIN_BLOCKED;
+		/* hment equal to the kernel, so never above it */
+		compare_pfns(p0, p0 + PUD_SPAN / PAGE, false, &exact,
+			     "pudwin count");
+		check_lookup(kid, p0, &look, "pudwin");
+		check_lookup(kid, p0 + off, &look, "pudwin");
+		check_lookup(kid, p0 + PUD_SPAN / PAGE - 1, &look, "pudwin");
+	}
+	tap_diag(PUDWIN_DIAG, round, held, zaps, punches, unmaps, blocked,
+		 missed, nopage);
+	stop_child(kid);
+	memset(rs, 0, sizeof(*rs));
+	close(pudwin_fd);
+	munmap(raw, 2 * PUD_SPAN);
+	tap_ok(!err && held >= WIN_ROUNDS / 2 && zaps && punches && unmaps,
+	       "pudwin: the walker held after reading a 1G page's PUD leaf while the page is zapped (inside the window), punched or unmapped (blocked until it lets go), in %lu of %d rounds",
+	       held, WIN_ROUNDS);
+	tap_ok(!err && !exact.first && !look.first && exact.checked &&
+	       !mapped.first && mapped.checked,
+	       "pudwin: after each such sync every pfn of the 1G page counts in hment as in /proc/kpagecount (so none above it), lookup names only what pagemap shows; mapped and synced, it counted exactly too (%lu pfns, %lu lookups, %lu pfns mapped compared; count %lu, lookup %lu, mapped %lu wrong)",
+	       exact.checked, look.checked, mapped.checked, exact.first,
+	       look.first, mapped.first);
+}
+
 static char *sharewin_at;
 static int sharewin_fd;
 
@@ -1590,17 +1789,9 @@ static void race_sharewin(void)
 		       pool, 2 * SHARE_PAGES);
 		return;
 	}
-	sharewin_fd = memfd_create("hment-sharewin", MFD_HUGETLB);
-	raw = mmap(NULL, 2 * PUD_SPAN, PROT_NONE,
-		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (sharewin_fd < 0 || raw == MAP_FAILED ||
-	    ftruncate(sharewin_fd, PUD_SPAN)) {
-		tap_ok(false, "sharewin: memfd/mmap: %s", strerror(errno));
+	sharewin_at = pud_span_file("sharewin", 0, &sharewin_fd, &raw);
+	if (!sharewin_at)
 		return;
-	}
-	sharewin_at = (char *)(((unsigned long)raw + PUD_SPAN - 1) &
-			       ~(PUD_SPAN - 1));
-	memset(win_cmds, 0, 2 * sizeof(*win_cmds));
 	for (i = 0; i < 2; i++) {
 		kids[i] = fork();
 		if (!kids[i])
@@ -1632,15 +1823,8 @@ static void race_sharewin(void)
 			check_lookup(kids[i], pfns[0], &look, "sharewin");
 		r = win_race(kids[0], "table", (unsigned long)sharewin_at, 1,
 			     WIN_PUNCH, 0);
-		if (r == WIN_ERROR) {
-			err = true;
-			break;
-		}
-		if (r == WIN_MISSED) {
-			missed++;
+		if (!win_held(r, &err, &missed, &held))
 			continue;
-		}
-		held++;
 		inside += r == WIN_INSIDE;
 		blocked += r == WIN_BLOCKED;
 		for (i = 0; i < SHARE_PAGES; i++) {
@@ -1938,7 +2122,7 @@ static void race_reap(void)
 int races_main(int argc, char **argv)
 {
 	const char *only =
-		"reap converge thp collapse hugetlb leafwin sharewin ptewin";
+		"reap converge thp collapse hugetlb leafwin pudwin sharewin ptewin";
 	double seconds = 30, each;
 	u64 seed = 1;
 	char first[512];
@@ -1975,6 +2159,8 @@ int races_main(int argc, char **argv)
 		race_hugetlb(each, seed);
 	if (strstr(only, "leafwin"))
 		race_leafwin(seed);
+	if (strstr(only, "pudwin"))
+		race_pudwin(seed);
 	if (strstr(only, "sharewin"))
 		race_sharewin();
 	if (strstr(only, "ptewin"))

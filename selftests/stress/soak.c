@@ -61,6 +61,8 @@
 #define READ_MAX	300	/* s one read or write may keep hment pinned */
 #define LEAK_MAX	5	/* s refused with no file open: a leak */
 #define PIN_REPORT	15	/* s quiesced before saying who pins it */
+#define READ_WHY	", every reader quiesced: a read or write in flight that long"
+#define LEAK_WHY	" with no file of hment open anywhere: a module reference never dropped"
 #define Q_PAGES		64
 #define R_PAGES		256
 
@@ -773,6 +775,21 @@ static int open_files(bool report, double secs)
 	return total;
 }
 
+/*
+ * The loader's two limits: refused since @t0 (0: not yet) for more than
+ * @limit s ends its tries, reported with the files still open (readers
+ * quiesced since @tq) and @why.
+ */
+static bool unload_overdue(double t0, double limit, double tq,
+			   const char *why)
+{
+	if (!t0 || now() - t0 <= limit)
+		return false;
+	open_files(true, now() - tq);
+	bad(C_BAD_LOAD, "rmmod refused for %.0f s%s", now() - t0, why);
+	return true;
+}
+
 static void w_loader(u64 rng)
 {
 	const char *args = sh->phase == 2 ? fault_args : base_args;
@@ -831,20 +848,9 @@ static void w_loader(u64 rng)
 				else if (!tfree)
 					tfree = tscan;
 			}
-			if (tfree && now() - tfree > LEAK_MAX) {
-				open_files(true, now() - tq);
-				bad(C_BAD_LOAD,
-				    "rmmod refused for %.0f s with no file of hment open anywhere: a module reference never dropped",
-				    now() - tfree);
+			if (unload_overdue(tfree, LEAK_MAX, tq, LEAK_WHY) ||
+			    unload_overdue(tq, READ_MAX, tq, READ_WHY))
 				break;
-			}
-			if (tq && now() - tq > READ_MAX) {
-				open_files(true, now() - tq);
-				bad(C_BAD_LOAD,
-				    "rmmod refused for %.0f s, every reader quiesced: a read or write in flight that long",
-				    now() - tq);
-				break;
-			}
 			if (tq && !reported && now() - tq > PIN_REPORT) {
 				/* who it waits for, the first times */
 				if (__atomic_fetch_add(&sh->pin_reports, 1,
