@@ -506,22 +506,6 @@ static bool hment_reserve_short(struct hment_index *idx)
  */
 #define HMENT_STEAL_SKIPS	(16 * HMENT_STEAL_SCAN)
 
-/*
- * The first pfn of the next chunk of records after @pfn's (which has
- * none), or max_pfn: one xarray search skips any run of unallocated
- * chunks.
- */
-static unsigned long hment_steal_next_records(struct hment_index *idx,
-					      unsigned long pfn)
-{
-	unsigned long key = (pfn >> HMENT_CHUNK_SHIFT) + 1;
-
-	if (!xa_find(&idx->records, &key,
-		     (idx->max_pfn - 1) >> HMENT_CHUNK_SHIFT, XA_PRESENT))
-		return idx->max_pfn;
-	return key << HMENT_CHUNK_SHIFT;
-}
-
 static struct hment *hment_steal(struct hment_index *idx)
 {
 	unsigned long pfn = atomic_long_read(&idx->steal_rotor);
@@ -541,7 +525,7 @@ static struct hment *hment_steal(struct hment_index *idx)
 		}
 		pg = hment_page_find(idx, pfn);
 		if (!pg) {
-			next = hment_steal_next_records(idx, pfn);
+			next = hment_records_next(idx, pfn);
 			covered += next - pfn;
 			pfn = next == idx->max_pfn ? 0 : next;
 			skipped++;
