@@ -308,6 +308,27 @@ static void hment_hash_sized_ahead(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, idx->hash_resizes, resizes);
 }
 
+/*
+ * Hments spread evenly over the stripes must not fill the hash past its
+ * growth load with no stripe asking for a resize: here 16 to a stripe in
+ * 2,560 buckets, a load of 1.6, which a threshold shared by the stripes
+ * (their share of a load of 1.5, plus 2: 17) never saw.
+ */
+static void hment_hash_grows_when_even(struct kunit *test)
+{
+	struct hment_index *idx = hment_fx_idx(test);
+	struct hment_htable **ht = hment_hash_tables(test);
+	unsigned int n = HMENT_HASH_PAGES, hashed = 2 * n;
+
+	KUNIT_ASSERT_EQ(test, hment_hash_resize(idx, 2560), 0);
+	hment_hash_map_pairs(test, ht, n, HMENT_HASH_BASE);
+	flush_work(&idx->hash_work);
+	kunit_info(test, "%u hments in %u buckets\n", hashed, idx->hash_size);
+	KUNIT_EXPECT_LE(test, 2UL * hashed, 3UL * idx->hash_size);
+	KUNIT_EXPECT_EQ(test, hment_hash_found_pairs(test, ht, n, HMENT_HASH_BASE),
+			hashed);
+}
+
 /* A fixed size stays put however full it gets. */
 static void hment_hash_fixed_size_stays(struct kunit *test)
 {
@@ -413,6 +434,7 @@ static struct kunit_case hment_hash_cases[] = {
 	KUNIT_CASE(hment_hash_midway_mappers),
 	KUNIT_CASE(hment_hash_catches_up),
 	KUNIT_CASE(hment_hash_sized_ahead),
+	KUNIT_CASE(hment_hash_grows_when_even),
 	KUNIT_CASE(hment_hash_fixed_size_stays),
 	KUNIT_CASE_PARAM(hment_hash_shape_checked, hment_hash_shape_gen_params),
 	KUNIT_CASE(hment_hash_chains_shared_library),

@@ -166,6 +166,14 @@ static void hment_hash_check(struct hment_index *idx,
 		queue_work(system_unbound_wq, &idx->hash_work);
 }
 
+/* An insert: queue a resize when the stripe has used up its room. */
+static void hment_hash_check_room(struct hment_index *idx,
+				  struct hment_hash_stripe *s)
+{
+	if (s->room && !--s->room)
+		queue_work(system_unbound_wq, &idx->hash_work);
+}
+
 /**
  * hment_hash_insert - add a listed hment to the hash
  * @idx: index
@@ -187,7 +195,7 @@ void hment_hash_insert(struct hment_index *idx, struct hment *hm,
 	hm->hm_hashnext = *bucket;
 	*bucket = hment_id(hm);
 	s->count++;
-	hment_hash_check(idx, s, READ_ONCE(idx->hash_grow_at));
+	hment_hash_check_room(idx, s);
 	spin_unlock(&s->lock);
 }
 
@@ -399,22 +407,43 @@ static unsigned int hment_hash_want_size(struct hment_index *idx,
 	return size;
 }
 
-/* Stripe counts at which mappers ask for a resize (see hment_hash_check). */
+/*
+ * When mappers ask for a resize. Growing: the room left below the growth
+ * load (its hments less the ones there are) is shared out among the
+ * stripes, and a stripe asks once it has taken its part and one more.
+ * Until one asks the load cannot pass the threshold, however the hments
+ * spread: a count shared by the stripes could not promise that, since an
+ * even spread fills every stripe to just below it, and a stripe that
+ * passed it while a resize ran never met it again. Each time the work
+ * finds the table fits it shares out what room is left, so stripes ask
+ * more often as the table fills. Shrinking is only memory: a shared
+ * count, a little below a stripe's share, does.
+ */
 static void hment_hash_set_thresholds(struct hment_index *idx)
 {
 	unsigned int per = idx->hash_size >> idx->hash_lock_shift;
+	unsigned long limit, n, room;
+	struct hment_hash_stripe *s;
+	unsigned int i, part;
 
+	lockdep_assert_held(&idx->freeze_lock);
+	limit = (unsigned long)idx->hash_size * HMENT_HASH_GROW_PCT / 100;
+	n = hment_hash_count(idx);
+	room = limit > n ? limit - n : 0;
+	for (i = 0; i <= idx->hash_lock_mask; i++) {
+		s = &idx->hash_locks[i];
+		part = (room >> idx->hash_lock_shift) +
+		       (i < (room & idx->hash_lock_mask));
+		spin_lock(&s->lock);
+		/* a table that cannot grow never asks */
+		s->room = idx->hash_size >= idx->hash_max ? 0 :
+			  min_t(unsigned int, part + 1, U16_MAX);
+		spin_unlock(&s->lock);
+	}
 	if (idx->hash_min == idx->hash_max) {
-		WRITE_ONCE(idx->hash_grow_at, UINT_MAX);
 		WRITE_ONCE(idx->hash_shrink_at, UINT_MAX);
 		return;
 	}
-	/*
-	 * A little above and below a stripe's share at the real thresholds:
-	 * a stripe crosses them a bit early or late, and the work item
-	 * decides from the exact total; some stripe always crosses again.
-	 */
-	WRITE_ONCE(idx->hash_grow_at, per * HMENT_HASH_GROW_PCT / 100 + 2);
 	WRITE_ONCE(idx->hash_shrink_at,
 		   idx->hash_size == idx->hash_min ? UINT_MAX :
 		   per * HMENT_HASH_SHRINK_PCT / 100 > 2 ?
@@ -616,15 +645,24 @@ static void hment_hash_work(struct work_struct *work)
 
 	mutex_lock(&idx->freeze_lock);
 	/*
-	 * Mappers go on while a resize runs, and when it is done their
-	 * stripes may all be past the thresholds of the size it chose: they
-	 * would never ask again. So size again from the count until it fits
-	 * (the hysteresis of hment_hash_want_size() makes that converge). A
-	 * failed allocation leaves the old table, which still works.
+	 * Mappers go on while a resize runs, so size again from the count
+	 * until it fits (the hysteresis of hment_hash_want_size() makes that
+	 * converge), and share out the room left. A failed allocation
+	 * leaves the old table, which still works.
 	 */
-	do {
+	for (;;) {
 		size = hment_hash_want_size(idx, hment_hash_count(idx));
-	} while (size != idx->hash_size && !hment_hash_resize_locked(idx, size));
+		if (size != idx->hash_size) {
+			if (hment_hash_resize_locked(idx, size))
+				break;
+			continue;
+		}
+		/* it fits: share out the room left, then look once more */
+		hment_hash_set_thresholds(idx);
+		if (hment_hash_want_size(idx, hment_hash_count(idx)) ==
+		    idx->hash_size)
+			break;
+	}
 	mutex_unlock(&idx->freeze_lock);
 }
 
@@ -669,7 +707,10 @@ int hment_hash_init(struct hment_index *idx, const struct hment_params *p)
 	}
 	idx->hash = &idx->hash_tab[0];
 	idx->hash_size = idx->hash_min;
+	/* nobody else sees the index yet; the lock is for lockdep's sake */
+	mutex_lock(&idx->freeze_lock);
 	hment_hash_set_thresholds(idx);
+	mutex_unlock(&idx->freeze_lock);
 	return 0;
 }
 

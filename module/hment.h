@@ -333,6 +333,9 @@ static inline u32 *hment_hash_bucket(const struct hment_hash_table *t,
  *		number of stripes, in both tables, and the fields below
  * @cur:	which of hment_index.hash_tab the stripe's buckets are in
  * @moving:	a resize is moving the stripe's buckets to the other table
+ * @room:	hments this stripe may still take before it asks for a
+ *		resize: its part of the room below the growth load, handed
+ *		out by the last resize or check (0: never asks)
  * @moved:	while @moving, how many of them it has moved (in order)
  * @count:	hments in the stripe's buckets
  */
@@ -340,6 +343,7 @@ struct hment_hash_stripe {
 	spinlock_t lock;		/* see @lock above */
 	u8 cur;
 	u8 moving;
+	u16 room;
 	unsigned int moved;
 	unsigned int count;
 };
@@ -361,8 +365,7 @@ struct hment_index {
 	unsigned int hash_lock_shift;
 	unsigned int hash_min;		/* smallest table, >= one per lock */
 	unsigned int hash_max;		/* == min for a fixed size */
-	unsigned int hash_grow_at;	/* stripe counts that start a resize */
-	unsigned int hash_shrink_at;
+	unsigned int hash_shrink_at;	/* stripe count that starts a resize */
 	unsigned long hash_resizes;	/* under @freeze_lock */
 	struct work_struct hash_work;
 	spinlock_t *mlist_locks;	/* see hment_page_lockp() */
