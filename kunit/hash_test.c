@@ -291,10 +291,10 @@ static void hment_hash_sized_ahead(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, resizes, 1UL);
 	/*
 	 * Room for them all below the growth threshold, at a load of 1.3 but
-	 * for the last page of buckets (tables past a page are whole pages).
+	 * for rounding to a multiple of the stripes.
 	 */
 	KUNIT_EXPECT_LE(test, 2UL * hashed, 3UL * idx->hash_size);
-	KUNIT_EXPECT_LT(test, 13UL * (idx->hash_size - HMENT_HASH_PAGE_BUCKETS),
+	KUNIT_EXPECT_LT(test, 13UL * (idx->hash_size - idx->hash_lock_mask - 1),
 			10UL * hashed);
 
 	hment_hash_map_pairs(test, ht, n, HMENT_HASH_BASE);

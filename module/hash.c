@@ -386,11 +386,11 @@ static unsigned int hment_hash_size_for(struct hment_index *idx,
 {
 	unsigned long want;
 
+	/*
+	 * Any multiple of the stripes: the table is kmalloc'd page by page,
+	 * and only its last piece is rounded up by kmalloc.
+	 */
 	want = round_up(DIV_ROUND_UP(100 * n, pct), idx->hash_lock_mask + 1UL);
-	/* past a page, whole pages (see struct hment_hash_table) */
-	if (want > HMENT_HASH_PAGE_BUCKETS)
-		want = round_up(want, max(HMENT_HASH_PAGE_BUCKETS,
-					  idx->hash_lock_mask + 1UL));
 	return clamp(want, (unsigned long)idx->hash_min,
 		     (unsigned long)idx->hash_max);
 }
